@@ -9,6 +9,11 @@
 //   const ModelInfo* m = FindModel("resnet50");           // nullptr when unknown
 //   for (const BlockDescriptor& b : m->blocks) total += b.flops;
 //
+// The catalogue is data/zoo/catalog.json (format: zoo/catalog.h), generated from the libtorch
+// modules by `ecomap zoo export` and embedded into this library at build time, so it is
+// available in builds without libtorch. Models are ordered by family, then by increasing
+// published accuracy (the quality ladder mixed-quality substitution climbs down).
+//
 // Thread-safety: the catalogue is immutable after first use; safe from any thread.
 #pragma once
 
@@ -35,11 +40,19 @@ StatusOr<BlockKind> ParseBlockKind(const std::string& name);
 struct BlockDescriptor {
   std::string name;            // e.g. "layer3"
   BlockKind kind = BlockKind::kOther;
-  double flops = 0;            // multiply-accumulates x 2 per inference (batch 1)
+  double flops = 0;            // multiply-accumulates x 2 per inference (batch 1): convolution,
+                               // linear and attention matmuls (torchvision's "GFLOPS" are MACs)
   int64_t params = 0;          // trainable parameters
-  int64_t input_bytes = 0;     // float32 activation bytes entering the block (batch 1)
-  int64_t output_bytes = 0;    // float32 activation bytes leaving the block (batch 1)
+  int64_t input_bytes = 0;     // activation bytes entering the block (batch 1; float32, or
+                               // int64 token ids for the first block of a text model)
+  int64_t output_bytes = 0;    // activation bytes leaving the block (batch 1)
   bool dla_supported = true;   // can a DLA run it (conv/pool/activation/FC-style only)
+  // Extension: non-MAC element operations per inference (batch 1): one per element for
+  // BN/LayerNorm, activations, residual adds, SE scaling, softmax; window size per output
+  // element for pooling. Memory-bound work the MAC count leaves out.
+  double elementwise_ops = 0;
+
+  bool operator==(const BlockDescriptor&) const = default;
 };
 
 struct ModelInfo {
@@ -50,16 +63,36 @@ struct ModelInfo {
   double accuracy = 0;         // published top-1 (%) or task metric
   std::string accuracy_source; // where the figure comes from
   std::vector<BlockDescriptor> blocks;
+  // Extensions:
+  std::string accuracy_metric;   // what `accuracy` measures, e.g. "ImageNet-1K top-1 (%)"
+  std::string input_dtype = "float32";  // "float32" (images) or "int64" (token ids)
+  double published_gmacs = 0;    // the source's published GMACs ("GFLOPS"), 0 when none
 
   double TotalFlops() const;
   int64_t TotalParams() const;
+  double TotalElementwiseOps() const;
+  // Output bytes of the last block (the model's output), batch 1.
+  int64_t OutputBytes() const { return blocks.empty() ? 0 : blocks.back().output_bytes; }
+
+  bool operator==(const ModelInfo&) const = default;
 };
 
-// All models, ordered by family then by increasing cost.
+// All models, ordered by family then by increasing published accuracy. Empty when the
+// embedded catalogue is missing or malformed (CatalogStatus() says why).
 const std::vector<ModelInfo>& Models();
+// Extension: Ok when the embedded catalogue parsed and matches the specifications.
+Status CatalogStatus();
 // nullptr when no model has that name.
 const ModelInfo* FindModel(const std::string& name);
-// The members of a family, lightest first.
+// The members of a family, in catalogue order: increasing published accuracy. This is also
+// increasing cost except in "mobilenet", where mobilenet_v3_large has fewer MACs (0.22 G)
+// than mobilenet_v2 (0.30 G) but more parameters and higher accuracy.
 std::vector<const ModelInfo*> Family(const std::string& family);
+// Extension: like FindModel, but NotFound names the known models.
+StatusOr<const ModelInfo*> LookupModel(const std::string& name);
+// Extension: the names of all models, catalogue order, joined by ", ".
+std::string KnownModelNames();
+// Extension: the family names, catalogue order, no duplicates.
+std::vector<std::string> Families();
 
 }  // namespace ecomap::zoo

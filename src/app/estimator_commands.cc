@@ -1,0 +1,297 @@
+// `ecomap estimator train|eval|predict`: the transformer latency/power estimator.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "app/cli_util.h"
+#include "app/commands.h"
+#include "estimator/analytic.h"
+#include "estimator/metrics.h"
+#include "estimator/model_file.h"
+#include "platform/registry.h"
+#include "profiler/dataset.h"
+#ifdef ECOMAP_ESTIMATOR_TORCH
+#include "estimator/transformer.h"
+#endif
+
+namespace ecomap::app {
+namespace {
+
+using estimator::EvalReport;
+using estimator::Scores;
+
+struct TrainArgs {
+  std::string data;
+  std::string out;
+  int epochs = 30;
+  uint64_t seed = 1;
+  double holdout = 0.1;
+  int max_train_tenants = 0;
+  int d_model = 32, heads = 4, layers = 2, ff_dim = 64;
+  int batch = 256;
+  double lr = 2e-3;
+  int threads = 1;
+  double max_minutes = 0;
+};
+
+struct EvalArgs {
+  std::string model;
+  std::string data;
+  bool json = false;
+  std::string split = "all";
+};
+
+struct PredictArgs {
+  std::string model;
+  std::string config;
+  bool json = false;
+};
+
+profiler::Dataset LoadData(const std::string& path) {
+  profiler::Dataset d = OrFail(profiler::ReadDataset(path));
+  if (d.samples.empty()) Fail(path + ": no samples");
+  if (d.truncated_lines > 0) std::cerr << "estimator: " << path << ": skipped a truncated last line\n";
+  const std::string& platform = d.samples[0].platform;
+  for (const profiler::Sample& s : d.samples) {
+    if (s.platform != platform) {
+      Fail(path + ": mixes platforms '" + platform + "' and '" + s.platform + "' (sample " + std::to_string(s.index) +
+           "): an estimator learns one platform; split the file");
+    }
+  }
+  return d;
+}
+
+platform::PlatformInfo InfoOf(const std::string& name) {
+  auto p = platform::MakePlatform(name, {});
+  if (!p.ok()) Fail("cannot describe platform '" + name + "' of the dataset: " + p.status().message());
+  return (*p)->info();
+}
+
+void PrintScoresRow(const std::string& label, const Scores& s) {
+  std::printf("%-22s %7lld %8.2f %6.3f %8.2f %6.3f %8.2f %6.3f %8.2f %6.3f %6lld\n", label.c_str(),
+              static_cast<long long>(s.samples), s.latency_p50.mape, s.latency_p50.r2, s.latency_p95.mape,
+              s.latency_p95.r2, s.throughput.mape, s.throughput.r2, s.power.mape, s.power.r2,
+              static_cast<long long>(s.saturated));
+}
+
+void PrintHeader(const std::string& title) {
+  std::printf("%s\n", title.c_str());
+  std::printf("%-22s %7s %8s %6s %8s %6s %8s %6s %8s %6s %6s\n", "predictor / tenants", "samples", "p50 MAPE", "R2",
+              "p95 MAPE", "R2", "thr MAPE", "R2", "pow MAPE", "R2", "satur.");
+}
+
+void PrintReport(const std::string& name, const EvalReport& r, bool per_tenants) {
+  PrintScoresRow(name, r);
+  if (!per_tenants) return;
+  for (const auto& [k, s] : r.by_tenants) PrintScoresRow("  " + std::to_string(k) + " tenant" + (k == 1 ? "" : "s"), s);
+}
+
+EvalReport ScorePredictor(const estimator::Predictor& p, const std::vector<const profiler::Sample*>& samples) {
+  std::vector<platform::Configuration> configs;
+  configs.reserve(samples.size());
+  for (const profiler::Sample* s : samples) configs.push_back(s->config);
+  auto r = p.PredictBatch(configs);
+  if (!r.ok()) Fail(p.name() + ": " + r.status().message());
+  return estimator::Score(*r, samples);
+}
+
+#ifdef ECOMAP_ESTIMATOR_TORCH
+void RunTrain(const TrainArgs& a) {
+  if (!(a.holdout >= 0 && a.holdout < 1)) Fail("--holdout " + std::to_string(a.holdout) + " must be in [0, 1)");
+  profiler::Dataset d = LoadData(a.data);
+  platform::PlatformInfo info = InfoOf(d.samples[0].platform);
+  estimator::Split split = estimator::SplitSamples(d.samples, a.holdout, a.seed, a.max_train_tenants);
+  std::printf("estimator train: %zu samples of %s (%s) from %s: %zu train, %zu held out",
+              d.samples.size(), info.name.c_str(), platform::ProvenanceName(d.samples[0].provenance),
+              a.data.c_str(), split.train.size(), split.holdout.size());
+  if (a.max_train_tenants > 0) {
+    std::printf(", %zu with more than %d tenants kept unseen", split.unseen.size(), a.max_train_tenants);
+  }
+  std::printf("\n");
+  std::fflush(stdout);
+  estimator::TransformerConfig c{.d_model = a.d_model, .heads = a.heads, .layers = a.layers, .ff_dim = a.ff_dim};
+  estimator::TrainOptions o;
+  o.epochs = a.epochs;
+  o.seed = a.seed;
+  o.batch_size = a.batch;
+  o.learning_rate = a.lr;
+  o.threads = a.threads;
+  o.time_limit_s = a.max_minutes * 60.0;
+  o.progress = [](const estimator::EpochReport& r) {
+    std::printf("epoch %3d/%d: train loss %.5f, held-out MAPE p95 %.2f%%, throughput %.2f%%, power %.2f%% (%.0f s)\n",
+                r.epoch, r.epochs, r.train_loss, r.holdout_p95_mape, r.holdout_throughput_mape,
+                r.holdout_power_mape, r.seconds);
+    std::fflush(stdout);
+  };
+  auto model = OrFail(estimator::TransformerPredictor::Train(info, split.train, split.holdout, c, o));
+  model->set_intra_op_threads(1);
+  estimator::AnalyticPredictor baseline(model->analytic());
+  nlohmann::json record;
+  record["data"] = a.data;
+  record["samples"] = d.samples.size();
+  record["seed"] = a.seed;
+  record["epochs"] = a.epochs;
+  record["max_minutes"] = a.max_minutes;
+  record["command"] = "ecomap estimator train --data " + a.data + " --out " + a.out + " --epochs " +
+                      std::to_string(a.epochs) + " --seed " + std::to_string(a.seed) + " --holdout " +
+                      std::to_string(a.holdout) + " --max-train-tenants " + std::to_string(a.max_train_tenants) +
+                      " --d-model " + std::to_string(a.d_model) + " --heads " + std::to_string(a.heads) + " --layers " +
+                      std::to_string(a.layers) + " --ff " + std::to_string(a.ff_dim) + " --batch " + std::to_string(a.batch) +
+                      " --threads " + std::to_string(a.threads) +
+                      (a.max_minutes > 0 ? " --max-minutes " + std::to_string(a.max_minutes) : "");
+  record["holdout"] = a.holdout;
+  record["max_train_tenants"] = a.max_train_tenants;
+  record["train_samples"] = split.train.size();
+  record["parameters"] = model->num_parameters();
+  PrintHeader("\nmetrics (predicted vs " + std::string(platform::ProvenanceName(d.samples[0].provenance)) +
+              "; MAPE in %, saturated open-loop tenants excluded from latency):");
+  for (const auto& [label, set] : {std::pair{"held-out", &split.holdout}, std::pair{"unseen", &split.unseen}}) {
+    if (set->empty()) continue;
+    EvalReport t = ScorePredictor(*model, *set);
+    EvalReport b = ScorePredictor(baseline, *set);
+    PrintReport(std::string("transformer ") + label, t, true);
+    PrintReport(std::string("analytic ") + label, b, false);
+    record[label] = {{"transformer", estimator::ReportToJson(t)}, {"analytic", estimator::ScoresToJson(b)}};
+  }
+  OrFail(model->Save(a.out, record));
+  std::printf("wrote %s (%lld parameters)\n", a.out.c_str(), static_cast<long long>(model->num_parameters()));
+}
+
+void RunEval(const EvalArgs& a) {
+  auto model = OrFail(estimator::TransformerPredictor::Load(a.model));
+  model->set_intra_op_threads(1);
+  profiler::Dataset d = LoadData(a.data);
+  if (d.samples[0].platform != model->info().name) {
+    Fail(a.data + " was measured on '" + d.samples[0].platform + "' but " + a.model + " models '" +
+         model->info().name + "': evaluate with a model of that platform");
+  }
+  std::vector<const profiler::Sample*> set;
+  if (a.split == "all") {
+    for (const profiler::Sample& s : d.samples) set.push_back(&s);
+  } else {
+    const nlohmann::json& rec = model->training_record();
+    double holdout = rec.value("holdout", 0.1);
+    uint64_t seed = rec.value("seed", uint64_t{1});
+    int max_t = rec.value("max_train_tenants", 0);
+    estimator::Split split = estimator::SplitSamples(d.samples, holdout, seed, max_t);
+    if (a.split == "holdout") {
+      set = split.holdout;
+    } else if (a.split == "unseen") {
+      set = split.unseen;
+    } else {
+      set = split.train;
+    }
+  }
+  if (set.empty()) Fail("--split " + a.split + " selects no samples of " + a.data);
+  estimator::AnalyticPredictor baseline(model->analytic());
+  EvalReport t = ScorePredictor(*model, set);
+  EvalReport b = ScorePredictor(baseline, set);
+  if (a.json) {
+    nlohmann::json j = estimator::ReportToJson(t);
+    j["predictor"] = "transformer";
+    j["model"] = a.model;
+    j["data"] = a.data;
+    j["split"] = a.split;
+    j["truth"] = platform::ProvenanceName(d.samples[0].provenance);
+    j["analytic"] = estimator::ReportToJson(b);
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  PrintHeader("estimator eval: " + a.model + " on " + a.data + " (" + a.split + ", " + std::to_string(set.size()) +
+              " samples; predicted vs " + platform::ProvenanceName(d.samples[0].provenance) +
+              "; MAPE in %, saturated open-loop tenants excluded from latency)");
+  PrintReport("transformer", t, true);
+  PrintReport("analytic", b, true);
+  std::printf("saturation flag accuracy: transformer %.1f%%, analytic %.1f%%\n", 100 * t.saturation_accuracy,
+              100 * b.saturation_accuracy);
+}
+
+void RunPredict(const PredictArgs& a) {
+  auto model = OrFail(estimator::TransformerPredictor::Load(a.model));
+  model->set_intra_op_threads(1);
+  std::ifstream in(a.config);
+  if (!in) Fail("cannot read --config " + a.config);
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded()) Fail(a.config + ": not valid JSON");
+  if (j.contains("config") && j["config"].is_object()) j = j["config"];  // a dataset line works too
+  platform::Configuration c = OrFail(platform::ConfigurationFromJson(j));
+  platform::Performance p = OrFail(model->Predict(c));
+  if (a.json) {
+    nlohmann::json out = p;
+    out["predictor"] = "transformer";
+    std::cout << out.dump(2) << "\n";
+    return;
+  }
+  std::printf("predicted (transformer, %s): power %.2f W\n", model->info().name.c_str(), p.power.value());
+  for (const platform::TenantPerformance& t : p.tenants) {
+    std::printf("  %-12s p50 %9.3f ms  p95 %9.3f ms  throughput %9.2f req/s%s\n", t.name.c_str(),
+                t.latency_p50.value(), t.latency_p95.value(), t.throughput_rps, t.saturated ? "  (saturated)" : "");
+  }
+}
+#endif
+
+void AddEstimatorCommands(CLI::App& app) {
+  CLI::App* est = app.add_subcommand("estimator", "The transformer latency/power estimator: train, evaluate, predict");
+#ifdef ECOMAP_ESTIMATOR_TORCH
+  est->require_subcommand(1);
+  auto ta = std::make_shared<TrainArgs>();
+  CLI::App* train = est->add_subcommand(
+      "train", "Train the transformer estimator on a profiler dataset (JSON lines from `ecomap profile`)");
+  train->add_option("--data", ta->data, "dataset (.jsonl)")->required();
+  train->add_option("--out", ta->out, "model file to write")->required();
+  train->add_option("--epochs", ta->epochs, "passes over the training set")->capture_default_str()->check(CLI::Range(1, 10000));
+  train->add_option("--seed", ta->seed, "seed of the split, the initialisation and the shuffling")->capture_default_str();
+  train->add_option("--holdout", ta->holdout, "share of the samples held out for evaluation, [0, 1)")->capture_default_str();
+  train->add_option("--max-train-tenants", ta->max_train_tenants,
+                    "train only on configurations with at most this many tenants; the others are scored as "
+                    "unseen mixes (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
+  train->add_option("--d-model", ta->d_model, "transformer width")->capture_default_str()->check(CLI::Range(4, 1024));
+  train->add_option("--heads", ta->heads, "attention heads (divides --d-model)")->capture_default_str()->check(CLI::Range(1, 64));
+  train->add_option("--layers", ta->layers, "encoder layers")->capture_default_str()->check(CLI::Range(1, 16));
+  train->add_option("--ff", ta->ff_dim, "feed-forward width")->capture_default_str()->check(CLI::Range(4, 8192));
+  train->add_option("--batch", ta->batch, "minibatch size")->capture_default_str()->check(CLI::Range(8, 65536));
+  train->add_option("--lr", ta->lr, "Adam learning rate (cosine decay)")->capture_default_str()->check(CLI::Range(1e-6, 1.0));
+  train->add_option("--threads", ta->threads, "libtorch threads while training (more only on an idle machine: OpenMP spin-waits)")->capture_default_str()->check(CLI::Range(1, 64));
+  train->add_option("--max-minutes", ta->max_minutes,
+                    "wall-clock budget: the schedule compresses and training stops in time (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 10000.0));
+  train->callback([ta] { RunTrain(*ta); });
+
+  auto ea = std::make_shared<EvalArgs>();
+  CLI::App* eval = est->add_subcommand(
+      "eval", "MAPE and R2 of the transformer and its analytic baseline per output and per number of tenants");
+  ea->model = estimator::DefaultModelPath();
+  eval->add_option("--model", ea->model, "model file")->capture_default_str();
+  eval->add_option("--data", ea->data, "dataset (.jsonl)")->required();
+  eval->add_option("--split", ea->split,
+                   "all samples, or the training run's split (same seed/hold-out/tenant limit): holdout, unseen, train")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"all", "holdout", "unseen", "train"}));
+  eval->add_flag("--json", ea->json,
+                 "JSON: latency_p95_mape, throughput_mape, power_mape (percent), samples, R2s, by_tenants, analytic");
+  eval->callback([ea] { RunEval(*ea); });
+
+  auto pa = std::make_shared<PredictArgs>();
+  CLI::App* predict = est->add_subcommand("predict", "Predict one configuration (JSON: platform::Configuration or a dataset line)");
+  pa->model = estimator::DefaultModelPath();
+  predict->add_option("--model", pa->model, "model file")->capture_default_str();
+  predict->add_option("--config", pa->config, "configuration JSON file")->required();
+  predict->add_flag("--json", pa->json, "print platform::Performance JSON");
+  predict->callback([pa] { RunPredict(*pa); });
+#else
+  est->callback([] { Fail("the transformer estimator needs libtorch, which this build leaves out"); });
+#endif
+}
+
+}  // namespace
+
+ECOMAP_REGISTER_COMMANDS(80, AddEstimatorCommands);
+
+}  // namespace ecomap::app

@@ -1,0 +1,135 @@
+// `ecomap profile`: datasets for the estimator.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "app/cli_util.h"
+#include "app/commands.h"
+#include "platform/registry.h"
+#include "platform/xavier_sim.h"
+#include "profiler/profiler.h"
+#include "zoo/model.h"
+#ifdef ECOMAP_HAVE_HOST_PROFILER
+#include "profiler/host_evaluator.h"
+#endif
+
+namespace ecomap::app {
+namespace {
+
+struct ProfileArgs {
+  std::string platform = "xavier-sim";
+  int64_t samples = 1000;
+  std::string out;
+  uint64_t seed = 1;
+  int max_tenants = 6;
+  int max_stages = 3;
+  double noise = 0.0;
+  double window_s = 2.0;
+  double warmup_s = 0.5;
+  bool append = false;
+  std::vector<std::string> models;
+};
+
+void RunProfileCommand(const ProfileArgs& a) {
+  platform::PlatformOptions po;
+  po.seed = a.seed;
+  po.noise = a.noise;
+  std::unique_ptr<platform::Platform> p = OrFail(platform::MakePlatform(a.platform, po));
+  profiler::SamplerOptions so;
+  so.max_tenants = a.max_tenants;
+  so.max_stages = a.max_stages;
+  so.models = a.models;
+  profiler::Evaluator evaluate;
+  profiler::ProfileOptions opts;
+  opts.samples = a.samples;
+  opts.seed = a.seed;
+  opts.platform_name = a.platform;
+  opts.provenance = p->info().provenance;
+  opts.power_provenance = p->info().provenance;
+#ifdef ECOMAP_HAVE_HOST_PROFILER
+  std::unique_ptr<profiler::HostEvaluator> host;
+#endif
+  if (a.platform == "xavier-sim") {
+    evaluate = [&p](const platform::Configuration& c) { return p->Evaluate(c); };
+  } else if (a.platform == "host") {
+#ifdef ECOMAP_HAVE_HOST_PROFILER
+    profiler::HostEvaluatorOptions ho;
+    ho.window = Seconds{a.window_s};
+    ho.warmup = Seconds{a.warmup_s};
+    host = OrFail(profiler::HostEvaluator::Create(ho));
+    // The real engine on this host: light models keep a sample to a few seconds.
+    if (so.models.empty()) so.models = host->DefaultModels();
+    so.max_stages = std::min(so.max_stages, 2);
+    opts.provenance = platform::Provenance::kMeasured;
+    opts.power_provenance = host->power_provenance();
+    evaluate = [&host](const platform::Configuration& c) { return host->Evaluate(c); };
+#else
+    Fail("profile --platform host needs the engine, which this build leaves out (built without libtorch)");
+#endif
+  } else {
+    Fail("profile: --platform '" + a.platform + "' cannot be profiled; use xavier-sim or host");
+  }
+#ifdef ECOMAP_HAVE_HOST_PROFILER
+  const platform::PlatformInfo& info = host ? host->info() : p->info();
+#else
+  const platform::PlatformInfo& info = p->info();
+#endif
+  auto sampler = OrFail(profiler::Sampler::Create(info, so, zoo::Models()));
+  auto writer = OrFail(profiler::DatasetWriter::Open(a.out, !a.append));
+  std::cerr << "profile: " << a.samples << " samples on " << a.platform << " ("
+            << platform::ProvenanceName(opts.provenance) << "), seed " << a.seed << " -> " << a.out << "\n";
+  auto progress = [](int64_t done, int64_t total, double secs) {
+    double rate = secs > 0 ? done / secs : 0;
+    double eta = rate > 0 ? (total - done) / rate : 0;
+    std::fprintf(stderr, "\rprofile: %lld/%lld (%.0f%%), %.1f s elapsed, %.0f samples/s, ETA %.0f s   ",
+                 static_cast<long long>(done), static_cast<long long>(total), 100.0 * done / total, secs, rate, eta);
+    if (done == total) std::fprintf(stderr, "\n");
+  };
+  auto summary = OrFail(profiler::RunProfile(sampler, evaluate, opts, *writer, progress));
+  std::printf("wrote %lld samples (latency %s, power %s) to %s in %.1f s; %lld configurations rejected\n",
+              static_cast<long long>(summary.written), platform::ProvenanceName(opts.provenance),
+              platform::ProvenanceName(opts.power_provenance), a.out.c_str(),
+              summary.seconds, static_cast<long long>(summary.rejected));
+  if (summary.rejected > 0) std::printf("last rejection: %s\n", summary.last_error.c_str());
+}
+
+void AddProfilerCommands(CLI::App& app) {
+  auto args = std::make_shared<ProfileArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "profile",
+      "Measure (host) or simulate (xavier-sim) random multi-tenant configurations into a JSON-lines dataset\n"
+      "for the estimator (schema: see src/profiler/dataset.h or the README).");
+  cmd->add_option("--platform", args->platform, "xavier-sim (simulated) or host (the real engine on this machine)")
+      ->capture_default_str();
+  cmd->add_option("--samples", args->samples, "number of configurations to write")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{100000000}));
+  cmd->add_option("--out", args->out, "output file (.jsonl)")->required();
+  cmd->add_option("--seed", args->seed, "seed of the sampler (and of the simulator's noise)")->capture_default_str();
+  cmd->add_option("--max-tenants", args->max_tenants, "tenants per configuration, 1..N")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 16));
+  cmd->add_option("--max-stages", args->max_stages, "pipeline stages per tenant, 1..N")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 8));
+  cmd->add_option("--models", args->models, "restrict to these zoo models (default: all; host: light ones)")
+      ->delimiter(',');
+  cmd->add_option("--noise", args->noise, "xavier-sim: relative measurement noise (0 = none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.5));
+  cmd->add_option("--window", args->window_s, "host: measurement window per configuration, seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(0.2, 60.0));
+  cmd->add_option("--warmup", args->warmup_s, "host: warm-up excluded from the window, seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 30.0));
+  cmd->add_flag("--append", args->append, "append to --out instead of replacing it");
+  cmd->callback([args] { RunProfileCommand(*args); });
+}
+
+}  // namespace
+
+ECOMAP_REGISTER_COMMANDS(70, AddProfilerCommands);
+
+}  // namespace ecomap::app

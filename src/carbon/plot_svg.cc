@@ -1,0 +1,332 @@
+#include "carbon/plot_svg.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace ecomap::carbon {
+namespace {
+
+using std::chrono::days;
+using std::chrono::hours;
+
+constexpr const char* kFont = "system-ui, -apple-system, 'Segoe UI', 'DejaVu Sans', Helvetica, Arial, sans-serif";
+constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  return buf;
+}
+
+std::string TickText(double v) {
+  char buf[32];
+  if (std::fabs(v) < 1e-9) v = 0;
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+struct TimeTick {
+  TimePoint time;
+  std::string label;
+};
+
+std::string DayLabel(std::chrono::year_month_day ymd) {
+  return std::string(kMonths[static_cast<unsigned>(ymd.month()) - 1]) + " " +
+         std::to_string(static_cast<unsigned>(ymd.day()));
+}
+
+// Ticks for [lo, hi] with at most `max_ticks` ticks, from hours to years.
+std::vector<TimeTick> TimeTicks(TimePoint lo, TimePoint hi, int max_ticks) {
+  using namespace std::chrono;
+  const double span_h = duration<double, std::ratio<3600>>(hi - lo).count();
+  std::vector<TimeTick> out;
+  // Fixed steps (hours, days, weeks).
+  const int hour_steps[] = {1, 2, 3, 6, 12, 24, 48, 168, 336};
+  for (int step_h : hour_steps) {
+    if (span_h / step_h > max_ticks) continue;
+    const long long step_ms = step_h * 3600000LL;
+    // Days and weeks align to UTC midnight; weeks to Mondays (1970-01-05 was a Monday).
+    const long long align = step_h == 168 || step_h == 336 ? 4 * 86400000LL : 0;
+    long long first = (lo.time_since_epoch().count() - align + step_ms - 1) / step_ms * step_ms + align;
+    if (first < lo.time_since_epoch().count()) first += step_ms;
+    for (long long t = first; t <= hi.time_since_epoch().count(); t += step_ms) {
+      TimePoint tp{Duration(t)};
+      auto d = floor<days>(tp);
+      year_month_day ymd(d);
+      std::string label;
+      if (step_h < 24 && tp != d) {
+        char buf[32];
+        hh_mm_ss<Duration> hms(tp - d);
+        std::snprintf(buf, sizeof buf, "%02lld:%02lld", static_cast<long long>(hms.hours().count()),
+                      static_cast<long long>(hms.minutes().count()));
+        label = buf;
+      } else {
+        label = DayLabel(ymd);
+      }
+      out.push_back({tp, label});
+    }
+    return out;
+  }
+  // Calendar steps: months, then years.
+  const int month_steps[] = {1, 2, 3, 6, 12, 24, 60, 120};
+  for (int step_m : month_steps) {
+    if (span_h / (step_m * 730.0) > max_ticks && step_m != 120) continue;
+    year_month_day start(floor<days>(lo));
+    year_month ym(start.year(), start.month());
+    bool first = true;
+    for (;; ym += months(1)) {
+      TimePoint tp = time_point_cast<Duration>(sys_days(ym / 1));
+      if (tp > hi) break;
+      const int idx = static_cast<int>(ym.year()) * 12 + static_cast<int>(static_cast<unsigned>(ym.month())) - 1;
+      if (tp < lo || idx % step_m != 0) continue;
+      std::string label;
+      if (step_m >= 12) {
+        label = std::to_string(static_cast<int>(ym.year()));
+      } else {
+        label = kMonths[static_cast<unsigned>(ym.month()) - 1];
+        if (first || ym.month() == January) label += " " + std::to_string(static_cast<int>(ym.year()));
+      }
+      first = false;
+      out.push_back({tp, label});
+    }
+    return out;
+  }
+  return out;
+}
+
+double TextWidth(const std::string& s, double font_px) {
+  // Rough advance width of a sans-serif font: 0.56 em per character (UTF-8 continuation bytes
+  // do not count).
+  size_t chars = 0;
+  for (unsigned char c : s) chars += (c & 0xC0) != 0x80;
+  return static_cast<double>(chars) * font_px * 0.56;
+}
+
+}  // namespace
+
+std::string XmlEscape(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::vector<double> NiceTicks(double lo, double hi, int target) {
+  if (!(hi > lo) || target < 1) return {lo};
+  const double raw = (hi - lo) / target;
+  const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = 10 * mag;
+  for (double m : {1.0, 2.0, 2.5, 5.0, 10.0}) {
+    if (m * mag >= raw * 0.999) {
+      step = m * mag;
+      break;
+    }
+  }
+  const double start = std::floor(lo / step + 1e-9) * step;
+  const double end = std::ceil(hi / step - 1e-9) * step;
+  std::vector<double> ticks;
+  for (int i = 0;; ++i) {
+    double v = start + i * step;
+    if (v > end + step * 1e-6) break;
+    ticks.push_back(std::fabs(v) < step * 1e-9 ? 0.0 : v);
+  }
+  return ticks;
+}
+
+StatusOr<std::string> RenderTimeSeriesSvg(const TimeSeriesChart& c) {
+  if (c.width_px < 200 || c.height_px < 150) {
+    return InvalidArgument("chart size " + std::to_string(c.width_px) + "x" + std::to_string(c.height_px) +
+                           " px is too small; use at least 200x150");
+  }
+  // Data ranges.
+  double vmin = std::numeric_limits<double>::infinity(), vmax = -vmin;
+  TimePoint tmin = TimePoint::max(), tmax = TimePoint::min();
+  size_t n = 0;
+  auto take = [&](const ChartPoint& p) -> Status {
+    if (!std::isfinite(p.value)) {
+      return InvalidArgument("chart value at " + FormatIso8601(p.time) + " is not a finite number");
+    }
+    vmin = std::min(vmin, p.value);
+    vmax = std::max(vmax, p.value);
+    tmin = std::min(tmin, p.time);
+    tmax = std::max(tmax, p.time);
+    ++n;
+    return Status::Ok();
+  };
+  for (const LineSeries& l : c.lines) {
+    for (const ChartPoint& p : l.points) ECOMAP_RETURN_IF_ERROR(take(p));
+  }
+  for (const BandSeries& b : c.bands) {
+    if (b.low.size() != b.high.size()) return InvalidArgument("band '" + b.label + "': low and high differ in length");
+    for (const ChartPoint& p : b.low) ECOMAP_RETURN_IF_ERROR(take(p));
+    for (const ChartPoint& p : b.high) ECOMAP_RETURN_IF_ERROR(take(p));
+  }
+  if (n == 0) return InvalidArgument("chart '" + c.title + "' has no data points");
+  for (const HorizontalRule& r : c.rules) {
+    vmin = std::min(vmin, r.value);
+    vmax = std::max(vmax, r.value);
+  }
+  TimePoint x0 = c.x_min.value_or(tmin), x1 = c.x_max.value_or(tmax);
+  if (x1 <= x0) x1 = x0 + hours(1);
+  double lo = c.y_min.value_or(vmin >= 0 ? 0.0 : vmin);
+  double hi = c.y_max.value_or(vmax);
+  if (!(hi > lo)) hi = lo + 1;
+  std::vector<double> yt = NiceTicks(lo, hi, 5);
+  const double y0 = c.y_min ? *c.y_min : yt.front();
+  const double y1 = c.y_max ? *c.y_max : yt.back();
+  if (!(y1 > y0)) return InvalidArgument("chart value axis is empty (y_min >= y_max)");
+
+  // Layout.
+  const double W = c.width_px, H = c.height_px;
+  const double left = 62, right = W - 36, top = 74, bottom = H - 58;
+  const double pw = right - left, ph = bottom - top;
+  const double xspan_ms = static_cast<double>((x1 - x0).count());
+  auto X = [&](TimePoint t) { return left + pw * static_cast<double>((t - x0).count()) / xspan_ms; };
+  auto Y = [&](double v) { return bottom - ph * (v - y0) / (y1 - y0); };
+
+  std::string s;
+  s.reserve(64 * 1024);
+  s += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(c.width_px) + "\" height=\"" +
+       std::to_string(c.height_px) + "\" viewBox=\"0 0 " + std::to_string(c.width_px) + " " +
+       std::to_string(c.height_px) + "\" font-family=\"" + kFont + "\">\n";
+  s += "<title>" + XmlEscape(c.title) + "</title>\n";
+  s += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
+  s += "<defs><clipPath id=\"plot\"><rect x=\"" + Num(left) + "\" y=\"" + Num(top - 1) + "\" width=\"" + Num(pw) +
+       "\" height=\"" + Num(ph + 2) + "\"/></clipPath></defs>\n";
+  // Title, subtitle, unit.
+  s += "<text x=\"" + Num(left) + "\" y=\"28\" font-size=\"17\" font-weight=\"600\" fill=\"#111827\">" +
+       XmlEscape(c.title) + "</text>\n";
+  if (!c.subtitle.empty()) {
+    s += "<text x=\"" + Num(left) + "\" y=\"48\" font-size=\"12\" fill=\"#6b7280\">" + XmlEscape(c.subtitle) +
+         "</text>\n";
+  }
+  if (!c.y_label.empty()) {
+    s += "<text x=\"" + Num(left - 8) + "\" y=\"" + Num(top - 12) +
+         "\" font-size=\"11\" fill=\"#4b5563\" text-anchor=\"start\">" + XmlEscape(c.y_label) + "</text>\n";
+  }
+  // Grid and value ticks.
+  s += "<g font-size=\"11\" fill=\"#4b5563\">\n";
+  for (double v : yt) {
+    if (v < y0 - 1e-9 || v > y1 + 1e-9) continue;
+    const double y = Y(v);
+    s += "<line x1=\"" + Num(left) + "\" x2=\"" + Num(right) + "\" y1=\"" + Num(y) + "\" y2=\"" + Num(y) +
+         "\" stroke=\"" + (std::fabs(v - y0) < 1e-9 ? "#9ca3af" : "#e5e7eb") + "\" stroke-width=\"1\"/>\n";
+    s += "<text x=\"" + Num(left - 8) + "\" y=\"" + Num(y + 4) + "\" text-anchor=\"end\">" + TickText(v) +
+         "</text>\n";
+  }
+  // Time ticks.
+  const int max_ticks = std::max(3, static_cast<int>(pw / 95));
+  for (const TimeTick& t : TimeTicks(x0, x1, max_ticks)) {
+    const double x = X(t.time);
+    s += "<line x1=\"" + Num(x) + "\" x2=\"" + Num(x) + "\" y1=\"" + Num(top) + "\" y2=\"" + Num(bottom) +
+         "\" stroke=\"#f0f1f3\" stroke-width=\"1\"/>\n";
+    s += "<line x1=\"" + Num(x) + "\" x2=\"" + Num(x) + "\" y1=\"" + Num(bottom) + "\" y2=\"" + Num(bottom + 5) +
+         "\" stroke=\"#9ca3af\" stroke-width=\"1\"/>\n";
+    s += "<text x=\"" + Num(x) + "\" y=\"" + Num(bottom + 19) + "\" text-anchor=\"middle\">" + XmlEscape(t.label) +
+         "</text>\n";
+  }
+  s += "</g>\n";
+  // Bands.
+  s += "<g clip-path=\"url(#plot)\">\n";
+  for (const BandSeries& b : c.bands) {
+    if (b.high.empty()) continue;
+    std::string d;
+    for (size_t i = 0; i < b.high.size(); ++i) {
+      d += (i == 0 ? "M" : "L") + Num(X(b.high[i].time)) + "," + Num(Y(b.high[i].value)) + " ";
+    }
+    for (size_t i = b.low.size(); i-- > 0;) d += "L" + Num(X(b.low[i].time)) + "," + Num(Y(b.low[i].value)) + " ";
+    d += "Z";
+    char op[16];
+    std::snprintf(op, sizeof op, "%.2f", b.opacity);
+    s += "<path d=\"" + d + "\" fill=\"" + XmlEscape(b.color) + "\" fill-opacity=\"" + op + "\" stroke=\"none\"/>\n";
+  }
+  // Lines.
+  for (const LineSeries& l : c.lines) {
+    if (l.points.empty()) continue;
+    std::string d;
+    for (size_t i = 0; i < l.points.size(); ++i) {
+      const ChartPoint& p = l.points[i];
+      const bool gap = i > 0 && l.max_gap && p.time - l.points[i - 1].time > *l.max_gap;
+      if (i == 0 || gap) {
+        d += "M" + Num(X(p.time)) + "," + Num(Y(p.value)) + " ";
+      } else if (l.step) {
+        d += "H" + Num(X(p.time)) + " V" + Num(Y(p.value)) + " ";
+      } else {
+        d += "L" + Num(X(p.time)) + "," + Num(Y(p.value)) + " ";
+      }
+    }
+    char w[16];
+    std::snprintf(w, sizeof w, "%.2f", l.width_px);
+    s += "<path d=\"" + d + "\" fill=\"none\" stroke=\"" + XmlEscape(l.color) + "\" stroke-width=\"" + w +
+         "\" stroke-linejoin=\"round\" stroke-linecap=\"round\"" +
+         (l.dashed ? " stroke-dasharray=\"6 4\"" : "") + "/>\n";
+  }
+  s += "</g>\n";
+  // Reference rules with their labels at the right end.
+  for (const HorizontalRule& r : c.rules) {
+    if (r.value < y0 || r.value > y1) continue;
+    const double y = Y(r.value);
+    s += "<line x1=\"" + Num(left) + "\" x2=\"" + Num(right) + "\" y1=\"" + Num(y) + "\" y2=\"" + Num(y) +
+         "\" stroke=\"" + XmlEscape(r.color) + "\" stroke-width=\"1\" stroke-dasharray=\"3 3\"/>\n";
+    if (!r.label.empty()) {
+      const double tw = TextWidth(r.label, 11) + 8;
+      s += "<rect x=\"" + Num(right - tw - 2) + "\" y=\"" + Num(y - 15) + "\" width=\"" + Num(tw) +
+           "\" height=\"14\" rx=\"2\" fill=\"#ffffff\" fill-opacity=\"0.6\"/>\n";
+      s += "<text x=\"" + Num(right - 6) + "\" y=\"" + Num(y - 4) + "\" font-size=\"11\" fill=\"" +
+           XmlEscape(r.color) + "\" text-anchor=\"end\">" + XmlEscape(r.label) + "</text>\n";
+    }
+  }
+  // Legend, right-aligned on the title row.
+  {
+    double x = right;
+    std::string legend;
+    // Bands then lines, laid out right to left.
+    struct Entry {
+      std::string label, color;
+      bool band;
+      bool dashed;
+    };
+    std::vector<Entry> entries;
+    for (const BandSeries& b : c.bands) entries.push_back({b.label, b.color, true, false});
+    for (const LineSeries& l : c.lines) entries.push_back({l.label, l.color, false, l.dashed});
+    for (size_t i = entries.size(); i-- > 0;) {
+      const Entry& e = entries[i];
+      if (e.label.empty()) continue;
+      x -= TextWidth(e.label, 12);
+      legend += "<text x=\"" + Num(x) + "\" y=\"64\" font-size=\"12\" fill=\"#374151\">" + XmlEscape(e.label) +
+                "</text>\n";
+      x -= 24;
+      if (e.band) {
+        legend += "<rect x=\"" + Num(x) + "\" y=\"55\" width=\"18\" height=\"11\" rx=\"2\" fill=\"" +
+                  XmlEscape(e.color) + "\" fill-opacity=\"0.35\"/>\n";
+      } else {
+        legend += "<line x1=\"" + Num(x) + "\" x2=\"" + Num(x + 18) + "\" y1=\"60\" y2=\"60\" stroke=\"" +
+                  XmlEscape(e.color) + "\" stroke-width=\"2.2\"" + (e.dashed ? " stroke-dasharray=\"4 3\"" : "") +
+                  "/>\n";
+      }
+      x -= 16;
+    }
+    s += legend;
+  }
+  if (!c.footnote.empty()) {
+    s += "<text x=\"" + Num(left) + "\" y=\"" + Num(H - 12) + "\" font-size=\"10\" fill=\"#9ca3af\">" +
+         XmlEscape(c.footnote) + "</text>\n";
+  }
+  s += "</svg>\n";
+  return s;
+}
+
+}  // namespace ecomap::carbon

@@ -1,0 +1,103 @@
+#include "engine/torch_executor.h"
+
+#include <ATen/Parallel.h>
+
+#include <exception>
+#include <mutex>
+
+#include <map>
+
+#include "zoo/catalog.h"
+#include "zoo/derive.h"
+#include "zoo/torch_models.h"
+
+namespace ecomap::engine {
+namespace {
+
+class TorchStage final : public StageExecutor {
+ public:
+  TorchStage(std::unique_ptr<zoo::TorchModel> model, int begin, int end, int threads)
+      : model_(std::move(model)), begin_(begin), end_(end), threads_(threads) {}
+
+  void PrepareThread() override { SetTorchThreads(threads_); }
+
+  Status Run(Activation& io) override {
+    try {
+      const at::Tensor* x = std::any_cast<at::Tensor>(&io);
+      if (x == nullptr) return Internal("stage input is not a tensor");
+      at::Tensor y = model_->Forward(begin_, end_, *x);
+      io = std::move(y);
+      return Status::Ok();
+    } catch (const std::exception& e) {
+      return Internal(model_->info().name + " blocks " + std::to_string(begin_) + "-" +
+                      std::to_string(end_) + ": " + e.what());
+    }
+  }
+
+  StatusOr<Activation> MakeInput() override {
+    try {
+      return Activation(model_->MakeInput(1));
+    } catch (const std::exception& e) {
+      return Internal(model_->info().name + ": making an input: " + e.what());
+    }
+  }
+
+ private:
+  std::unique_ptr<zoo::TorchModel> model_;
+  const int begin_, end_, threads_;
+};
+
+class TorchFactory final : public ExecutorFactory {
+ public:
+  explicit TorchFactory(TorchExecutorOptions options) : options_(options) {}
+
+  // The embedded catalogue; for a known model missing from it (a build before `ecomap zoo
+  // export` wrote data/zoo/catalog.json) the descriptors are derived once from libtorch.
+  const zoo::ModelInfo* FindModel(const std::string& name) const override {
+    if (const zoo::ModelInfo* m = zoo::FindModel(name)) return m;
+    if (zoo::FindModelSpec(name) == nullptr) return nullptr;
+    std::lock_guard<std::mutex> lk(derived_mu_);
+    auto it = derived_.find(name);
+    if (it == derived_.end()) {
+      StatusOr<zoo::ModelInfo> info = zoo::DeriveModelInfo(name);
+      if (!info.ok()) return nullptr;
+      it = derived_.emplace(name, std::make_unique<zoo::ModelInfo>(std::move(info).value())).first;
+    }
+    return it->second.get();
+  }
+
+  StatusOr<std::unique_ptr<StageExecutor>> CreateStage(const std::string& model, int begin, int end,
+                                                       uint64_t seed) override {
+    std::lock_guard<std::mutex> lk(mu_);
+    try {
+      ECOMAP_ASSIGN_OR_RETURN(std::unique_ptr<zoo::TorchModel> m, zoo::CreateTorchModel(model, seed));
+      if (begin < 0 || end > m->num_blocks() || begin >= end) {
+        return InvalidArgument(model + ": block range " + std::to_string(begin) + "-" + std::to_string(end) +
+                               " is outside 0-" + std::to_string(m->num_blocks()));
+      }
+      return std::unique_ptr<StageExecutor>(
+          std::make_unique<TorchStage>(std::move(m), begin, end, options_.intra_op_threads));
+    } catch (const std::exception& e) {
+      return Internal("building " + model + ": " + e.what());
+    }
+  }
+
+ private:
+  TorchExecutorOptions options_;
+  std::mutex mu_;
+  mutable std::mutex derived_mu_;
+  mutable std::map<std::string, std::unique_ptr<zoo::ModelInfo>> derived_;
+};
+
+}  // namespace
+
+void SetTorchThreads(int intra_op_threads) {
+  at::init_num_threads();
+  at::set_num_threads(intra_op_threads < 1 ? 1 : intra_op_threads);
+}
+
+std::shared_ptr<ExecutorFactory> MakeTorchExecutorFactory(TorchExecutorOptions options) {
+  return std::make_shared<TorchFactory>(options);
+}
+
+}  // namespace ecomap::engine

@@ -1,0 +1,408 @@
+#include "estimator/analytic.h"
+
+#include <Eigen/Dense>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace ecomap::estimator {
+namespace {
+
+constexpr double kMaxStretchUtil = 0.95;
+constexpr double kOpenSaturation = 0.98;
+
+// Least squares on relative errors with non-negative coefficients: minimises
+// sum_r ((X_r . beta - y_r) / y_r)^2 + ridge, beta >= 0 (active set: negative coefficients are
+// pinned to zero and the rest refitted). Columns are normalised before the ridge.
+std::vector<double> FitNonNegative(const std::vector<std::vector<double>>& rows, const std::vector<double>& y,
+                                   size_t cols, double ridge = 1e-7) {
+  const size_t n = rows.size();
+  Eigen::MatrixXd a(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(cols));
+  for (size_t r = 0; r < n; ++r) {
+    for (size_t c = 0; c < cols; ++c) a(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) = rows[r][c] / y[r];
+  }
+  std::vector<double> scale(cols, 0.0);
+  std::vector<bool> active(cols, false);
+  for (size_t c = 0; c < cols; ++c) {
+    double s = a.col(static_cast<Eigen::Index>(c)).norm() / std::sqrt(static_cast<double>(std::max<size_t>(n, 1)));
+    scale[c] = s;
+    active[c] = s > 1e-300;
+    if (active[c]) a.col(static_cast<Eigen::Index>(c)) /= s;
+  }
+  std::vector<double> beta(cols, 0.0);
+  for (int round = 0; round < 3 * static_cast<int>(cols) + 1; ++round) {
+    std::vector<Eigen::Index> idx;
+    for (size_t c = 0; c < cols; ++c) {
+      if (active[c]) idx.push_back(static_cast<Eigen::Index>(c));
+    }
+    if (idx.empty()) break;
+    Eigen::MatrixXd sub(a.rows(), static_cast<Eigen::Index>(idx.size()));
+    for (size_t k = 0; k < idx.size(); ++k) sub.col(static_cast<Eigen::Index>(k)) = a.col(idx[k]);
+    Eigen::MatrixXd ata = sub.transpose() * sub;
+    ata.diagonal().array() += ridge * static_cast<double>(n);
+    Eigen::VectorXd atb = sub.transpose() * Eigen::VectorXd::Ones(a.rows());
+    Eigen::VectorXd sol = ata.ldlt().solve(atb);
+    bool negative = false;
+    Eigen::Index worst = -1;
+    double worst_v = 0;
+    for (size_t k = 0; k < idx.size(); ++k) {
+      if (sol(static_cast<Eigen::Index>(k)) < worst_v) {
+        worst_v = sol(static_cast<Eigen::Index>(k));
+        worst = idx[k];
+        negative = true;
+      }
+    }
+    std::fill(beta.begin(), beta.end(), 0.0);
+    for (size_t k = 0; k < idx.size(); ++k) {
+      beta[static_cast<size_t>(idx[k])] = std::max(0.0, sol(static_cast<Eigen::Index>(k))) / scale[static_cast<size_t>(idx[k])];
+    }
+    if (!negative) break;
+    active[static_cast<size_t>(worst)] = false;  // pin the most negative one and refit
+  }
+  return beta;
+}
+
+bool IsCpuLike(const platform::PlatformInfo& info, int u) {
+  return info.units[static_cast<size_t>(u)].cores > 1;
+}
+
+}  // namespace
+
+AnalyticModel::AnalyticModel(const platform::PlatformInfo& info, platform::ModelLookup lookup)
+    : decomposer_(std::make_shared<Decomposer>(info, std::move(lookup))) {
+  service_.assign(static_cast<size_t>(decomposer_->num_units() * kColumnsPerUnit), 0.0);
+  power_.assign(static_cast<size_t>(decomposer_->num_modes() + 2 * decomposer_->num_units() + 1), 0.0);
+}
+
+namespace {
+
+// Adds the service-table columns of `w` to `base` (kColumnsPerUnit entries of its unit).
+void AddUnitColumns(const Decomposer& d, const ConfigView& v, const UnitWork& w, double* base) {
+  const size_t u = static_cast<size_t>(w.unit);
+  const double f = v.mhz[u] * 1e6;
+  const bool multi = d.unit_cores(w.unit) > 1;
+  const double cores = multi ? (v.online_cores > 0 ? v.online_cores : d.unit_cores(w.unit)) : 1.0;
+  for (int k = 0; k < kNumBlockKinds; ++k) {
+    const double fl = w.flops[static_cast<size_t>(k)];
+    if (fl == 0) continue;
+    base[k] += fl / (f * cores);
+    if (multi) base[kNumBlockKinds + k] += fl / f;
+  }
+  base[2 * kNumBlockKinds] += w.bytes / (v.emc_mhz * 1e6);
+  base[2 * kNumBlockKinds + 1] += w.blocks;
+}
+
+// Adds the service-table columns of `w` to row (num_units x kColumnsPerUnit entries).
+void AddWorkColumns(const Decomposer& d, const ConfigView& v, const UnitWork& w, double* row) {
+  if (w.unit < 0 || w.blocks == 0) return;
+  AddUnitColumns(d, v, w, row + static_cast<size_t>(w.unit) * AnalyticModel::kColumnsPerUnit);
+}
+
+}  // namespace
+
+double AnalyticModel::ServiceSeconds(const ConfigView& v, const UnitWork& w) const {
+  if (w.unit < 0 || w.blocks == 0) return 0;
+  double cols[kColumnsPerUnit] = {};
+  const size_t u = static_cast<size_t>(w.unit);
+  AddUnitColumns(*decomposer_, v, w, cols);
+  const double* c = service_.data() + u * kColumnsPerUnit;
+  double t = 0;
+  for (int k = 0; k < kColumnsPerUnit; ++k) t += c[k] * cols[k];
+  return t;
+}
+
+void AnalyticModel::Contention(const ConfigView& v, AnalyticEstimate* out, std::vector<double>* wait_s) const {
+  const size_t n = v.tenants.size();
+  const size_t nu = v.mhz.size();
+  std::vector<double> d(n * nu, 0.0), delay(n, 0.0), x(n, 0.0), bytes(n, 0.0);
+  out->stage_service_s.assign(v.stages.size(), 0.0);
+  out->tenants.assign(n, {});
+  for (size_t s = 0; s < v.stages.size(); ++s) {
+    const StageView& st = v.stages[s];
+    const size_t i = static_cast<size_t>(st.tenant);
+    double a = ServiceSeconds(v, st.native);
+    double b = ServiceSeconds(v, st.fallback);
+    out->stage_service_s[s] = a + b;
+    if (st.native.unit >= 0) d[i * nu + static_cast<size_t>(st.native.unit)] += a;
+    if (st.fallback.unit >= 0) d[i * nu + static_cast<size_t>(st.fallback.unit)] += b;
+    bytes[i] += st.native.bytes + st.fallback.bytes + 2.0 * st.transfer_bytes;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const TenantView& t = v.tenants[i];
+    delay[i] = request_s_ + transfer_s_ * t.transfers + transfer_byte_ * t.transfer_bytes / (v.emc_mhz * 1e6);
+    double fixed = delay[i];
+    for (size_t u = 0; u < nu; ++u) fixed += d[i * nu + u];
+    out->tenants[i].fixed_s = fixed;
+  }
+  // Open loops: the offered load, scaled down where it would pass saturation.
+  std::vector<double> open_load(nu, 0.0), util(nu, 0.0);
+  for (size_t i = 0; i < n; ++i) {
+    if (!v.tenants[i].open) continue;
+    for (size_t u = 0; u < nu; ++u) open_load[u] += v.tenants[i].rate_rps * d[i * nu + u];
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const TenantView& t = v.tenants[i];
+    if (t.open) {
+      double scale = 1.0;
+      for (size_t u = 0; u < nu; ++u) {
+        if (d[i * nu + u] > 0 && open_load[u] > kOpenSaturation) scale = std::min(scale, kOpenSaturation / open_load[u]);
+      }
+      x[i] = t.rate_rps * scale;
+      out->tenants[i].saturated = scale < 1.0;
+    } else {
+      x[i] = t.concurrency / std::max(out->tenants[i].fixed_s, 1e-9);
+    }
+  }
+  std::vector<double> resp(n, 0.0);
+  for (int it = 0; it < 40; ++it) {
+    std::fill(util.begin(), util.end(), 0.0);
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t u = 0; u < nu; ++u) util[u] += x[i] * d[i * nu + u];
+    }
+    double change = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const TenantView& t = v.tenants[i];
+      double r = delay[i];
+      if (t.open) {
+        for (size_t u = 0; u < nu; ++u) {
+          const double du = d[i * nu + u];
+          if (du <= 0) continue;
+          const double rho = std::min(util[u], kMaxStretchUtil);
+          r += du * (1.0 + rho / (2.0 * (1.0 - rho)));
+        }
+        resp[i] = r;
+        continue;
+      }
+      double bottleneck = 0;
+      for (size_t u = 0; u < nu; ++u) {
+        const double du = d[i * nu + u];
+        if (du <= 0) continue;
+        const double others = std::clamp(util[u] - x[i] * du, 0.0, kMaxStretchUtil);
+        const double stretched = du / (1.0 - others);
+        r += stretched;
+        bottleneck = std::max(bottleneck, stretched);
+      }
+      r = std::max(r, t.concurrency * bottleneck);
+      resp[i] = r;
+      const double nx = t.concurrency / std::max(r, 1e-9);
+      change = std::max(change, std::abs(nx - x[i]) / std::max(nx, 1e-9));
+      x[i] = 0.5 * x[i] + 0.5 * nx;
+    }
+    if (change < 1e-6) break;
+  }
+  std::fill(util.begin(), util.end(), 0.0);
+  double gbps = 0;
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t u = 0; u < nu; ++u) util[u] += x[i] * d[i * nu + u];
+    gbps += x[i] * bytes[i] / 1e9;
+  }
+  out->utilisation = util;
+  out->memory_gbps = gbps;
+  wait_s->assign(n, 0.0);
+  for (size_t i = 0; i < n; ++i) {
+    (*wait_s)[i] = std::max(0.0, resp[i] - out->tenants[i].fixed_s);
+    out->tenants[i].throughput_rps = x[i];
+  }
+}
+
+void AnalyticModel::PowerColumns(const ConfigView& v, const AnalyticEstimate& e, std::vector<double>* cols) const {
+  const size_t nm = static_cast<size_t>(decomposer_->num_modes());
+  const size_t nu = v.mhz.size();
+  cols->assign(nm + 2 * nu + 1, 0.0);
+  (*cols)[static_cast<size_t>(v.mode_index)] = 1.0;
+  for (size_t u = 0; u < nu; ++u) {
+    double util = std::clamp(e.utilisation[u], 0.0, 1.0);
+    if (IsCpuLike(decomposer_->info(), static_cast<int>(u))) util *= v.cpu_core_fraction;
+    const double phi = v.mhz_fraction[u];
+    (*cols)[nm + 2 * u] = util * phi;
+    (*cols)[nm + 2 * u + 1] = util * phi * phi * phi;
+  }
+  (*cols)[nm + 2 * nu] = e.memory_gbps * v.emc_fraction;
+}
+
+void AnalyticModel::Estimate(const ConfigView& v, AnalyticEstimate* out) const {
+  std::vector<double> wait;
+  Contention(v, out, &wait);
+  for (size_t i = 0; i < out->tenants.size(); ++i) {
+    AnalyticEstimate::Tenant& t = out->tenants[i];
+    t.latency_p50_s = t.fixed_s + g50_ * wait[i];
+    t.latency_p95_s = std::max(t.latency_p50_s, c95_ * t.fixed_s + g95_ * wait[i]);
+  }
+  std::vector<double> cols;
+  PowerColumns(v, *out, &cols);
+  double p = 0;
+  for (size_t c = 0; c < cols.size(); ++c) p += cols[c] * power_[c];
+  out->power_w = p;
+}
+
+Status AnalyticModel::Estimate(const platform::Configuration& config, ConfigView* view,
+                               AnalyticEstimate* out) const {
+  ECOMAP_RETURN_IF_ERROR(decomposer_->Decompose(config, view));
+  Estimate(*view, out);
+  return Status::Ok();
+}
+
+StatusOr<AnalyticModel> AnalyticModel::Fit(const platform::PlatformInfo& info,
+                                           const std::vector<const profiler::Sample*>& samples,
+                                           platform::ModelLookup lookup) {
+  AnalyticModel m(info, std::move(lookup));
+  if (samples.empty()) return InvalidArgument("analytic fit: no samples");
+  const size_t nu = info.units.size();
+  const size_t cols = nu * kColumnsPerUnit + 3;
+  std::vector<ConfigView> views(samples.size());
+  for (size_t s = 0; s < samples.size(); ++s) {
+    Status st = m.decomposer_->Decompose(samples[s]->config, &views[s]);
+    if (!st.ok()) return st.WithContext("analytic fit: sample " + std::to_string(samples[s]->index));
+  }
+  // 1. Service table from tenants without queueing: alone, closed loop, one request outstanding.
+  auto collect = [&](bool alone_only, std::vector<std::vector<double>>* rows, std::vector<double>* y) {
+    for (size_t s = 0; s < samples.size(); ++s) {
+      const ConfigView& v = views[s];
+      if (alone_only && v.tenants.size() != 1) continue;
+      for (size_t i = 0; i < v.tenants.size(); ++i) {
+        const TenantView& t = v.tenants[i];
+        const platform::TenantPerformance& tp = samples[s]->result.tenants[i];
+        if (t.open || t.concurrency != 1 || tp.saturated || !(tp.latency_p50.value() > 0)) continue;
+        std::vector<double> row(cols, 0.0);
+        for (int k = 0; k < t.num_stages; ++k) {
+          const StageView& st = v.stages[static_cast<size_t>(t.first_stage + k)];
+          AddWorkColumns(*m.decomposer_, v, st.native, row.data());
+          AddWorkColumns(*m.decomposer_, v, st.fallback, row.data());
+        }
+        row[nu * kColumnsPerUnit] = t.transfers;
+        row[nu * kColumnsPerUnit + 1] = t.transfer_bytes / (v.emc_mhz * 1e6);
+        row[nu * kColumnsPerUnit + 2] = 1.0;
+        rows->push_back(std::move(row));
+        y->push_back(tp.latency_p50.value() / 1000.0);
+      }
+    }
+  };
+  std::vector<std::vector<double>> rows;
+  std::vector<double> y;
+  collect(true, &rows, &y);
+  if (rows.size() < cols) {  // too few lone tenants: every closed-loop tenant (contention biases it)
+    rows.clear();
+    y.clear();
+    collect(false, &rows, &y);
+  }
+  if (rows.size() < 8) {
+    return InvalidArgument("analytic fit: only " + std::to_string(rows.size()) +
+                           " closed-loop tenants with one request outstanding and a latency; the service "
+                           "table needs more (profile more samples)");
+  }
+  std::vector<double> beta = FitNonNegative(rows, y, cols);
+  std::copy(beta.begin(), beta.begin() + static_cast<std::ptrdiff_t>(nu * kColumnsPerUnit), m.service_.begin());
+  m.transfer_s_ = beta[nu * kColumnsPerUnit];
+  m.transfer_byte_ = beta[nu * kColumnsPerUnit + 1];
+  m.request_s_ = beta[nu * kColumnsPerUnit + 2];
+
+  // 2. Percentile factors and power, from the model's own contention estimates.
+  double g_num = 0, g_den = 0;
+  Eigen::Matrix2d p95_ata = Eigen::Matrix2d::Zero();
+  Eigen::Vector2d p95_atb = Eigen::Vector2d::Zero();
+  std::vector<std::vector<double>> prows;
+  std::vector<double> py;
+  AnalyticEstimate e;
+  std::vector<double> wait;
+  for (size_t s = 0; s < samples.size(); ++s) {
+    m.Contention(views[s], &e, &wait);
+    for (size_t i = 0; i < e.tenants.size(); ++i) {
+      const platform::TenantPerformance& tp = samples[s]->result.tenants[i];
+      if (tp.saturated) continue;
+      const double y50 = tp.latency_p50.value() / 1000.0, y95 = tp.latency_p95.value() / 1000.0;
+      if (!(y50 > 0) || !(y95 > 0)) continue;
+      const double f = e.tenants[i].fixed_s, w = wait[i];
+      g_num += (w / y50) * (1.0 - f / y50);
+      g_den += (w / y50) * (w / y50);
+      Eigen::Vector2d r(f / y95, w / y95);
+      p95_ata += r * r.transpose();
+      p95_atb += r;
+    }
+    if (samples[s]->result.power.value() > 0) {
+      std::vector<double> pc;
+      m.PowerColumns(views[s], e, &pc);
+      prows.push_back(std::move(pc));
+      py.push_back(samples[s]->result.power.value());
+    }
+  }
+  m.g50_ = g_den > 0 ? std::max(0.0, g_num / g_den) : 1.0;
+  p95_ata.diagonal().array() += 1e-9;
+  Eigen::Vector2d c = p95_ata.ldlt().solve(p95_atb);
+  m.c95_ = std::max(1.0, c(0));
+  m.g95_ = std::max(0.0, c(1));
+  if (prows.size() < 4) return InvalidArgument("analytic fit: fewer than 4 samples with a power reading");
+  m.power_ = FitNonNegative(prows, py, prows[0].size());
+  return m;
+}
+
+nlohmann::json AnalyticModel::ToJson() const {
+  nlohmann::json j;
+  j["service"] = service_;
+  j["transfer_s"] = transfer_s_;
+  j["transfer_byte"] = transfer_byte_;
+  j["request_s"] = request_s_;
+  j["g50"] = g50_;
+  j["c95"] = c95_;
+  j["g95"] = g95_;
+  j["power"] = power_;
+  return j;
+}
+
+StatusOr<AnalyticModel> AnalyticModel::FromJson(const nlohmann::json& j, const platform::PlatformInfo& info,
+                                                platform::ModelLookup lookup) {
+  AnalyticModel m(info, std::move(lookup));
+  try {
+    std::vector<double> service = j.at("service").get<std::vector<double>>();
+    std::vector<double> power = j.at("power").get<std::vector<double>>();
+    if (service.size() != m.service_.size()) {
+      return InvalidArgument("analytic.service has " + std::to_string(service.size()) + " entries; the platform needs " +
+                             std::to_string(m.service_.size()));
+    }
+    if (power.size() != m.power_.size()) {
+      return InvalidArgument("analytic.power has " + std::to_string(power.size()) + " entries; the platform needs " +
+                             std::to_string(m.power_.size()));
+    }
+    m.service_ = std::move(service);
+    m.power_ = std::move(power);
+    m.transfer_s_ = j.at("transfer_s").get<double>();
+    m.transfer_byte_ = j.at("transfer_byte").get<double>();
+    m.request_s_ = j.at("request_s").get<double>();
+    m.g50_ = j.at("g50").get<double>();
+    m.c95_ = j.at("c95").get<double>();
+    m.g95_ = j.at("g95").get<double>();
+  } catch (const nlohmann::json::exception& e) {
+    return InvalidArgument(std::string("analytic: ") + e.what());
+  }
+  return m;
+}
+
+StatusOr<std::vector<platform::Performance>> AnalyticPredictor::PredictBatch(
+    const std::vector<platform::Configuration>& configs) const {
+  std::vector<platform::Performance> out(configs.size());
+  ConfigView view;
+  AnalyticEstimate e;
+  const platform::PlatformInfo& info = model_.info();
+  for (size_t c = 0; c < configs.size(); ++c) {
+    Status s = model_.Estimate(configs[c], &view, &e);
+    if (!s.ok()) return s.WithContext("configuration " + std::to_string(c));
+    platform::Performance& p = out[c];
+    p.provenance = platform::Provenance::kModelled;
+    p.power = Watts(e.power_w);
+    p.tenants.resize(e.tenants.size());
+    for (size_t i = 0; i < e.tenants.size(); ++i) {
+      platform::TenantPerformance& tp = p.tenants[i];
+      tp.name = TenantName(configs[c].tenants[i], i);
+      tp.latency_p50 = Milliseconds(e.tenants[i].latency_p50_s * 1000.0);
+      tp.latency_p95 = Milliseconds(e.tenants[i].latency_p95_s * 1000.0);
+      tp.throughput_rps = e.tenants[i].throughput_rps;
+      tp.saturated = e.tenants[i].saturated;
+    }
+    for (size_t u = 0; u < info.units.size(); ++u) {
+      p.unit_utilisation[info.units[u].id] = std::clamp(e.utilisation[u], 0.0, 1.0);
+    }
+  }
+  return out;
+}
+
+}  // namespace ecomap::estimator

@@ -1,0 +1,83 @@
+// estimator/correction.h: online correction of a predictor from measurements, no retraining.
+//
+// The running system measures what a configuration really costs; a CorrectedPredictor folds the
+// measured / predicted ratios back into later predictions: per tenant (keyed by tenant name, a
+// service's identity) and per output (latency p50, latency p95, throughput) an exponentially
+// weighted mean of log(measured / predicted), and one for device power. A prediction is
+// multiplied by exp(mean). Ratios are clamped to [1/max_ratio, max_ratio] so one outlier cannot
+// wreck the estimates; latency of a saturated measurement is not used (it only says "overloaded").
+//
+//   auto base = std::make_shared<AnalyticPredictor>(model);
+//   CorrectedPredictor p(base, {.alpha = 0.3});
+//   p.Observe(config, measured);            // after each control interval
+//   auto r = p.PredictBatch(candidates);    // corrected
+//
+// Thread-safety: all methods may be called concurrently (a mutex guards the state); the inner
+// predictor must be thread-safe for PredictBatch.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "estimator/predictor.h"
+
+namespace ecomap::estimator {
+
+struct CorrectionOptions {
+  double alpha = 0.3;       // weight of the newest observation, in (0, 1]
+  double max_ratio = 4.0;   // measured/predicted ratios are clamped to [1/max_ratio, max_ratio]
+};
+
+// The correction state alone (for callers that keep their own predictions).
+class OnlineCorrection {
+ public:
+  explicit OnlineCorrection(CorrectionOptions options = {}) : options_(options) {}
+
+  // Updates the ratios from one configuration's uncorrected prediction and its measurement
+  // (tenants matched by position; names from the configuration). InvalidArgument when the
+  // tenant counts differ.
+  Status Observe(const platform::Configuration& config, const platform::Performance& predicted,
+                 const platform::Performance& measured);
+  // Multiplies the outputs of `perf` (a prediction for `config`) by the learned ratios.
+  void Apply(const platform::Configuration& config, platform::Performance* perf) const;
+  // The current factor (exp of the mean log ratio) of one output: "p50", "p95", "throughput"
+  // for a tenant name, or "power" (tenant ignored). 1 when nothing was observed.
+  double Factor(const std::string& tenant, const std::string& output) const;
+  void Reset();
+
+ private:
+  struct Ewma {
+    double log_ratio = 0;
+    bool seen = false;
+  };
+  void Update(Ewma* e, double measured, double predicted);
+
+  CorrectionOptions options_;
+  mutable std::mutex mu_;
+  std::map<std::string, Ewma[3]> tenants_;  // guarded by mu_
+  Ewma power_;                              // guarded by mu_
+};
+
+class CorrectedPredictor final : public Predictor {
+ public:
+  CorrectedPredictor(std::shared_ptr<const Predictor> inner, CorrectionOptions options = {})
+      : inner_(std::move(inner)), correction_(options) {}
+
+  std::string name() const override { return inner_->name() + "+corrected"; }
+  StatusOr<std::vector<platform::Performance>> PredictBatch(
+      const std::vector<platform::Configuration>& configs) const override;
+
+  // Predicts `config` with the inner predictor and folds `measured` into the correction.
+  Status Observe(const platform::Configuration& config, const platform::Performance& measured);
+  const OnlineCorrection& correction() const { return correction_; }
+  void Reset() { correction_.Reset(); }
+
+ private:
+  std::shared_ptr<const Predictor> inner_;
+  OnlineCorrection correction_;
+};
+
+}  // namespace ecomap::estimator

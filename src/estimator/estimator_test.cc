@@ -1,0 +1,334 @@
+// Tests of the torch-free half of the estimator: decomposition, the analytic baseline, the
+// simulator oracle, metrics, splits, online correction, the model-file container, features.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "estimator/analytic.h"
+#include "estimator/correction.h"
+#include "estimator/features.h"
+#include "estimator/metrics.h"
+#include "estimator/model_file.h"
+#include "estimator/pipeline.h"
+#include "estimator/simulator_predictor.h"
+#include "estimator/testing.h"
+
+namespace ecomap::estimator {
+namespace {
+
+using platform::ArrivalKind;
+using platform::Configuration;
+using platform::Stage;
+using platform::TenantConfig;
+
+Configuration TwoTenants() {
+  Configuration c;
+  c.power_mode = 2;
+  c.tenants.push_back(TenantConfig{.name = "cam", .model = "resnet50", .stages = {{0, 3, "DLA0"}, {3, 7, "GPU"}},
+                                   .arrival = ArrivalKind::kOpenLoop, .rate_rps = 20});
+  c.tenants.push_back(TenantConfig{.name = "nlp", .model = "bert_tiny", .stages = {{0, 4, "CPU"}}});
+  return c;
+}
+
+TEST(Decomposer, StagesFallbackAndClocks) {
+  platform::PlatformInfo info = platform::XavierSim::MakeInfo();
+  Decomposer d(info, {});
+  ConfigView v;
+  ASSERT_TRUE(d.Decompose(TwoTenants(), &v).ok());
+  ASSERT_EQ(v.tenants.size(), 2u);
+  ASSERT_EQ(v.stages.size(), 3u);
+  EXPECT_EQ(v.stages[0].unit, d.UnitIndex("DLA0"));
+  EXPECT_EQ(v.stages[2].unit, d.UnitIndex("CPU"));
+  EXPECT_EQ(v.tenants[1].first_stage, 2);
+  // Every FLOP of the model is accounted for exactly once.
+  const zoo::ModelInfo* m = zoo::FindModel("resnet50");
+  double total = 0;
+  for (int s = 0; s < 2; ++s) {
+    for (double f : v.stages[static_cast<size_t>(s)].native.flops) total += f;
+    for (double f : v.stages[static_cast<size_t>(s)].fallback.flops) total += f;
+  }
+  EXPECT_NEAR(total, m->TotalFlops(), 1e-6 * m->TotalFlops());
+  // Clocks are the mode's caps.
+  const platform::PowerMode* mode = info.FindMode(2);
+  EXPECT_DOUBLE_EQ(v.mhz[static_cast<size_t>(d.UnitIndex("GPU"))], mode->max_frequency_mhz.at("GPU"));
+  // A transfer at the DLA -> GPU cut at least.
+  EXPECT_GE(v.tenants[0].transfers, 1);
+}
+
+TEST(Decomposer, BadConfigurationsNameTheProblem) {
+  struct Case {
+    const char* name;
+    std::function<void(Configuration&)> mutate;
+    const char* expect;
+  };
+  const std::vector<Case> cases = {
+      {"mode", [](Configuration& c) { c.power_mode = 42; }, "power mode 42"},
+      {"model", [](Configuration& c) { c.tenants[0].model = "resnet9000"; }, "resnet9000"},
+      {"unit", [](Configuration& c) { c.tenants[1].stages[0].unit = "TPU"; }, "TPU"},
+      {"gap", [](Configuration& c) { c.tenants[0].stages[1].begin_block = 4; }, "contiguous"},
+      {"short", [](Configuration& c) { c.tenants[0].stages[1].end_block = 6; }, "last stage must end"},
+      {"rate", [](Configuration& c) { c.tenants[0].rate_rps = -1; }, "rate_rps"},
+      {"none", [](Configuration& c) { c.tenants.clear(); }, "no tenants"},
+  };
+  Decomposer d(platform::XavierSim::MakeInfo(), {});
+  for (const Case& k : cases) {
+    Configuration c = TwoTenants();
+    k.mutate(c);
+    ConfigView v;
+    Status s = d.Decompose(c, &v);
+    EXPECT_FALSE(s.ok()) << k.name;
+    EXPECT_NE(s.message().find(k.expect), std::string::npos) << k.name << ": " << s.message();
+  }
+}
+
+class AnalyticTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    train_ = new std::vector<profiler::Sample>(testing::SimulatedSamples(1500, 11));
+    test_ = new std::vector<profiler::Sample>(testing::SimulatedSamples(300, 12));
+  }
+  static void TearDownTestSuite() {
+    delete train_;
+    delete test_;
+  }
+  static std::vector<profiler::Sample>* train_;
+  static std::vector<profiler::Sample>* test_;
+};
+std::vector<profiler::Sample>* AnalyticTest::train_ = nullptr;
+std::vector<profiler::Sample>* AnalyticTest::test_ = nullptr;
+
+TEST_F(AnalyticTest, FitsTheSimulatorReasonably) {
+  ASSERT_GT(train_->size(), 1400u);
+  auto m = AnalyticModel::Fit(platform::XavierSim::MakeInfo(), testing::Pointers(*train_));
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  AnalyticPredictor p(*m);
+  std::vector<Configuration> configs;
+  for (const auto& s : *test_) configs.push_back(s.config);
+  auto r = p.PredictBatch(configs);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EvalReport e = Score(*r, testing::Pointers(*test_));
+  // A baseline, not the estimator: loose but failing bounds (a broken fit is far off).
+  EXPECT_LT(e.latency_p50.mape, 40.0);
+  EXPECT_LT(e.power.mape, 12.0);
+  EXPECT_GT(e.power.r2, 0.8);
+  // Lone closed-loop tenants have no queueing: the service table alone should be close.
+  std::vector<const profiler::Sample*> lone;
+  std::vector<platform::Performance> lone_pred;
+  for (size_t i = 0; i < test_->size(); ++i) {
+    const auto& s = (*test_)[i];
+    if (s.config.tenants.size() == 1 && s.config.tenants[0].arrival == ArrivalKind::kClosedLoop) {
+      lone.push_back(&s);
+      lone_pred.push_back((*r)[i]);
+    }
+  }
+  ASSERT_GT(lone.size(), 10u);
+  EXPECT_LT(Score(lone_pred, lone).latency_p50.mape, 25.0);
+}
+
+TEST_F(AnalyticTest, JsonRoundTripPredictsTheSame) {
+  platform::PlatformInfo info = platform::XavierSim::MakeInfo();
+  auto m = AnalyticModel::Fit(info, testing::Pointers(*train_));
+  ASSERT_TRUE(m.ok());
+  auto back = AnalyticModel::FromJson(nlohmann::json::parse(m->ToJson().dump()), info);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  AnalyticPredictor a(*m), b(*back);
+  auto ra = a.Predict((*test_)[0].config), rb = b.Predict((*test_)[0].config);
+  ASSERT_TRUE(ra.ok() && rb.ok());
+  EXPECT_DOUBLE_EQ(ra->power.value(), rb->power.value());
+  EXPECT_DOUBLE_EQ(ra->tenants[0].latency_p95.value(), rb->tenants[0].latency_p95.value());
+  nlohmann::json bad = m->ToJson();
+  bad["service"] = std::vector<double>{1, 2};
+  auto r = AnalyticModel::FromJson(bad, info);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("service"), std::string::npos);
+}
+
+TEST_F(AnalyticTest, FitRejectsUnusableData) {
+  EXPECT_FALSE(AnalyticModel::Fit(platform::XavierSim::MakeInfo(), {}).ok());
+}
+
+TEST_F(AnalyticTest, FeaturesArePaddedAndPooled) {
+  auto m = AnalyticModel::Fit(platform::XavierSim::MakeInfo(), testing::Pointers(*train_));
+  ASSERT_TRUE(m.ok());
+  Featurizer f(*m);
+  std::vector<Configuration> configs = {TwoTenants(), (*test_)[0].config, (*test_)[1].config};
+  TokenBatch b;
+  ASSERT_TRUE(f.Build(configs, &b).ok());
+  EXPECT_EQ(b.features, f.num_features());
+  EXPECT_EQ(b.batch, 3);
+  EXPECT_EQ(b.x.size(), static_cast<size_t>(b.batch * b.max_tokens * b.features));
+  for (int c = 0; c < b.batch; ++c) {
+    int real = 0;
+    for (int s = 0; s < b.max_tokens; ++s) real += b.padding[static_cast<size_t>(c * b.max_tokens + s)] == 0;
+    int stages = 0;
+    for (const auto& t : configs[static_cast<size_t>(c)].tenants) stages += static_cast<int>(t.stages.size());
+    EXPECT_EQ(real, stages);
+    for (int t = 0; t < b.max_tenants; ++t) {
+      float sum = 0;
+      for (int s = 0; s < b.max_tokens; ++s) sum += b.pool[static_cast<size_t>((c * b.max_tenants + t) * b.max_tokens + s)];
+      const bool valid = t < static_cast<int>(configs[static_cast<size_t>(c)].tenants.size());
+      EXPECT_NEAR(sum, valid ? 1.0f : 0.0f, 1e-5);
+    }
+  }
+  for (float v : b.x) EXPECT_TRUE(std::isfinite(v));
+  configs[1].tenants[0].model = "nope";
+  Status s = f.Build(configs, &b);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("configuration 1"), std::string::npos) << s.message();
+}
+
+TEST(SimulatorPredictor, MatchesTheSimulatorAndNamesBadConfigurations) {
+  SimulatorPredictor oracle;
+  platform::XavierSim sim;
+  std::vector<Configuration> configs = {TwoTenants(), TwoTenants()};
+  configs[1].power_mode = 0;
+  auto r = oracle.PredictBatch(configs);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[1], *sim.Predict(configs[1]));
+  configs[1].power_mode = 99;
+  auto bad = oracle.PredictBatch(configs);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("configuration 1"), std::string::npos);
+}
+
+platform::Performance Perf(std::vector<double> p95, double power, bool saturated_first = false) {
+  platform::Performance p;
+  p.power = Watts(power);
+  for (size_t i = 0; i < p95.size(); ++i) {
+    platform::TenantPerformance t;
+    t.latency_p50 = Milliseconds(p95[i] / 2);
+    t.latency_p95 = Milliseconds(p95[i]);
+    t.throughput_rps = 10;
+    t.saturated = saturated_first && i == 0;
+    p.tenants.push_back(t);
+  }
+  return p;
+}
+
+TEST(Metrics, MapeR2AndSaturationExclusion) {
+  std::vector<profiler::Sample> truth(3);
+  truth[0].result = Perf({10, 20}, 10);
+  truth[1].result = Perf({40}, 20);
+  truth[2].result = Perf({1000, 30}, 30, /*saturated_first=*/true);
+  std::vector<platform::Performance> pred = {Perf({11, 20}, 11), Perf({40}, 20), Perf({1, 33}, 30)};
+  EvalReport r = Score(pred, testing::Pointers(truth));
+  EXPECT_EQ(r.samples, 3);
+  EXPECT_EQ(r.saturated, 1);
+  EXPECT_EQ(r.latency_p95.count, 4);  // the saturated tenant's 1 vs 1000 is left out
+  EXPECT_NEAR(r.latency_p95.mape, 100.0 * (0.1 + 0 + 0 + 0.1) / 4, 1e-9);
+  EXPECT_NEAR(r.power.mape, 100.0 * (0.1 / 3), 1e-9);
+  EXPECT_NEAR(r.saturation_accuracy, 4.0 / 5.0, 1e-9);  // predicted flags are all false
+  ASSERT_EQ(r.by_tenants.size(), 2u);
+  EXPECT_EQ(r.by_tenants.at(1).samples, 1);
+  EXPECT_DOUBLE_EQ(r.by_tenants.at(1).power.mape, 0.0);
+  EvalReport perfect = Score({truth[0].result, truth[1].result}, {&truth[0], &truth[1]});
+  EXPECT_DOUBLE_EQ(perfect.latency_p95.r2, 1.0);
+  nlohmann::json j = ReportToJson(r);
+  for (const char* k : {"latency_p95_mape", "throughput_mape", "power_mape", "samples", "by_tenants"}) {
+    EXPECT_TRUE(j.contains(k)) << k;
+  }
+}
+
+TEST(Metrics, SplitIsDeterministicAndKeepsUnseenMixesOut) {
+  auto samples = testing::SimulatedSamples(400, 5);
+  Split a = SplitSamples(samples, 0.2, 7, 4), b = SplitSamples(samples, 0.2, 7, 4);
+  EXPECT_EQ(a.train, b.train);
+  EXPECT_EQ(a.train.size() + a.holdout.size() + a.unseen.size(), samples.size());
+  for (const auto* s : a.train) EXPECT_LE(s->config.tenants.size(), 4u);
+  for (const auto* s : a.unseen) EXPECT_GT(s->config.tenants.size(), 4u);
+  EXPECT_GT(a.unseen.size(), 50u);
+  EXPECT_NEAR(static_cast<double>(a.holdout.size()) / (a.holdout.size() + a.train.size()), 0.2, 0.07);
+}
+
+TEST(Correction, ConvergesToTheMeasuredRatio) {
+  Configuration c = TwoTenants();
+  platform::Performance pred = Perf({10, 20}, 10), meas = Perf({20, 20}, 15);
+  OnlineCorrection k({.alpha = 0.5, .max_ratio = 4});
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(k.Observe(c, pred, meas).ok());
+  EXPECT_NEAR(k.Factor("cam", "p95"), 2.0, 1e-6);
+  EXPECT_NEAR(k.Factor("nlp", "p95"), 1.0, 1e-6);
+  EXPECT_NEAR(k.Factor("x", "power"), 1.5, 1e-6);
+  platform::Performance q = pred;
+  k.Apply(c, &q);
+  EXPECT_NEAR(q.tenants[0].latency_p95.value(), 20.0, 1e-6);
+  EXPECT_NEAR(q.power.value(), 15.0, 1e-6);
+  // Clamped, and the latency of a saturated measurement is ignored.
+  OnlineCorrection clamp({.alpha = 1.0, .max_ratio = 4});
+  ASSERT_TRUE(clamp.Observe(c, pred, Perf({10000, 20}, 10)).ok());
+  EXPECT_NEAR(clamp.Factor("cam", "p95"), 4.0, 1e-9);
+  OnlineCorrection sat({.alpha = 1.0});
+  ASSERT_TRUE(sat.Observe(c, pred, Perf({10000, 20}, 10, true)).ok());
+  EXPECT_DOUBLE_EQ(sat.Factor("cam", "p95"), 1.0);
+  EXPECT_FALSE(k.Observe(c, Perf({1}, 1), meas).ok());
+  k.Reset();
+  EXPECT_DOUBLE_EQ(k.Factor("cam", "p95"), 1.0);
+}
+
+TEST(Correction, FoldsASystematicBiasOutOfTheBaseline) {
+  // The "running system" is the simulator with a 30% higher idle floor (a board the model was
+  // not fitted to):
+  // the corrected baseline must track it better than the plain one.
+  auto train = testing::SimulatedSamples(800, 21);
+  auto m = AnalyticModel::Fit(platform::XavierSim::MakeInfo(), testing::Pointers(train));
+  ASSERT_TRUE(m.ok());
+  auto base = std::make_shared<AnalyticPredictor>(*m);
+  CorrectedPredictor corrected(base, {.alpha = 0.3});
+  platform::XavierSimParams slow = platform::XavierSimParams::Calibrated();
+  for (int k = 0; k < 7; ++k) slow.idle_w[static_cast<size_t>(k)] *= 1.3;
+  SimulatorPredictor system({}, slow);
+  Configuration c = TwoTenants();
+  c.tenants[0].arrival = ArrivalKind::kClosedLoop;
+  auto truth = system.Predict(c);
+  ASSERT_TRUE(truth.ok());
+  auto before = corrected.Predict(c);
+  ASSERT_TRUE(before.ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(corrected.Observe(c, *truth).ok());
+  auto after = corrected.Predict(c);
+  ASSERT_TRUE(after.ok());
+  auto err = [](double p, double t) { return std::abs(p - t) / t; };
+  EXPECT_LT(err(after->power.value(), truth->power.value()), 0.01);
+  EXPECT_LT(err(after->tenants[1].latency_p95.value(), truth->tenants[1].latency_p95.value()), 0.01);
+  EXPECT_GT(err(before->power.value(), truth->power.value()), 0.05);
+  EXPECT_EQ(corrected.name(), "analytic+corrected");
+}
+
+TEST(ModelFile, RoundTripAndEveryDamageIsNamed) {
+  ModelFile f{.format = "ecomap.test", .version = 3, .meta = {{"a", 1}}, .weights = std::string("\0\1\2weights\n", 11)};
+  const std::string bytes = SerializeModelFile(f);
+  auto back = ParseModelFile(bytes, "m", "ecomap.test", 3);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->weights, f.weights);
+  EXPECT_EQ(back->meta, f.meta);
+
+  auto other_version = ParseModelFile(bytes, "m", "ecomap.test", 4);
+  ASSERT_FALSE(other_version.ok());
+  EXPECT_EQ(other_version.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(other_version.status().message().find("version 3"), std::string::npos);
+  EXPECT_NE(other_version.status().message().find("retrain"), std::string::npos);
+
+  auto other_format = ParseModelFile(bytes, "m", "ecomap.other", 3);
+  ASSERT_FALSE(other_format.ok());
+  EXPECT_NE(other_format.status().message().find("ecomap.test"), std::string::npos);
+
+  auto not_model = ParseModelFile("hello\n", "m", "ecomap.test", 3);
+  ASSERT_FALSE(not_model.ok());
+  EXPECT_NE(not_model.status().message().find("not an ecomap model"), std::string::npos);
+
+  for (size_t cut : {size_t{0}, size_t{5}, size_t{20}, size_t{40}, bytes.size() / 2, bytes.size() - 30, bytes.size() - 1}) {
+    auto t = ParseModelFile(bytes.substr(0, cut), "m", "ecomap.test", 3);
+    ASSERT_FALSE(t.ok()) << cut;
+    EXPECT_EQ(t.status().code(), cut < 13 && cut > 0 ? StatusCode::kInvalidArgument : StatusCode::kDataLoss) << cut;
+  }
+  std::string corrupt = bytes;
+  corrupt[corrupt.find("weights\n") - 2] ^= 1;  // a byte of the weights block
+  auto c = ParseModelFile(corrupt, "m", "ecomap.test", 3);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("corrupt"), std::string::npos) << c.status().message();
+
+  EXPECT_EQ(ReadModelFile("/nonexistent/model", "ecomap.test", 3).status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace ecomap::estimator

@@ -1,0 +1,127 @@
+#include "estimator/metrics.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace ecomap::estimator {
+namespace {
+
+struct Acc {
+  int64_t n = 0;
+  double ape = 0, sum = 0, sum2 = 0, ss_res = 0;
+  void Add(double pred, double truth) {
+    if (!(truth > 0) || !std::isfinite(pred)) return;
+    ++n;
+    ape += std::abs(pred - truth) / truth;
+    sum += truth;
+    sum2 += truth * truth;
+    ss_res += (pred - truth) * (pred - truth);
+  }
+  OutputMetrics Get() const {
+    OutputMetrics m;
+    m.count = n;
+    if (n == 0) return m;
+    m.mape = 100.0 * ape / static_cast<double>(n);
+    double ss_tot = sum2 - sum * sum / static_cast<double>(n);
+    m.r2 = (n >= 2 && ss_tot > 0) ? 1.0 - ss_res / ss_tot : 0.0;
+    return m;
+  }
+};
+
+struct ScoreAcc {
+  Acc p50, p95, thr, power;
+  int64_t samples = 0, tenants = 0, saturated = 0, sat_ok = 0;
+  Scores Get() const {
+    Scores s;
+    s.samples = samples;
+    s.tenants = tenants;
+    s.saturated = saturated;
+    s.saturation_accuracy = tenants > 0 ? static_cast<double>(sat_ok) / static_cast<double>(tenants) : 1.0;
+    s.latency_p50 = p50.Get();
+    s.latency_p95 = p95.Get();
+    s.throughput = thr.Get();
+    s.power = power.Get();
+    return s;
+  }
+};
+
+}  // namespace
+
+EvalReport Score(const std::vector<platform::Performance>& predicted,
+                 const std::vector<const profiler::Sample*>& truth) {
+  ScoreAcc all;
+  std::map<int, ScoreAcc> by;
+  const size_t n = std::min(predicted.size(), truth.size());
+  for (size_t s = 0; s < n; ++s) {
+    const platform::Performance& p = predicted[s];
+    const platform::Performance& t = truth[s]->result;
+    ScoreAcc& b = by[static_cast<int>(t.tenants.size())];
+    for (ScoreAcc* a : {&all, &b}) {
+      a->samples += 1;
+      a->power.Add(p.power.value(), t.power.value());
+      for (size_t i = 0; i < t.tenants.size() && i < p.tenants.size(); ++i) {
+        const platform::TenantPerformance& tt = t.tenants[i];
+        const platform::TenantPerformance& pt = p.tenants[i];
+        a->tenants += 1;
+        a->sat_ok += tt.saturated == pt.saturated;
+        a->thr.Add(pt.throughput_rps, tt.throughput_rps);
+        if (tt.saturated) {
+          a->saturated += 1;
+          continue;
+        }
+        a->p50.Add(pt.latency_p50.value(), tt.latency_p50.value());
+        a->p95.Add(pt.latency_p95.value(), tt.latency_p95.value());
+      }
+    }
+  }
+  EvalReport r;
+  static_cast<Scores&>(r) = all.Get();
+  for (const auto& [k, a] : by) r.by_tenants[k] = a.Get();
+  return r;
+}
+
+nlohmann::json ScoresToJson(const Scores& s) {
+  nlohmann::json j;
+  j["samples"] = s.samples;
+  j["tenants"] = s.tenants;
+  j["saturated_excluded"] = s.saturated;
+  j["saturation_accuracy"] = s.saturation_accuracy;
+  auto put = [&j](const std::string& k, const OutputMetrics& m) {
+    j[k + "_mape"] = m.mape;
+    j[k + "_r2"] = m.r2;
+    j[k + "_count"] = m.count;
+  };
+  put("latency_p50", s.latency_p50);
+  put("latency_p95", s.latency_p95);
+  put("throughput", s.throughput);
+  put("power", s.power);
+  return j;
+}
+
+nlohmann::json ReportToJson(const EvalReport& r) {
+  nlohmann::json j = ScoresToJson(r);
+  nlohmann::json by = nlohmann::json::object();
+  for (const auto& [k, s] : r.by_tenants) by[std::to_string(k)] = ScoresToJson(s);
+  j["by_tenants"] = by;
+  return j;
+}
+
+Split SplitSamples(const std::vector<profiler::Sample>& samples, double holdout_share, uint64_t seed,
+                   int max_train_tenants) {
+  Split split;
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (const profiler::Sample& s : samples) {
+    const double draw = u(rng);  // drawn for every sample so the split does not depend on the limit
+    if (max_train_tenants > 0 && static_cast<int>(s.config.tenants.size()) > max_train_tenants) {
+      split.unseen.push_back(&s);
+    } else if (draw < holdout_share) {
+      split.holdout.push_back(&s);
+    } else {
+      split.train.push_back(&s);
+    }
+  }
+  return split;
+}
+
+}  // namespace ecomap::estimator

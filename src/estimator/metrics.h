@@ -1,0 +1,68 @@
+// estimator/metrics.h: how good is a predictor? MAPE and R2 per output, per tenant count.
+//
+// Outputs: latency p50, latency p95, throughput (per tenant) and power (per configuration).
+// MAPE = mean(|predicted - measured| / measured) x 100 (percent); R2 = 1 - SS_res / SS_tot on
+// the raw values. Latency of a saturated open-loop tenant (its queue grows without bound; the
+// figure is only "what the window saw") is excluded from the latency metrics and counted in
+// `saturated`; the saturation flag itself is scored as an accuracy.
+//
+//   EvalReport r = Score(predictions, samples);
+//   r.latency_p95.mape;  r.by_tenants[4].power.mape;  ReportToJson(r)["latency_p95_mape"]
+//
+// Also: splitting datasets (random hold-out, or by tenant count for "mixes never seen").
+// Thread-safety: pure functions.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "platform/platform.h"
+#include "profiler/dataset.h"
+
+namespace ecomap::estimator {
+
+struct OutputMetrics {
+  int64_t count = 0;
+  double mape = 0;   // percent; 0 when count == 0
+  double r2 = 0;     // 0 when count < 2
+};
+
+struct Scores {
+  int64_t samples = 0;
+  int64_t tenants = 0;
+  int64_t saturated = 0;            // measured saturated tenants (excluded from latency)
+  double saturation_accuracy = 1;   // share of tenants whose predicted flag matches
+  OutputMetrics latency_p50, latency_p95, throughput, power;
+};
+
+struct EvalReport : Scores {
+  std::map<int, Scores> by_tenants;  // key: tenants in the configuration
+};
+
+// REQUIRES: predicted.size() == truth.size(), each prediction with as many tenants as its sample.
+EvalReport Score(const std::vector<platform::Performance>& predicted,
+                 const std::vector<const profiler::Sample*>& truth);
+
+// {"samples", "tenants", "saturated_excluded", "saturation_accuracy",
+//  "latency_p50_mape", "latency_p50_r2", "latency_p95_mape", "latency_p95_r2", "throughput_mape",
+//  "throughput_r2", "power_mape", "power_r2", "by_tenants": {"1": {same keys}, ...}}
+nlohmann::json ReportToJson(const EvalReport& r);
+nlohmann::json ScoresToJson(const Scores& s);
+
+struct Split {
+  std::vector<const profiler::Sample*> train;
+  std::vector<const profiler::Sample*> holdout;   // random share of the seen mixes
+  std::vector<const profiler::Sample*> unseen;    // configurations with more tenants than max_train_tenants
+};
+
+// Deterministic for a seed: samples with more than `max_train_tenants` tenants (0: no limit) go
+// to `unseen`; of the rest, a `holdout_share` random share to `holdout`, the others to `train`.
+Split SplitSamples(const std::vector<profiler::Sample>& samples, double holdout_share, uint64_t seed,
+                   int max_train_tenants = 0);
+
+}  // namespace ecomap::estimator

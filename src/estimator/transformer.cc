@@ -1,0 +1,454 @@
+// The only translation unit of the estimator that includes <torch/torch.h>.
+#include "estimator/transformer.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include "estimator/features.h"
+#include "estimator/model_file.h"
+
+namespace ecomap::estimator {
+namespace {
+
+constexpr int kTenantHead = kTenantOutputs + 1;  // + saturation logit
+constexpr int kTargets = kTenantOutputs + 1;     // + power
+constexpr double kSaturationWeight = 0.2;
+
+struct NetImpl : torch::nn::Module {
+  NetImpl(int features, const TransformerConfig& c) {
+    in = register_module("in", torch::nn::Linear(features, c.d_model));
+    torch::nn::TransformerEncoderLayer layer(
+        torch::nn::TransformerEncoderLayerOptions(c.d_model, c.heads).dim_feedforward(c.ff_dim).dropout(0.0));
+    encoder = register_module("encoder", torch::nn::TransformerEncoder(torch::nn::TransformerEncoderOptions(layer, c.layers)));
+    tenant_head = register_module("tenant_head", torch::nn::Sequential(torch::nn::Linear(2 * c.d_model, c.d_model),
+                                                                       torch::nn::ReLU(),
+                                                                       torch::nn::Linear(c.d_model, kTenantHead)));
+    power_head = register_module("power_head", torch::nn::Sequential(torch::nn::Linear(c.d_model, c.d_model),
+                                                                     torch::nn::ReLU(), torch::nn::Linear(c.d_model, 1)));
+  }
+
+  // x [B,S,F] normalised; padding [B,S] bool; pool [B,T,S]; global_pool [B,S].
+  // Returns tenant outputs [B,T,4] and power [B].
+  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& padding,
+                                                   const torch::Tensor& pool, const torch::Tensor& global_pool) {
+    torch::Tensor h = in->forward(x).transpose(0, 1);              // [S,B,D]
+    h = encoder->forward(h, /*src_mask=*/{}, /*src_key_padding_mask=*/padding).transpose(0, 1);  // [B,S,D]
+    torch::Tensor tenants = torch::bmm(pool, h);                   // [B,T,D]
+    torch::Tensor global = torch::bmm(global_pool.unsqueeze(1), h);  // [B,1,D]
+    torch::Tensor tin = torch::cat({tenants, global.expand({-1, tenants.size(1), -1})}, 2);
+    torch::Tensor tout = tenant_head->forward(tin);                // [B,T,4]
+    torch::Tensor pout = power_head->forward(global.squeeze(1)).squeeze(1);  // [B]
+    return {tout, pout};
+  }
+
+  torch::nn::Linear in{nullptr};
+  torch::nn::TransformerEncoder encoder{nullptr};
+  torch::nn::Sequential tenant_head{nullptr}, power_head{nullptr};
+};
+TORCH_MODULE(Net);
+
+// A featurised set of configurations as tensors.
+struct Tensors {
+  torch::Tensor x, padding, pool, global_pool, tenant_valid, base, base_power;
+};
+
+Tensors ToTensors(TokenBatch& b) {
+  const int64_t B = b.batch, S = b.max_tokens, T = b.max_tenants, F = b.features;
+  Tensors t;
+  t.x = torch::from_blob(b.x.data(), {B, S, F}, torch::kFloat32);
+  t.padding = torch::from_blob(b.padding.data(), {B, S}, torch::kUInt8).to(torch::kBool);
+  t.pool = torch::from_blob(b.pool.data(), {B, T, S}, torch::kFloat32);
+  t.global_pool = torch::from_blob(b.global_pool.data(), {B, S}, torch::kFloat32);
+  t.tenant_valid = torch::from_blob(b.tenant_valid.data(), {B, T}, torch::kUInt8).to(torch::kBool);
+  t.base = torch::from_blob(b.base.data(), {B, T, kTenantOutputs}, torch::kFloat32);
+  t.base_power = torch::from_blob(b.base_power.data(), {B}, torch::kFloat32);
+  return t;
+}
+
+std::vector<double> TensorToVector(const torch::Tensor& t) {
+  torch::Tensor c = t.to(torch::kFloat64).contiguous();
+  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
+std::vector<const platform::Configuration*> ConfigsOf(const std::vector<const profiler::Sample*>& samples) {
+  std::vector<const platform::Configuration*> out(samples.size());
+  for (size_t i = 0; i < samples.size(); ++i) out[i] = &samples[i]->config;
+  return out;
+}
+
+nlohmann::json ConfigToJson(const TransformerConfig& c) {
+  return {{"d_model", c.d_model}, {"heads", c.heads}, {"layers", c.layers}, {"ff_dim", c.ff_dim}};
+}
+
+}  // namespace
+
+struct TransformerPredictor::Impl {
+  Impl(platform::PlatformInfo i, AnalyticModel a, TransformerConfig c)
+      : info(std::move(i)), analytic(std::move(a)), featurizer(analytic), config(c),
+        net(featurizer.num_features(), c) {
+    net->eval();
+  }
+  platform::PlatformInfo info;
+  AnalyticModel analytic;
+  Featurizer featurizer;
+  TransformerConfig config;
+  Net net;
+  torch::Tensor feature_mean, feature_inv_std;      // [F]
+  torch::Tensor target_mean, target_std;            // [kTargets]
+  std::vector<double> target_mean_v, target_std_v;
+  nlohmann::json training = nlohmann::json::object();
+  int intra_op_threads = 1;
+
+  void SetNormalisation(const std::vector<double>& fm, const std::vector<double>& fs,
+                        const std::vector<double>& tm, const std::vector<double>& ts) {
+    auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+    feature_mean = torch::tensor(fm, f64).to(torch::kFloat32);
+    feature_inv_std = (1.0 / torch::tensor(fs, f64)).to(torch::kFloat32);
+    target_mean = torch::tensor(tm, f64).to(torch::kFloat32);
+    target_std = torch::tensor(ts, f64).to(torch::kFloat32);
+    target_mean_v = tm;
+    target_std_v = ts;
+  }
+
+  // Normalised network outputs -> absolute log outputs: tenant [B,T,3] and power [B], + logits.
+  std::pair<torch::Tensor, torch::Tensor> Forward(const Tensors& t) {
+    torch::Tensor x = (t.x - feature_mean) * feature_inv_std;
+    return net->forward(x, t.padding, t.pool, t.global_pool);
+  }
+};
+
+TransformerPredictor::TransformerPredictor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+TransformerPredictor::~TransformerPredictor() = default;
+
+const AnalyticModel& TransformerPredictor::analytic() const { return impl_->analytic; }
+const platform::PlatformInfo& TransformerPredictor::info() const { return impl_->info; }
+const TransformerConfig& TransformerPredictor::config() const { return impl_->config; }
+const nlohmann::json& TransformerPredictor::training_record() const { return impl_->training; }
+void TransformerPredictor::set_intra_op_threads(int n) { impl_->intra_op_threads = std::max(1, n); }
+int64_t TransformerPredictor::num_parameters() const {
+  int64_t n = 0;
+  for (const torch::Tensor& p : impl_->net->parameters()) n += p.numel();
+  return n;
+}
+
+StatusOr<std::unique_ptr<TransformerPredictor>> TransformerPredictor::Train(
+    const platform::PlatformInfo& info, const std::vector<const profiler::Sample*>& train,
+    const std::vector<const profiler::Sample*>& holdout, const TransformerConfig& config,
+    const TrainOptions& options) {
+  if (train.size() < 16) {
+    return InvalidArgument("train: only " + std::to_string(train.size()) +
+                           " training samples; the estimator needs at least 16 (profile more)");
+  }
+  if (config.d_model % config.heads != 0) {
+    return InvalidArgument("train: d_model " + std::to_string(config.d_model) + " is not a multiple of heads " +
+                           std::to_string(config.heads));
+  }
+  ECOMAP_ASSIGN_OR_RETURN(AnalyticModel analytic, AnalyticModel::Fit(info, train));
+  auto impl = std::make_unique<Impl>(info, std::move(analytic), config);
+  try {
+    at::set_num_threads(std::max(1, options.threads));
+    torch::manual_seed(options.seed);
+    impl->net = Net(impl->featurizer.num_features(), config);  // re-initialise under the seed
+
+    // Featurise the training set once.
+    TokenBatch tb;
+    ECOMAP_RETURN_IF_ERROR(impl->featurizer.Build(ConfigsOf(train), &tb).WithContext("train"));
+    Tensors tt = ToTensors(tb);
+    const int64_t N = tb.batch, T = tb.max_tenants;
+    // Targets: log of the measured outputs, and masks.
+    std::vector<float> y(static_cast<size_t>(N * T * kTenantOutputs), 0.0f), ypow(static_cast<size_t>(N), 0.0f);
+    std::vector<uint8_t> lat_ok(static_cast<size_t>(N * T), 0), sat(static_cast<size_t>(N * T), 0);
+    for (int64_t s = 0; s < N; ++s) {
+      const platform::Performance& r = train[static_cast<size_t>(s)]->result;
+      ypow[static_cast<size_t>(s)] = static_cast<float>(std::log(std::max(r.power.value(), 1e-3)));
+      for (size_t i = 0; i < r.tenants.size(); ++i) {
+        const platform::TenantPerformance& tp = r.tenants[i];
+        const size_t k = static_cast<size_t>(s * T) + i;
+        y[k * kTenantOutputs + 0] = static_cast<float>(std::log(std::max(tp.latency_p50.value(), 1e-6)));
+        y[k * kTenantOutputs + 1] = static_cast<float>(std::log(std::max(tp.latency_p95.value(), 1e-6)));
+        y[k * kTenantOutputs + 2] = static_cast<float>(std::log(std::max(tp.throughput_rps, 1e-6)));
+        lat_ok[k] = !tp.saturated && tp.latency_p50.value() > 0;
+        sat[k] = tp.saturated;
+      }
+    }
+    torch::Tensor target = torch::from_blob(y.data(), {N, T, kTenantOutputs}, torch::kFloat32);
+    torch::Tensor target_power = torch::from_blob(ypow.data(), {N}, torch::kFloat32);
+    torch::Tensor lat_mask = torch::from_blob(lat_ok.data(), {N, T}, torch::kUInt8).to(torch::kFloat32);
+    torch::Tensor sat_t = torch::from_blob(sat.data(), {N, T}, torch::kUInt8).to(torch::kFloat32);
+    torch::Tensor valid = tt.tenant_valid.to(torch::kFloat32);
+
+    // Normalisation: features over real tokens; residual targets over valid tenants.
+    torch::Tensor real = tt.padding.logical_not().reshape({-1});
+    torch::Tensor xs = tt.x.reshape({-1, tb.features}).index({real}).to(torch::kFloat64);
+    torch::Tensor fmean = xs.mean(0), fstd = xs.std(0).clamp_min(1e-3);
+    torch::Tensor resid = (target - tt.base);
+    std::vector<double> tm(kTargets), ts(kTargets);
+    for (int k = 0; k < kTenantOutputs; ++k) {
+      torch::Tensor m = (k < 2 ? lat_mask : valid).to(torch::kBool);
+      torch::Tensor v = resid.select(2, k).index({m}).to(torch::kFloat64);
+      tm[k] = v.numel() > 0 ? v.mean().item<double>() : 0.0;
+      ts[k] = v.numel() > 1 ? std::max(v.std().item<double>(), 1e-3) : 1.0;
+    }
+    torch::Tensor pres = (target_power - tt.base_power).to(torch::kFloat64);
+    tm[kTenantOutputs] = pres.mean().item<double>();
+    ts[kTenantOutputs] = std::max(pres.std().item<double>(), 1e-3);
+    impl->SetNormalisation(TensorToVector(fmean), TensorToVector(fstd), tm, ts);
+    torch::Tensor tmean3 = impl->target_mean.slice(0, 0, kTenantOutputs), tstd3 = impl->target_std.slice(0, 0, kTenantOutputs);
+    torch::Tensor norm_target = (target - tt.base - tmean3) / tstd3;
+    torch::Tensor norm_power = (target_power - tt.base_power - tm[kTenantOutputs]) / ts[kTenantOutputs];
+
+    // Hold-out tensors.
+    TokenBatch hb;
+    Tensors ht;
+    if (!holdout.empty()) {
+      ECOMAP_RETURN_IF_ERROR(impl->featurizer.Build(ConfigsOf(holdout), &hb).WithContext("hold-out"));
+      ht = ToTensors(hb);
+    }
+
+    torch::optim::Adam opt(impl->net->parameters(), torch::optim::AdamOptions(options.learning_rate));
+    std::mt19937_64 rng(options.seed);
+    std::vector<int64_t> order(static_cast<size_t>(N));
+    std::iota(order.begin(), order.end(), 0);
+    const int64_t bs = std::max(8, options.batch_size);
+    const int64_t steps_per_epoch = (N + bs - 1) / bs;
+    const int64_t total_steps = steps_per_epoch * std::max(1, options.epochs);
+    int64_t step = 0;
+    const auto start = std::chrono::steady_clock::now();
+    bool out_of_time = false;
+    for (int epoch = 1; epoch <= options.epochs && !out_of_time; ++epoch) {
+      impl->net->train();
+      std::shuffle(order.begin(), order.end(), rng);
+      double loss_sum = 0;
+      int64_t steps_done = 0;
+      for (int64_t b0 = 0; b0 < N; b0 += bs) {
+        const int64_t b1 = std::min(N, b0 + bs);
+        torch::Tensor idx = torch::from_blob(order.data() + b0, {b1 - b0}, torch::kInt64);
+        Tensors mb;
+        mb.x = tt.x.index_select(0, idx);
+        mb.padding = tt.padding.index_select(0, idx);
+        mb.pool = tt.pool.index_select(0, idx);
+        mb.global_pool = tt.global_pool.index_select(0, idx);
+        double frac = static_cast<double>(step) / static_cast<double>(std::max<int64_t>(1, total_steps - 1));
+        if (options.time_limit_s > 0) {
+          const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          frac = std::max(frac, el / options.time_limit_s);
+          if (frac >= 1.0) {
+            out_of_time = true;
+            break;
+          }
+        }
+        const double lr = options.final_learning_rate +
+                          0.5 * (options.learning_rate - options.final_learning_rate) * (1.0 + std::cos(M_PI * std::min(frac, 1.0)));
+        for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+        auto [tout, pout] = impl->Forward(mb);
+        torch::Tensor nt = norm_target.index_select(0, idx);
+        torch::Tensor lm = lat_mask.index_select(0, idx), vm = valid.index_select(0, idx);
+        torch::Tensor err = (tout.slice(2, 0, kTenantOutputs) - nt).pow(2);
+        torch::Tensor lat_loss = ((err.select(2, 0) + err.select(2, 1)) * lm).sum() / lm.sum().clamp_min(1.0);
+        torch::Tensor thr_loss = (err.select(2, 2) * vm).sum() / vm.sum().clamp_min(1.0);
+        torch::Tensor pow_loss = (pout - norm_power.index_select(0, idx)).pow(2).mean();
+        torch::Tensor sat_loss =
+            (torch::binary_cross_entropy_with_logits(tout.select(2, kTenantOutputs), sat_t.index_select(0, idx),
+                                                     {}, {}, at::Reduction::None) * vm).sum() / vm.sum().clamp_min(1.0);
+        torch::Tensor loss = lat_loss + thr_loss + pow_loss + kSaturationWeight * sat_loss;
+        opt.zero_grad();
+        loss.backward();
+        torch::nn::utils::clip_grad_norm_(impl->net->parameters(), 1.0);
+        opt.step();
+        loss_sum += loss.item<double>();
+        ++step;
+        ++steps_done;
+      }
+      EpochReport rep;
+      rep.epoch = epoch;
+      rep.epochs = options.epochs;
+      rep.train_loss = loss_sum / static_cast<double>(std::max<int64_t>(1, steps_done));
+      impl->net->eval();
+      if (!holdout.empty()) {
+        torch::NoGradGuard no_grad;
+        auto [tout, pout] = impl->Forward(ht);
+        torch::Tensor logs = ht.base + tmean3 + tout.slice(2, 0, kTenantOutputs) * tstd3;
+        torch::Tensor lp = ht.base_power + tm[kTenantOutputs] + pout * ts[kTenantOutputs];
+        auto acc = logs.exp().contiguous();
+        auto pw = lp.exp().contiguous();
+        const float* a = acc.data_ptr<float>();
+        const float* p = pw.data_ptr<float>();
+        double e95 = 0, ethr = 0, epow = 0;
+        int64_t n95 = 0, nthr = 0;
+        for (size_t s = 0; s < holdout.size(); ++s) {
+          const platform::Performance& r = holdout[s]->result;
+          if (r.power.value() > 0) epow += std::abs(p[s] - r.power.value()) / r.power.value();
+          for (size_t i = 0; i < r.tenants.size(); ++i) {
+            const float* o = a + (s * static_cast<size_t>(hb.max_tenants) + i) * kTenantOutputs;
+            const platform::TenantPerformance& tp = r.tenants[i];
+            if (!tp.saturated && tp.latency_p95.value() > 0) {
+              e95 += std::abs(std::max(o[1], o[0]) - tp.latency_p95.value()) / tp.latency_p95.value();
+              ++n95;
+            }
+            if (tp.throughput_rps > 0) {
+              ethr += std::abs(o[2] - tp.throughput_rps) / tp.throughput_rps;
+              ++nthr;
+            }
+          }
+        }
+        rep.holdout_p95_mape = n95 ? 100.0 * e95 / static_cast<double>(n95) : 0.0;
+        rep.holdout_throughput_mape = nthr ? 100.0 * ethr / static_cast<double>(nthr) : 0.0;
+        rep.holdout_power_mape = 100.0 * epow / static_cast<double>(holdout.size());
+      }
+      rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (options.progress) options.progress(rep);
+    }
+    impl->net->eval();
+  } catch (const std::exception& e) {
+    return Internal(std::string("train: libtorch failed: ") + e.what());
+  }
+  return std::unique_ptr<TransformerPredictor>(new TransformerPredictor(std::move(impl)));
+}
+
+Status TransformerPredictor::Save(const std::string& path, const nlohmann::json& training) const {
+  ModelFile f;
+  f.format = kTransformerFormat;
+  f.version = kTransformerVersion;
+  nlohmann::json platform_json = impl_->info;
+  f.meta["platform"] = platform_json;
+  f.meta["config"] = ConfigToJson(impl_->config);
+  f.meta["features"] = impl_->featurizer.num_features();
+  f.meta["feature_mean"] = TensorToVector(impl_->feature_mean);
+  std::vector<double> inv = TensorToVector(impl_->feature_inv_std);
+  for (double& v : inv) v = 1.0 / v;
+  f.meta["feature_std"] = inv;
+  f.meta["target_mean"] = impl_->target_mean_v;
+  f.meta["target_std"] = impl_->target_std_v;
+  f.meta["analytic"] = impl_->analytic.ToJson();
+  f.meta["training"] = training.is_null() ? impl_->training : training;
+  try {
+    torch::serialize::OutputArchive archive;
+    impl_->net->save(archive);
+    std::ostringstream out;
+    archive.save_to(out);
+    f.weights = out.str();
+  } catch (const std::exception& e) {
+    return Internal(std::string("save: libtorch could not serialise the weights: ") + e.what());
+  }
+  return WriteModelFile(path, f);
+}
+
+StatusOr<std::unique_ptr<TransformerPredictor>> TransformerPredictor::Load(const std::string& path,
+                                                                           platform::ModelLookup lookup) {
+  ECOMAP_ASSIGN_OR_RETURN(ModelFile f, ReadModelFile(path, kTransformerFormat, kTransformerVersion));
+  const nlohmann::json& m = f.meta;
+  TransformerConfig config;
+  std::vector<double> fm, fs, tm, ts;
+  int features = 0;
+  platform::PlatformInfo info;
+  try {
+    ECOMAP_ASSIGN_OR_RETURN(info, platform::PlatformInfoFromJson(m.at("platform")));
+    const nlohmann::json& c = m.at("config");
+    config.d_model = c.at("d_model").get<int>();
+    config.heads = c.at("heads").get<int>();
+    config.layers = c.at("layers").get<int>();
+    config.ff_dim = c.at("ff_dim").get<int>();
+    features = m.at("features").get<int>();
+    fm = m.at("feature_mean").get<std::vector<double>>();
+    fs = m.at("feature_std").get<std::vector<double>>();
+    tm = m.at("target_mean").get<std::vector<double>>();
+    ts = m.at("target_std").get<std::vector<double>>();
+  } catch (const nlohmann::json::exception& e) {
+    return DataLoss(path + ": meta: " + e.what());
+  }
+  if (config.d_model <= 0 || config.heads <= 0 || config.layers <= 0 || config.ff_dim <= 0 ||
+      config.d_model % config.heads != 0 || config.d_model > 4096 || config.layers > 64 || config.ff_dim > 65536) {
+    return DataLoss(path + ": meta.config has impossible sizes");
+  }
+  auto analytic = AnalyticModel::FromJson(m.at("analytic"), info, lookup);
+  if (!analytic.ok()) return DataLoss(path + ": " + analytic.status().message());
+  auto impl = std::make_unique<Impl>(info, std::move(*analytic), config);
+  const int nf = impl->featurizer.num_features();
+  if (features != nf || static_cast<int>(fm.size()) != nf || static_cast<int>(fs.size()) != nf ||
+      tm.size() != static_cast<size_t>(kTargets) || ts.size() != static_cast<size_t>(kTargets)) {
+    return FailedPrecondition(path + ": the model uses " + std::to_string(features) + " features; this build computes " +
+                              std::to_string(nf) + " for its platform: retrain it with `ecomap estimator train`");
+  }
+  impl->SetNormalisation(fm, fs, tm, ts);
+  if (m.contains("training")) impl->training = m.at("training");
+  try {
+    torch::serialize::InputArchive archive;
+    std::istringstream in(f.weights);
+    archive.load_from(in);
+    impl->net->load(archive);
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    if (what.size() > 300) what = what.substr(0, 300) + "...";
+    return DataLoss(path + ": the weights block cannot be read by libtorch (" + what + ")");
+  }
+  impl->net->eval();
+  return std::unique_ptr<TransformerPredictor>(new TransformerPredictor(std::move(impl)));
+}
+
+StatusOr<std::vector<platform::Performance>> TransformerPredictor::PredictBatch(
+    const std::vector<platform::Configuration>& configs) const {
+  std::vector<platform::Performance> out(configs.size());
+  if (configs.empty()) return out;
+  if (at::get_num_threads() != impl_->intra_op_threads) at::set_num_threads(impl_->intra_op_threads);
+  constexpr size_t kChunk = 8192;
+  std::vector<const platform::Configuration*> ptrs;
+  TokenBatch b;
+  const platform::PlatformInfo& info = impl_->info;
+  for (size_t c0 = 0; c0 < configs.size(); c0 += kChunk) {
+    const size_t c1 = std::min(configs.size(), c0 + kChunk);
+    ptrs.clear();
+    for (size_t c = c0; c < c1; ++c) ptrs.push_back(&configs[c]);
+    Status s = impl_->featurizer.Build(ptrs, &b);
+    if (!s.ok()) {
+      // The featurizer numbers configurations within the chunk; name the index in the batch.
+      if (c0 == 0) return s;
+      return Status(s.code(), "chunk at " + std::to_string(c0) + ": " + s.message());
+    }
+    torch::Tensor logs, lp, sat;
+    try {
+      c10::InferenceMode guard;
+      Tensors t = ToTensors(b);
+      auto [tout, pout] = impl_->Forward(t);
+      logs = (t.base + impl_->target_mean.slice(0, 0, kTenantOutputs) +
+              tout.slice(2, 0, kTenantOutputs) * impl_->target_std.slice(0, 0, kTenantOutputs)).exp().contiguous();
+      lp = (t.base_power + impl_->target_mean_v[kTenantOutputs] + pout * impl_->target_std_v[kTenantOutputs]).exp().contiguous();
+      sat = tout.select(2, kTenantOutputs).contiguous();
+    } catch (const std::exception& e) {
+      return Internal(std::string("transformer: libtorch failed: ") + e.what());
+    }
+    const float* a = logs.data_ptr<float>();
+    const float* p = lp.data_ptr<float>();
+    const float* sl = sat.data_ptr<float>();
+    for (size_t c = c0; c < c1; ++c) {
+      const size_t k = c - c0;
+      platform::Performance& perf = out[c];
+      perf.provenance = platform::Provenance::kModelled;
+      perf.power = Watts(p[k]);
+      const size_t nt = configs[c].tenants.size();
+      perf.tenants.resize(nt);
+      for (size_t i = 0; i < nt; ++i) {
+        const size_t ti = k * static_cast<size_t>(b.max_tenants) + i;
+        const float* o = a + ti * kTenantOutputs;
+        platform::TenantPerformance& tp = perf.tenants[i];
+        tp.name = TenantName(configs[c].tenants[i], i);
+        tp.latency_p50 = Milliseconds(o[0]);
+        tp.latency_p95 = Milliseconds(std::max(o[0], o[1]));
+        tp.throughput_rps = o[2];
+        tp.saturated = configs[c].tenants[i].arrival == platform::ArrivalKind::kOpenLoop && sl[ti] > 0.0f;
+      }
+      const AnalyticEstimate& e = b.analytic[k];
+      for (size_t u = 0; u < info.units.size(); ++u) {
+        perf.unit_utilisation[info.units[u].id] = std::clamp(e.utilisation[u], 0.0, 1.0);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace ecomap::estimator

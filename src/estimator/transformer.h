@@ -1,0 +1,122 @@
+// estimator/transformer.h: the learned transformer estimator (libtorch behind a torch-free header).
+//
+// Tokens are the pipeline stages of every tenant of a configuration (estimator/features.h lists
+// the features: block-kind FLOPs, bytes, parameters, the stage's unit, the mode's clocks, online
+// cores and EMC cap, tenant identity, position, arrival kind and rate, and the analytic
+// baseline's estimates as hints). Architecture (defaults; sizes in TransformerConfig):
+//   features (normalised by the training set's mean/std) -> Linear(F, d_model) ->
+//   TransformerEncoder (layers x [self-attention over ALL tenants' tokens, heads, ReLU FFN of
+//   ff_dim], post-norm, no dropout, padding mask for variable token counts; [seq, batch, dim]
+//   because libtorch 1.13's C++ layer has no batch_first) ->
+//   per tenant: mean of its tokens ++ mean of all tokens -> MLP(2 d, d, 4): log p50, log p95,
+//     log throughput (each as a normalised residual over the analytic baseline's log value) and
+//     a saturation logit;
+//   global: mean of all tokens -> MLP(d, d, 1): log power (normalised residual over analytic).
+// Loss: MSE on the normalised residuals (latency terms masked for measured-saturated tenants,
+// whose latency is only what the window saw) + 0.2 x binary cross-entropy of the saturation
+// flag; Adam, cosine learning-rate decay, minibatches of 256, deterministic for a seed.
+//
+//   TrainOptions o; o.epochs = 30; o.progress = [](const EpochReport& r) { ... };
+//   auto p = TransformerPredictor::Train(info, split.train, split.holdout, {}, o);
+//   ECOMAP_RETURN_IF_ERROR((*p)->Save("model.ecomap"));
+//   auto q = TransformerPredictor::Load("model.ecomap");         // clear errors for bad files
+//   auto perf = (*q)->PredictBatch(configs);                      // batched, inference mode
+//
+// The model file (estimator/model_file.h container, format "ecomap.estimator.transformer",
+// version kTransformerVersion) holds in its meta JSON: the platform description, the sizes,
+// feature and target normalisation, the fitted analytic baseline and the training record; the
+// weights are a libtorch archive.
+//
+// Thread-safety: PredictBatch is const and may be called from several threads at once; each
+// call runs on the calling thread with `intra_op_threads` libtorch threads (set per call).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "estimator/analytic.h"
+#include "estimator/predictor.h"
+#include "profiler/dataset.h"
+
+namespace ecomap::estimator {
+
+inline constexpr const char* kTransformerFormat = "ecomap.estimator.transformer";
+inline constexpr int kTransformerVersion = 1;
+
+struct TransformerConfig {
+  int d_model = 32;
+  int heads = 4;
+  int layers = 2;
+  int ff_dim = 64;
+};
+
+struct EpochReport {
+  int epoch = 0;             // 1-based
+  int epochs = 0;
+  double train_loss = 0;     // mean minibatch loss
+  double holdout_p95_mape = 0;    // percent, non-saturated tenants; 0 without a hold-out
+  double holdout_power_mape = 0;  // percent
+  double holdout_throughput_mape = 0;
+  double seconds = 0;        // since training started
+};
+
+struct TrainOptions {
+  int epochs = 30;
+  int batch_size = 256;
+  double learning_rate = 2e-3;
+  double final_learning_rate = 2e-5;  // cosine decay to this
+  uint64_t seed = 1;
+  // libtorch intra-op threads while training. 1 by default: on a shared, busy machine OpenMP
+  // workers spin-wait for each other and 2 threads ran 30x slower than 1 here (small model).
+  int threads = 1;
+  // > 0: a wall-clock budget in seconds. The learning-rate schedule then advances by
+  // max(step / total steps, elapsed / budget) and training stops when either reaches 1, so a
+  // run fits a time slot (at the price of bit-for-bit reproducibility across machines).
+  double time_limit_s = 0;
+  std::function<void(const EpochReport&)> progress;  // called after every epoch
+};
+
+class TransformerPredictor final : public Predictor {
+ public:
+  ~TransformerPredictor() override;
+
+  // Fits the analytic baseline and then the transformer on `train`; reports the hold-out
+  // metrics per epoch. InvalidArgument when the samples are unusable (naming why).
+  static StatusOr<std::unique_ptr<TransformerPredictor>> Train(
+      const platform::PlatformInfo& info, const std::vector<const profiler::Sample*>& train,
+      const std::vector<const profiler::Sample*>& holdout, const TransformerConfig& config,
+      const TrainOptions& options);
+
+  // Reads a model file. NotFound (no file), InvalidArgument (not a model / other format),
+  // FailedPrecondition (another version: retrain), DataLoss (truncated, corrupt, unreadable
+  // weights), each naming the file and the problem.
+  static StatusOr<std::unique_ptr<TransformerPredictor>> Load(const std::string& path,
+                                                              platform::ModelLookup lookup = {});
+  // Writes the model file; `training` is stored as the meta's "training" record.
+  Status Save(const std::string& path, const nlohmann::json& training = nlohmann::json::object()) const;
+
+  std::string name() const override { return "transformer"; }
+  StatusOr<std::vector<platform::Performance>> PredictBatch(
+      const std::vector<platform::Configuration>& configs) const override;
+
+  // The analytic baseline fitted with (and stored in) this model.
+  const AnalyticModel& analytic() const;
+  const platform::PlatformInfo& info() const;
+  const TransformerConfig& config() const;
+  // The meta's "training" record (data, seed, epochs, hold-out metrics).
+  const nlohmann::json& training_record() const;
+  int64_t num_parameters() const;
+  void set_intra_op_threads(int n);
+
+ private:
+  struct Impl;
+  explicit TransformerPredictor(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ecomap::estimator

@@ -1,0 +1,107 @@
+#include "profiler/host_evaluator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "engine/engine.h"
+#include "engine/torch_executor.h"
+#include "platform/linux_host_platform.h"
+
+namespace ecomap::profiler {
+
+HostEvaluator::~HostEvaluator() = default;
+
+StatusOr<std::unique_ptr<HostEvaluator>> HostEvaluator::Create(const HostEvaluatorOptions& options) {
+  if (!(options.window.value() > 0)) return InvalidArgument("host evaluator: window must be > 0 s");
+  if (options.warmup.value() < 0) return InvalidArgument("host evaluator: warmup must be >= 0 s");
+  std::unique_ptr<HostEvaluator> ev(new HostEvaluator());
+  ev->options_ = options;
+  platform::HostOptions ho;
+  ho.root = options.root;
+  ECOMAP_ASSIGN_OR_RETURN(ev->host_, platform::LinuxHostPlatform::Create(ho));
+  ev->factory_ = engine::MakeTorchExecutorFactory({.intra_op_threads = 1});
+  return ev;
+}
+
+const platform::PlatformInfo& HostEvaluator::info() const { return host_->info(); }
+
+std::vector<std::string> HostEvaluator::DefaultModels() const {
+  return {"resnet18", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0"};
+}
+
+platform::Provenance HostEvaluator::power_provenance() const {
+  // Power is attributed from the engine's per-unit busy time through the host power model, so
+  // that it belongs to the measured window of this configuration alone.
+  return platform::Provenance::kModelled;
+}
+
+StatusOr<platform::Performance> HostEvaluator::Evaluate(const platform::Configuration& config) {
+  ECOMAP_RETURN_IF_ERROR(host_->Validate(config));
+  const platform::PowerMode* mode = host_->info().FindMode(config.power_mode);
+  engine::EngineSpec spec;
+  for (size_t i = 0; i < config.tenants.size(); ++i) {
+    const platform::TenantConfig& t = config.tenants[i];
+    engine::TenantSpec ts;
+    ts.name = t.name.empty() ? "t" + std::to_string(i) : t.name;
+    ts.model = t.model;
+    for (const platform::Stage& s : t.stages) ts.stages.push_back({s.begin_block, s.end_block, s.unit});
+    if (t.arrival == platform::ArrivalKind::kOpenLoop) {
+      ts.source.kind = engine::SourceSpec::Kind::kPoisson;
+      ts.source.rate_rps = t.rate_rps;
+    } else {
+      ts.source.kind = engine::SourceSpec::Kind::kClosed;
+      ts.source.outstanding = t.concurrency;
+    }
+    ts.queue_capacity = std::max(options_.queue_capacity, t.concurrency);
+    ts.seed = i + 1;
+    spec.tenants.push_back(std::move(ts));
+  }
+  // Units offline in the mode are not used by the engine either.
+  if (mode && mode->online_cpu_cores > 0) {
+    for (int c = 0; c < mode->online_cpu_cores && c < static_cast<int>(host_->info().units.size()); ++c) {
+      spec.online_units.push_back(host_->info().units[c].id);
+    }
+  }
+  engine::Engine eng(factory_);
+  ECOMAP_RETURN_IF_ERROR(eng.Start(spec));
+  auto sleep_s = [](double s) { std::this_thread::sleep_for(std::chrono::duration<double>(s)); };
+  sleep_s(options_.warmup.value());
+  (void)eng.TakeWindow();
+  sleep_s(options_.window.value());
+  engine::EngineReport window = eng.TakeWindow();
+  (void)eng.Shutdown(Milliseconds{2000});
+
+  platform::Performance perf;
+  perf.provenance = platform::Provenance::kMeasured;
+  perf.window = Seconds{window.elapsed_s};
+  for (size_t i = 0; i < config.tenants.size(); ++i) {
+    const engine::TenantReport* r = nullptr;
+    for (const auto& tr : window.tenants) {
+      if (tr.name == spec.tenants[i].name) r = &tr;
+    }
+    if (!r) return Internal("host evaluator: no report for tenant '" + spec.tenants[i].name + "'");
+    if (r->completed == 0) {
+      return Unavailable("host evaluator: tenant '" + r->name + "' (" + r->model + ") completed no request in " +
+                         std::to_string(window.elapsed_s) + " s; the configuration is too heavy for the window");
+    }
+    platform::TenantPerformance tp;
+    tp.name = r->name;
+    tp.latency_p50 = Milliseconds{r->latency.p50_ms};
+    tp.latency_p95 = Milliseconds{r->latency.p95_ms};
+    tp.throughput_rps = r->throughput_rps;
+    tp.saturated = r->rejected > 0;
+    perf.tenants.push_back(tp);
+  }
+  std::map<std::string, Milliseconds> busy;
+  for (const auto& u : window.units) {
+    busy[u.name] = Milliseconds{u.busy_ms};
+    perf.unit_utilisation[u.name] = u.utilization;
+  }
+  ECOMAP_ASSIGN_OR_RETURN(platform::PowerReading power,
+                          host_->ModelPowerFromBusy(config.power_mode, busy, Milliseconds{window.elapsed_s * 1000}));
+  perf.power = power.total;
+  return perf;
+}
+
+}  // namespace ecomap::profiler

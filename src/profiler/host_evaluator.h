@@ -1,0 +1,62 @@
+// profiler/host_evaluator.h: measure a configuration on this machine with the real engine.
+//
+// For each configuration: the tenants are started in the execution engine (real libtorch
+// models, one pinned worker per stage), run for `warmup` (discarded, models warm their caches),
+// then measured for `window`: per-tenant p50/p95 latency (arrival to completion, queueing
+// included) and throughput are measured; device power is modelled: the engine's per-unit busy
+// time in the window through the host power model (platform/power_model.h), whether or not the
+// machine has RAPL counters. Performance::provenance is kMeasured (latency/throughput);
+// power_provenance() is kModelled.
+//
+//   auto ev = HostEvaluator::Create({});
+//   StatusOr<platform::Performance> p = (*ev)->Evaluate(config);
+//
+// Thread-safety: one thread at a time (it owns an engine per call).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/units.h"
+#include "platform/platform.h"
+
+namespace ecomap::platform {
+class LinuxHostPlatform;
+}
+namespace ecomap::engine {
+class ExecutorFactory;
+}
+
+namespace ecomap::profiler {
+
+struct HostEvaluatorOptions {
+  Seconds window{2.0};       // measured window per configuration
+  Seconds warmup{0.5};       // run before the window, not measured
+  std::string root = "/";    // sysfs/procfs root of the host platform
+  int queue_capacity = 16;   // per-stage queue; an overloaded open-loop tenant rejects beyond it
+};
+
+class HostEvaluator {
+ public:
+  static StatusOr<std::unique_ptr<HostEvaluator>> Create(const HostEvaluatorOptions& options);
+  ~HostEvaluator();
+
+  const platform::PlatformInfo& info() const;
+  // Models light enough to profile many configurations on a small CPU.
+  std::vector<std::string> DefaultModels() const;
+  platform::Provenance power_provenance() const;
+
+  // Validates, runs and measures `config`. The mode is not applied (the host driver needs root
+  // and hardware support); the power model uses the mode's online cores and clock.
+  StatusOr<platform::Performance> Evaluate(const platform::Configuration& config);
+
+ private:
+  HostEvaluator() = default;
+  HostEvaluatorOptions options_;
+  std::unique_ptr<platform::LinuxHostPlatform> host_;
+  std::shared_ptr<engine::ExecutorFactory> factory_;
+};
+
+}  // namespace ecomap::profiler

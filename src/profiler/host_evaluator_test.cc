@@ -1,0 +1,68 @@
+// Runs real configurations on this machine's engine (libtorch) and checks what comes back.
+#include "profiler/host_evaluator.h"
+
+#include <gtest/gtest.h>
+
+namespace ecomap::profiler {
+namespace {
+
+platform::Configuration OneTenant(const std::string& model, const std::vector<platform::Stage>& stages) {
+  platform::Configuration c;
+  c.power_mode = 0;
+  platform::TenantConfig t;
+  t.name = "a";
+  t.model = model;
+  t.stages = stages;
+  t.arrival = platform::ArrivalKind::kClosedLoop;
+  t.concurrency = 1;
+  c.tenants.push_back(t);
+  return c;
+}
+
+TEST(HostEvaluator, MeasuresRealInference) {
+  HostEvaluatorOptions o;
+  o.window = Seconds{0.8};
+  o.warmup = Seconds{0.2};
+  auto ev = HostEvaluator::Create(o);
+  ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+  platform::Configuration c = OneTenant("mobilenet_v3_small", {{0, 4, "cpu0"}, {4, 16, "cpu0"}});
+  c.tenants[0].stages.back().end_block = static_cast<int>(zoo::FindModel("mobilenet_v3_small")->blocks.size());
+  platform::TenantConfig second = c.tenants[0];
+  second.name = "b";
+  second.arrival = platform::ArrivalKind::kOpenLoop;
+  second.rate_rps = 5;
+  c.tenants.push_back(second);
+  auto p = (*ev)->Evaluate(c);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_EQ(p->tenants.size(), 2u);
+  for (const auto& t : p->tenants) {
+    EXPECT_GT(t.latency_p50.value(), 0.0);
+    EXPECT_GE(t.latency_p95.value(), t.latency_p50.value());
+    EXPECT_GT(t.throughput_rps, 0.0);
+  }
+  // The open-loop tenant is served at about its rate (Poisson over a short window: loose bound).
+  EXPECT_LT(p->tenants[1].throughput_rps, 15.0);
+  EXPECT_EQ(p->provenance, platform::Provenance::kMeasured);
+  EXPECT_GT(p->power.value(), 0.0);
+  EXPECT_GT(p->unit_utilisation.at("cpu0"), 0.0);
+}
+
+TEST(HostEvaluator, RejectsInvalidConfigurationsBeforeRunning) {
+  auto ev = HostEvaluator::Create({});
+  ASSERT_TRUE(ev.ok());
+  platform::Configuration c = OneTenant("resnet18", {{0, 2, "cpu0"}, {2, 3, "cpu97"}});
+  auto p = (*ev)->Evaluate(c);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("cpu97"), std::string::npos) << p.status().message();
+  c = OneTenant("no_such_net", {{0, 2, "cpu0"}});
+  EXPECT_FALSE((*ev)->Evaluate(c).ok());
+}
+
+TEST(HostEvaluator, RejectsBadOptions) {
+  HostEvaluatorOptions o;
+  o.window = Seconds{0};
+  EXPECT_FALSE(HostEvaluator::Create(o).ok());
+}
+
+}  // namespace
+}  // namespace ecomap::profiler

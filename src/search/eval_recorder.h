@@ -1,0 +1,57 @@
+// search/eval_recorder.h: the bookkeeping every optimizer shares (internal to search/).
+//
+// Wraps a Problem and a Budget: snaps points, enforces the evaluation and time budgets, calls the
+// batch objective, checks its answers, records the history and best-so-far, and splits the run
+// time into search overhead and function time.
+//
+//   EvalRecorder rec(problem, budget);
+//   while (!rec.done()) {
+//     std::vector<std::vector<double>> xs = Propose(rec.remaining());
+//     std::vector<double> fx;
+//     ECOMAP_RETURN_IF_ERROR(rec.Evaluate(&xs, &fx));
+//   }
+//   return rec.Finish();
+//
+// Thread-safety: one thread at a time.
+#pragma once
+
+#include <chrono>
+#include <vector>
+
+#include "core/status.h"
+#include "search/optimizer.h"
+
+namespace ecomap::search {
+
+class EvalRecorder {
+ public:
+  // REQUIRES: problem.box and budget validated; both outlive the recorder.
+  EvalRecorder(const Problem& problem, const Budget& budget);
+
+  // Evaluations left under the evaluation budget (a large number when unlimited).
+  int remaining() const;
+  // True when the evaluation budget is spent or the time budget has run out.
+  bool done();
+  // Snaps every point of *xs in place, drops the points beyond the evaluation budget, evaluates
+  // the rest in one objective call and sets *values to their values (same order). Fails with the
+  // objective's error (with context) or InvalidArgument when it returns the wrong number of
+  // values or a non-finite one.
+  Status Evaluate(std::vector<std::vector<double>>* xs, std::vector<double>* values);
+
+  const SearchResult& result() const { return result_; }
+  // Stamps the total time and moves the result out. Fails when nothing was evaluated.
+  StatusOr<SearchResult> Finish();
+
+ private:
+  std::chrono::nanoseconds Now() const;
+
+  const Problem& problem_;
+  const Budget& budget_;
+  SteadyMonotonicClock steady_;
+  const MonotonicClock* clock_;
+  std::chrono::nanoseconds start_;
+  std::chrono::nanoseconds function_ns_{0};
+  SearchResult result_;
+};
+
+}  // namespace ecomap::search

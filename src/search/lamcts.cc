@@ -1,0 +1,146 @@
+#include "search/lamcts.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "search/eval_recorder.h"
+#include "search/sampling.h"
+
+namespace ecomap::search {
+
+StatusOr<RegionSampler> ParseRegionSampler(const std::string& name) {
+  if (name == "perturb") return RegionSampler::kPerturb;
+  if (name == "bo") return RegionSampler::kBo;
+  return InvalidArgument("unknown LA-MCTS sampler '" + name + "'; use perturb or bo");
+}
+
+std::string RegionSamplerName(RegionSampler s) { return s == RegionSampler::kBo ? "bo" : "perturb"; }
+
+Status LaMctsOptions::Validate() const {
+  if (!(cp >= 0.0) || !std::isfinite(cp)) return InvalidArgument("Cp " + std::to_string(cp) + " must be >= 0");
+  if (leaf_size < 2) return InvalidArgument("leaf size " + std::to_string(leaf_size) + " must be >= 2");
+  if (ninits < 2) return InvalidArgument("initial samples " + std::to_string(ninits) + " must be >= 2");
+  if (batch_size < 1) return InvalidArgument("batch size " + std::to_string(batch_size) + " must be >= 1");
+  if (!(svm_c > 0.0)) return InvalidArgument("SVM C " + std::to_string(svm_c) + " must be > 0");
+  if (sampling.candidates < 1) return InvalidArgument("candidates " + std::to_string(sampling.candidates) + " must be >= 1");
+  if (sampling.max_rounds < 1) return InvalidArgument("sampler rounds must be >= 1");
+  if (sampling.centres < 1) return InvalidArgument("sampler centres must be >= 1");
+  if (sampling.gp_max_points < 2) return InvalidArgument("GP points must be >= 2");
+  if (!(kmeans_f_weight >= 0.0)) return InvalidArgument("kmeans f weight must be >= 0");
+  if (!(min_trust_length > 0.0 && min_trust_length <= initial_trust_length &&
+        initial_trust_length <= max_trust_length)) {
+    return InvalidArgument("trust lengths must satisfy 0 < min <= initial <= max");
+  }
+  if (success_tolerance < 1 || failure_tolerance < 0) return InvalidArgument("trust tolerances must be >= 1 (failure: 0 = auto)");
+  return Status::Ok();
+}
+
+StatusOr<SearchResult> LaMcts::Maximize(const Problem& problem, const Budget& budget, uint64_t seed) {
+  stats_ = LaMctsStats{};
+  ECOMAP_RETURN_IF_ERROR(problem.box.Validate());
+  ECOMAP_RETURN_IF_ERROR(budget.Validate());
+  ECOMAP_RETURN_IF_ERROR(options_.Validate());
+  if (!problem.objective) return InvalidArgument("the problem has no objective");
+  if (budget.max_evals > 0 && budget.max_evals < options_.ninits) {
+    return InvalidArgument("evaluation budget " + std::to_string(budget.max_evals) +
+                           " is below LA-MCTS's " + std::to_string(options_.ninits) +
+                           " initial samples; raise the budget to at least " +
+                           std::to_string(options_.ninits) + " or lower the initial samples");
+  }
+  const Box& box = problem.box;
+  const int d = box.dims();
+  Rng rng(seed);
+  EvalRecorder rec(problem, budget);
+
+  Eigen::MatrixXd xu(std::max(options_.ninits * 2, 64), d);
+  Eigen::VectorXd f(0);
+  auto append = [&](const std::vector<std::vector<double>>& xs, const std::vector<double>& fx) {
+    const Eigen::Index n0 = f.size();
+    const Eigen::Index n1 = n0 + static_cast<Eigen::Index>(xs.size());
+    if (n1 > xu.rows()) xu.conservativeResize(std::max(n1, xu.rows() * 2), d);
+    f.conservativeResize(n1);
+    for (size_t i = 0; i < xs.size(); ++i) {
+      xu.row(n0 + static_cast<Eigen::Index>(i)) = ToUnit(box, xs[i]);
+      f(n0 + static_cast<Eigen::Index>(i)) = fx[i];
+    }
+  };
+
+  // 1. Latin-hypercube initial design.
+  {
+    const Eigen::MatrixXd u = LatinHypercube(options_.ninits, d, rng);
+    std::vector<std::vector<double>> xs;
+    for (Eigen::Index i = 0; i < u.rows(); ++i) xs.push_back(FromUnit(box, u.row(i)));
+    std::vector<double> fx;
+    ECOMAP_RETURN_IF_ERROR(rec.Evaluate(&xs, &fx));
+    append(xs, fx);
+  }
+
+  TreeOptions topt;
+  topt.leaf_size = options_.leaf_size;
+  topt.svm.kernel = options_.kernel;
+  topt.svm.gamma = options_.svm_gamma;
+  topt.svm.c = options_.svm_c;
+  topt.svm.shift = 0.5;  // centre the unit cube for the kernels
+  topt.kmeans_f_weight = options_.kmeans_f_weight;
+  SamplerOptions sopt = options_.sampling;
+  double trust = options_.initial_trust_length;
+  const int fail_tol = options_.failure_tolerance > 0
+                           ? options_.failure_tolerance
+                           : std::max(4, (d + options_.batch_size - 1) / options_.batch_size);
+  int successes = 0, failures = 0;
+  // Integer dimensions: a perturbed coordinate moves by more than half a step, so it changes
+  // after rounding.
+  Eigen::VectorXd min_move = Eigen::VectorXd::Zero(d);
+  for (int j = 0; j < d; ++j) {
+    if (box.is_integer(j)) min_move(j) = 0.51 / (box.ub[static_cast<size_t>(j)] - box.lb[static_cast<size_t>(j)]);
+  }
+
+  // 2. Iterate: rebuild, select, sample in region, evaluate.
+  while (!rec.done()) {
+    ECOMAP_ASSIGN_OR_RETURN(PartitionTree tree, PartitionTree::Build(xu, f, topt, rng));
+    stats_.max_leaves = std::max(stats_.max_leaves, tree.leaves());
+    stats_.max_height = std::max(stats_.max_height, tree.height());
+    const std::vector<PathStep> path = tree.SelectUct(options_.cp, rng);
+    const int count = std::min(options_.batch_size, rec.remaining());
+    sopt.trust_length = trust;
+    SamplerInput in{tree, path, xu, f, min_move};
+    Proposal prop;
+    if (options_.sampler == RegionSampler::kBo) {
+      ECOMAP_ASSIGN_OR_RETURN(prop, ProposeBo(in, count, sopt, rng));
+    } else {
+      prop = ProposePerturb(in, count, sopt, rng);
+    }
+    stats_.proposals_outside_region += prop.outside_region;
+    std::vector<std::vector<double>> xs;
+    for (Eigen::Index i = 0; i < prop.points.rows(); ++i) xs.push_back(FromUnit(box, prop.points.row(i)));
+    const double best_before = rec.result().best_f;
+    std::vector<double> fx;
+    ECOMAP_RETURN_IF_ERROR(rec.Evaluate(&xs, &fx));
+    append(xs, fx);
+    ++stats_.iterations;
+
+    // TuRBO-style trust length for the samplers' step sizes.
+    const double span = std::max(1e-12, std::fabs(best_before));
+    if (rec.result().best_f > best_before + 1e-3 * span) {
+      ++successes;
+      failures = 0;
+    } else {
+      ++failures;
+      successes = 0;
+    }
+    if (successes >= options_.success_tolerance) {
+      trust = std::min(options_.max_trust_length, trust * 2.0);
+      successes = 0;
+    } else if (failures >= fail_tol) {
+      trust /= 2.0;
+      failures = 0;
+      if (trust < options_.min_trust_length) {
+        trust = options_.initial_trust_length;
+        ++stats_.trust_resets;
+      }
+    }
+  }
+  return rec.Finish();
+}
+
+}  // namespace ecomap::search

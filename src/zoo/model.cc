@@ -1,0 +1,116 @@
+#include "zoo/model.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "zoo/catalog.h"
+
+namespace ecomap::zoo {
+namespace {
+
+constexpr std::pair<BlockKind, const char*> kKindNames[] = {
+    {BlockKind::kConv, "conv"},           {BlockKind::kDepthwise, "depthwise"},
+    {BlockKind::kLinear, "linear"},       {BlockKind::kAttention, "attention"},
+    {BlockKind::kPool, "pool"},           {BlockKind::kEmbedding, "embedding"},
+    {BlockKind::kOther, "other"},
+};
+
+struct Catalogue {
+  std::vector<ModelInfo> models;
+  Status status;
+};
+
+const Catalogue& GetCatalogue() {
+  static const Catalogue* catalogue = [] {
+    auto* c = new Catalogue;
+    StatusOr<std::vector<ModelInfo>> parsed = ParseCatalog(EmbeddedCatalogJson());
+    if (!parsed.ok()) {
+      c->status = parsed.status().WithContext("embedded data/zoo/catalog.json");
+      return c;
+    }
+    c->status = CheckCatalogMatchesSpecs(*parsed);
+    if (c->status.ok()) c->models = std::move(parsed).value();
+    return c;
+  }();
+  return *catalogue;
+}
+
+}  // namespace
+
+const char* BlockKindName(BlockKind kind) {
+  for (const auto& [k, name] : kKindNames) {
+    if (k == kind) return name;
+  }
+  return "other";
+}
+
+StatusOr<BlockKind> ParseBlockKind(const std::string& name) {
+  for (const auto& [k, n] : kKindNames) {
+    if (name == n) return k;
+  }
+  return InvalidArgument("unknown block kind '" + name +
+                         "'; known kinds: conv, depthwise, linear, attention, pool, embedding, "
+                         "other");
+}
+
+double ModelInfo::TotalFlops() const {
+  double total = 0;
+  for (const BlockDescriptor& b : blocks) total += b.flops;
+  return total;
+}
+
+int64_t ModelInfo::TotalParams() const {
+  int64_t total = 0;
+  for (const BlockDescriptor& b : blocks) total += b.params;
+  return total;
+}
+
+double ModelInfo::TotalElementwiseOps() const {
+  double total = 0;
+  for (const BlockDescriptor& b : blocks) total += b.elementwise_ops;
+  return total;
+}
+
+const std::vector<ModelInfo>& Models() { return GetCatalogue().models; }
+
+Status CatalogStatus() { return GetCatalogue().status; }
+
+const ModelInfo* FindModel(const std::string& name) {
+  for (const ModelInfo& m : Models()) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
+std::string KnownModelNames() {
+  std::string out;
+  for (const ModelInfo& m : ModelSpecs()) {
+    if (!out.empty()) out += ", ";
+    out += m.name;
+  }
+  return out;
+}
+
+StatusOr<const ModelInfo*> LookupModel(const std::string& name) {
+  if (const ModelInfo* m = FindModel(name)) return m;
+  if (!CatalogStatus().ok()) return CatalogStatus();
+  return NotFound("unknown model '" + name + "'; known models: " + KnownModelNames());
+}
+
+std::vector<const ModelInfo*> Family(const std::string& family) {
+  std::vector<const ModelInfo*> out;
+  for (const ModelInfo& m : Models()) {
+    if (m.family == family) out.push_back(&m);
+  }
+  return out;
+}
+
+std::vector<std::string> Families() {
+  std::vector<std::string> out;
+  for (const ModelInfo& m : ModelSpecs()) {
+    if (std::find(out.begin(), out.end(), m.family) == out.end()) out.push_back(m.family);
+  }
+  return out;
+}
+
+}  // namespace ecomap::zoo
