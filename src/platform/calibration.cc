@@ -26,9 +26,10 @@ class NetBuilder {
   void Conv(int out_c, int k, int stride, int groups = 1) {
     int oh = (h_ + stride - 1) / stride;
     int ow = (w_ + stride - 1) / stride;
-    double macs = static_cast<double>(c_ / groups) * k * k * out_c * oh * ow;
+    const int64_t in_per_group = c_ / groups;  // exact: groups divides c_
+    const double macs = static_cast<double>(in_per_group) * k * k * out_c * oh * ow;
     cur_.flops += 2.0 * macs;
-    cur_.params += static_cast<int64_t>(c_ / groups) * k * k * out_c + 2 * out_c;  // + BN
+    cur_.params += in_per_group * k * k * out_c + int64_t{2} * out_c;  // + BN
     c_ = out_c;
     h_ = oh;
     w_ = ow;

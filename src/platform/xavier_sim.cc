@@ -176,7 +176,7 @@ PlatformInfo XavierSim::MakeInfo() {
 
 XavierSim::XavierSim(const PlatformOptions& options, XavierSimParams params)
     : info_(MakeInfo()),
-      params_(std::move(params)),
+      params_(params),
       lookup_(options.model_lookup ? options.model_lookup : DefaultModelLookup()),
       clock_(options.clock != nullptr ? options.clock : &SystemClock::Instance()),
       noise_(options.noise),
