@@ -9,23 +9,8 @@
 namespace ecomap::platform {
 namespace {
 
-#ifdef ECOMAP_PLATFORM_NO_ZOO
-// The zoo library is not built yet: the names of zoo/model.h's enum, in its order.
-const char* KindName(zoo::BlockKind k) {
-  static const char* const kNames[] = {"conv", "depthwise", "linear", "attention",
-                                       "pool", "embedding", "other"};
-  return kNames[static_cast<int>(k)];
-}
-StatusOr<zoo::BlockKind> ParseKind(const std::string& name) {
-  for (int i = 0; i <= static_cast<int>(zoo::BlockKind::kOther); ++i) {
-    if (name == KindName(static_cast<zoo::BlockKind>(i))) return static_cast<zoo::BlockKind>(i);
-  }
-  return InvalidArgument("unknown block kind '" + name + "'");
-}
-#else
 const char* KindName(zoo::BlockKind k) { return zoo::BlockKindName(k); }
 StatusOr<zoo::BlockKind> ParseKind(const std::string& name) { return zoo::ParseBlockKind(name); }
-#endif
 
 std::string TenantLabel(const TenantConfig& t, size_t index) {
   std::ostringstream os;
@@ -161,11 +146,7 @@ std::vector<int> CutPoints(const std::vector<Stage>& stages) {
 }
 
 ModelLookup DefaultModelLookup() {
-#ifdef ECOMAP_PLATFORM_NO_ZOO
-  return [](const std::string&) -> const zoo::ModelInfo* { return nullptr; };
-#else
   return [](const std::string& name) { return zoo::FindModel(name); };
-#endif
 }
 
 Status ValidateConfiguration(const PlatformInfo& info, const Configuration& config,

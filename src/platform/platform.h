@@ -15,7 +15,7 @@
 //   Configuration c;
 //   c.power_mode = 2;                                             // MODE_15W
 //   c.tenants.push_back({.name = "cam0", .model = "resnet50",
-//                        .stages = {{0, 3, "DLA0"}, {3, 6, "GPU"}},
+//                        .stages = {{0, 3, "DLA0"}, {3, 7, "GPU"}},   // resnet50: 7 blocks
 //                        .arrival = ArrivalKind::kOpenLoop, .rate_rps = 20});
 //   ECOMAP_RETURN_IF_ERROR(p->Validate(c));
 //   ECOMAP_ASSIGN_OR_RETURN(Performance perf, p->Evaluate(c));
