@@ -162,9 +162,9 @@ void RunTrain(const TrainArgs& a) {
 }
 
 void RunEval(const EvalArgs& a) {
+  profiler::Dataset d = LoadData(a.data);
   auto model = OrFail(estimator::TransformerPredictor::Load(a.model));
   model->set_intra_op_threads(1);
-  profiler::Dataset d = LoadData(a.data);
   if (d.samples[0].platform != model->info().name) {
     Fail(a.data + " was measured on '" + d.samples[0].platform + "' but " + a.model + " models '" +
          model->info().name + "': evaluate with a model of that platform");

@@ -22,7 +22,7 @@ constexpr double kSaturationWeight = 0.2;
 
 struct NetImpl : torch::nn::Module {
   NetImpl(int features, const TransformerConfig& c) {
-    in = register_module("in", torch::nn::Linear(features, c.d_model));
+    embed = register_module("embed", torch::nn::Linear(features, c.d_model));
     torch::nn::TransformerEncoderLayer layer(
         torch::nn::TransformerEncoderLayerOptions(c.d_model, c.heads).dim_feedforward(c.ff_dim).dropout(0.0));
     encoder = register_module("encoder", torch::nn::TransformerEncoder(torch::nn::TransformerEncoderOptions(layer, c.layers)));
@@ -37,7 +37,7 @@ struct NetImpl : torch::nn::Module {
   // Returns tenant outputs [B,T,4] and power [B].
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& padding,
                                                    const torch::Tensor& pool, const torch::Tensor& global_pool) {
-    torch::Tensor h = in->forward(x).transpose(0, 1);              // [S,B,D]
+    torch::Tensor h = embed->forward(x).transpose(0, 1);             // [S,B,D]
     h = encoder->forward(h, /*src_mask=*/{}, /*src_key_padding_mask=*/padding).transpose(0, 1);  // [B,S,D]
     torch::Tensor tenants = torch::bmm(pool, h);                   // [B,T,D]
     torch::Tensor global = torch::bmm(global_pool.unsqueeze(1), h);  // [B,1,D]
@@ -47,7 +47,8 @@ struct NetImpl : torch::nn::Module {
     return {tout, pout};
   }
 
-  torch::nn::Linear in{nullptr};
+  // Not "in": TorchScript archives cannot load a submodule named after a Python keyword.
+  torch::nn::Linear embed{nullptr};
   torch::nn::TransformerEncoder encoder{nullptr};
   torch::nn::Sequential tenant_head{nullptr}, power_head{nullptr};
 };
