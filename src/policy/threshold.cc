@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "carbon/stats.h"
+
 namespace ecomap::policy {
 
 Status ThresholdMapConfig::Validate() const {
@@ -23,16 +25,6 @@ Status ThresholdMapConfig::Validate() const {
   if (!(hysteresis >= 0 && hysteresis < 1)) return bad("hysteresis", hysteresis, "use a share in [0, 1)");
   if (min_history < 1) return bad("min_history", min_history, "use at least 1");
   return Status::Ok();
-}
-
-double Percentile(std::vector<double> values, double pct) {
-  std::sort(values.begin(), values.end());
-  if (values.size() == 1) return values[0];
-  double rank = pct / 100.0 * static_cast<double>(values.size() - 1);
-  size_t lo = static_cast<size_t>(std::floor(rank));
-  size_t hi = std::min(lo + 1, values.size() - 1);
-  double frac = rank - static_cast<double>(lo);
-  return values[lo] + (values[hi] - values[lo]) * frac;
 }
 
 ThresholdMap::ThresholdMap(ThresholdMapConfig config, Watts min_budget, Watts max_budget)
@@ -58,8 +50,9 @@ ThresholdDecision ThresholdMap::Map(GramsPerKwh now, const std::vector<GramsPerK
     d.reason = buf;
     return d;
   }
-  double lo = Percentile(values, config_.low_percentile);
-  double hi = Percentile(values, config_.high_percentile);
+  std::sort(values.begin(), values.end());
+  double lo = carbon::Percentile(values, config_.low_percentile);
+  double hi = carbon::Percentile(values, config_.high_percentile);
   if (hi - lo < config_.min_spread_g) {
     double mid = 0.5 * (lo + hi);
     lo = std::max(0.0, mid - 0.5 * config_.min_spread_g);

@@ -90,7 +90,4 @@ class ThresholdMap {
   std::deque<double> window_;
 };
 
-// Linear-interpolated percentile (0..100) of unsorted values. REQUIRES: !values.empty().
-double Percentile(std::vector<double> values, double pct);
-
 }  // namespace ecomap::policy

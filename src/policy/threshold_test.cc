@@ -1,5 +1,7 @@
 #include "policy/threshold.h"
 
+#include "carbon/stats.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -122,10 +124,12 @@ TEST(ThresholdMap, TooLittleHistoryMeansHighestBudget) {
   EXPECT_NE(d.reason.find("readings so far"), std::string::npos);
 }
 
+// The map's band uses the carbon part's percentile (linear interpolation between ranks).
 TEST(Percentile, InterpolatesLinearly) {
-  EXPECT_DOUBLE_EQ(Percentile({1, 2, 3, 4, 5}, 50), 3);
-  EXPECT_DOUBLE_EQ(Percentile({1, 2, 3, 4, 5}, 10), 1.4);
-  EXPECT_DOUBLE_EQ(Percentile({7}, 90), 7);
+  const std::vector<double> five = {1, 2, 3, 4, 5}, one = {7};
+  EXPECT_DOUBLE_EQ(carbon::Percentile(five, 50), 3);
+  EXPECT_DOUBLE_EQ(carbon::Percentile(five, 10), 1.4);
+  EXPECT_DOUBLE_EQ(carbon::Percentile(one, 90), 7);
 }
 
 }  // namespace
