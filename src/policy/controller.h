@@ -1,0 +1,118 @@
+// policy/controller.h: the controllers: from the carbon signal and the tenants' demand to a
+// decision (power threshold, power mode, every tenant's variant, cut points and units).
+//
+// One interface for Ecomap's controller and the baselines, so that replay (trace-driven
+// evaluation) and the serve daemon drive them alike:
+//   * "ecomap":     relative carbon -> threshold map (policy/threshold.h) with hysteresis and
+//                   forecast; LA-MCTS over mappings with the estimator under the threshold;
+//                   mixed-quality substitution when no mapping holds the SLOs; SLO feedback
+//                   (measured p95 above the SLO for N intervals -> re-plan with the estimator
+//                   corrected by the measurements). Re-plans only on a threshold change, an
+//                   SLO breach, a demand or tenant change, never on every tick.
+//   * "maxn":       every tenant's best variant entirely on the GPU, highest mode.
+//   * "throughput": best mapping at the highest mode, carbon-agnostic.
+//   * "powercap":   the same carbon threshold, a fixed mapping and variants; only the mode moves.
+//   * "clover":     variant choice by lambda*carbon - (1-lambda)*accuracy with simulated
+//                   annealing; no power knob (highest mode), fixed mapping.
+//   * "oracle":     the simulator itself as predictor with a long search: the bound.
+//
+//   ControllerContext ctx{.platform = &sim.info(), .predictor = transformer, .oracle = sim_pred};
+//   ECOMAP_ASSIGN_OR_RETURN(auto c, MakeController("ecomap", ctx));
+//   for each interval:
+//     ControlInput in{.time = t, .intensity = ci, .forecast = fc, .tenants = demand,
+//                     .measured = last_measured};
+//     ECOMAP_ASSIGN_OR_RETURN(Decision d, c->Step(in));
+//     apply(d.config);  last_measured = measure();
+//
+// Thread-safety: a Controller is used by one thread at a time (it keeps state between steps).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/time.h"
+#include "core/units.h"
+#include "estimator/predictor.h"
+#include "platform/platform.h"
+#include "policy/threshold.h"
+#include "search/mapping.h"
+
+namespace ecomap::policy {
+
+// A tenant as the operator declares it: a service with a family of variants and an SLO.
+struct TenantSpec {
+  std::string name;                   // unique
+  std::string family;                 // zoo family, e.g. "resnet"
+  std::vector<std::string> variants;  // allowed members, increasing accuracy; empty: the family
+  Milliseconds slo_p95{0};            // > 0
+  double min_throughput_rps = 0;      // 0: none
+  platform::ArrivalKind arrival = platform::ArrivalKind::kOpenLoop;
+  double rate_rps = 0;                // the current offered load (open loop)
+  int concurrency = 1;                // closed loop
+};
+
+// InvalidArgument / NotFound naming the tenant and the bad value (unknown family or variant,
+// variant outside its family, SLO <= 0, rate <= 0 for open loop, duplicate name).
+Status ValidateTenants(const std::vector<TenantSpec>& tenants);
+
+struct ControlInput {
+  TimePoint time{};
+  GramsPerKwh intensity{0};
+  bool intensity_stale = false;             // the carbon source served an old/fallback value
+  std::vector<GramsPerKwh> forecast;        // coming hours; may be empty
+  std::vector<TenantSpec> tenants;          // the demand now (rates may change hour by hour)
+  // What the configuration in force did over the last interval (nullopt at the first step).
+  std::optional<platform::Performance> measured;
+};
+
+struct Decision {
+  platform::Configuration config;   // to apply (mode + every tenant's stages)
+  platform::Performance predicted;  // the controller's predictor's figures for it
+  Watts threshold{0};               // the power threshold in force (0: none, e.g. maxn)
+  bool replanned = false;           // a new search ran this step
+  bool threshold_raised = false;    // no configuration held the SLOs: threshold raised a mode
+  std::string reason;               // one line: why this decision (or why no re-plan)
+  std::vector<std::string> variants;  // per tenant, the model in service
+  int evaluations = 0;              // predictor evaluations this step
+  double decision_ms = 0;           // wall time of Step
+  double search_ms = 0;             // of which search overhead
+  double predict_ms = 0;            // of which prediction
+};
+
+struct ControllerOptions {
+  ThresholdMapConfig threshold;
+  search::ObjectiveWeights weights;
+  std::string algorithm = "lamcts";   // the optimizer
+  int budget_evals = 300;             // per search
+  int oracle_budget_evals = 5000;     // "oracle"
+  int max_stages = 2;
+  int slo_breach_intervals = 2;       // N consecutive breaching intervals trigger a re-plan
+  double clover_lambda = 0.5;
+  uint64_t seed = 1;
+  Status Validate() const;
+};
+
+struct ControllerContext {
+  const platform::PlatformInfo* platform = nullptr;            // required, must outlive
+  std::shared_ptr<const estimator::Predictor> predictor;       // required
+  std::shared_ptr<const estimator::Predictor> oracle;          // "oracle" only
+  ControllerOptions options;
+};
+
+class Controller {
+ public:
+  virtual ~Controller() = default;
+  virtual std::string name() const = 0;
+  // One control interval. Errors: invalid tenants (InvalidArgument), the predictor's errors.
+  virtual StatusOr<Decision> Step(const ControlInput& input) = 0;
+};
+
+// "ecomap", "maxn", "throughput", "powercap", "clover", "oracle"; NotFound listing the names.
+StatusOr<std::unique_ptr<Controller>> MakeController(const std::string& name,
+                                                     const ControllerContext& context);
+std::vector<std::string> ControllerNames();
+
+}  // namespace ecomap::policy
