@@ -31,7 +31,7 @@ struct TrainArgs {
   uint64_t seed = 1;
   double holdout = 0.1;
   int max_train_tenants = 0;
-  int d_model = 32, heads = 4, layers = 2, ff_dim = 64;
+  int d_model = 32, heads = 2, layers = 2, ff_dim = 64;
   int batch = 256;
   double lr = 2e-3;
   int threads = 1;
@@ -100,6 +100,22 @@ EvalReport ScorePredictor(const estimator::Predictor& p, const std::vector<const
 }
 
 #ifdef ECOMAP_ESTIMATOR_TORCH
+// Prints (and returns as JSON) the repeatability floor of measured data: configurations that
+// were measured more than once, each sample "predicted" by its group's median.
+nlohmann::json PrintRepeatFloor(const std::vector<const profiler::Sample*>& samples) {
+  estimator::RepeatFloor f = estimator::MeasurementRepeatFloor(samples);
+  if (f.groups == 0) return nullptr;
+  const Scores& s = f.report;
+  std::printf("measurement repeatability: %lld configurations measured 2+ times (%lld samples); predicting each by "
+              "its group's median gives MAPE p50 %.2f%%, p95 %.2f%%, throughput %.2f%%, power %.2f%%: a floor "
+              "for any estimator that sees only the configuration\n",
+              static_cast<long long>(f.groups), static_cast<long long>(s.samples), s.latency_p50.mape,
+              s.latency_p95.mape, s.throughput.mape, s.power.mape);
+  nlohmann::json j = estimator::ScoresToJson(s);
+  j["groups"] = f.groups;
+  return j;
+}
+
 void RunTrain(const TrainArgs& a) {
   if (!(a.holdout >= 0 && a.holdout < 1)) Fail("--holdout " + std::to_string(a.holdout) + " must be in [0, 1)");
   profiler::Dataset d = LoadData(a.data);
@@ -157,6 +173,12 @@ void RunTrain(const TrainArgs& a) {
     PrintReport(std::string("analytic ") + label, b, false);
     record[label] = {{"transformer", estimator::ReportToJson(t)}, {"analytic", estimator::ScoresToJson(b)}};
   }
+  {
+    std::vector<const profiler::Sample*> all;
+    for (const profiler::Sample& s : d.samples) all.push_back(&s);
+    nlohmann::json floor = PrintRepeatFloor(all);
+    if (!floor.is_null()) record["repeat_floor"] = floor;
+  }
   OrFail(model->Save(a.out, record));
   std::printf("wrote %s (%lld parameters)\n", a.out.c_str(), static_cast<long long>(model->num_parameters()));
 }
@@ -198,6 +220,11 @@ void RunEval(const EvalArgs& a) {
     j["split"] = a.split;
     j["truth"] = platform::ProvenanceName(d.samples[0].provenance);
     j["analytic"] = estimator::ReportToJson(b);
+    estimator::RepeatFloor f = estimator::MeasurementRepeatFloor(set);
+    if (f.groups > 0) {
+      j["repeat_floor"] = estimator::ScoresToJson(f.report);
+      j["repeat_floor"]["groups"] = f.groups;
+    }
     std::cout << j.dump(2) << "\n";
     return;
   }
@@ -208,6 +235,7 @@ void RunEval(const EvalArgs& a) {
   PrintReport("analytic", b, true);
   std::printf("saturation flag accuracy: transformer %.1f%%, analytic %.1f%%\n", 100 * t.saturation_accuracy,
               100 * b.saturation_accuracy);
+  PrintRepeatFloor(set);
 }
 
 void RunPredict(const PredictArgs& a) {

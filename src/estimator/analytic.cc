@@ -9,8 +9,9 @@
 namespace ecomap::estimator {
 namespace {
 
-constexpr double kMaxStretchUtil = 0.95;
 constexpr double kOpenSaturation = 0.98;
+constexpr int kMvaIterations = 200;
+constexpr double kMvaTolerance = 1e-5;  // customers
 
 // Least squares on relative errors with non-negative coefficients: minimises
 // sum_r ((X_r . beta - y_r) / y_r)^2 + ridge, beta >= 0 (active set: negative coefficients are
@@ -143,53 +144,76 @@ void AnalyticModel::Contention(const ConfigView& v, AnalyticEstimate* out, std::
   }
   for (size_t i = 0; i < n; ++i) {
     const TenantView& t = v.tenants[i];
-    if (t.open) {
-      double scale = 1.0;
-      for (size_t u = 0; u < nu; ++u) {
-        if (d[i * nu + u] > 0 && open_load[u] > kOpenSaturation) scale = std::min(scale, kOpenSaturation / open_load[u]);
-      }
-      x[i] = t.rate_rps * scale;
-      out->tenants[i].saturated = scale < 1.0;
-    } else {
-      x[i] = t.concurrency / std::max(out->tenants[i].fixed_s, 1e-9);
+    if (!t.open) continue;
+    double scale = 1.0;
+    for (size_t u = 0; u < nu; ++u) {
+      if (d[i * nu + u] > 0 && open_load[u] > kOpenSaturation) scale = std::min(scale, kOpenSaturation / open_load[u]);
+    }
+    x[i] = t.rate_rps * scale;
+    out->tenants[i].saturated = scale < 1.0;
+  }
+  std::fill(open_load.begin(), open_load.end(), 0.0);
+  for (size_t i = 0; i < n; ++i) {
+    if (!v.tenants[i].open) continue;
+    for (size_t u = 0; u < nu; ++u) open_load[u] += x[i] * d[i * nu + u];
+  }
+  for (size_t u = 0; u < nu; ++u) open_load[u] = std::min(open_load[u], kOpenSaturation);
+
+  // Closed loops: Schweitzer's approximate mean-value analysis, every closed tenant a class
+  // with `concurrency` customers, on demands inflated by the open load 1 / (1 - U_open).
+  std::vector<double> queue(n * nu, 0.0), rq(n * nu, 0.0), total(nu, 0.0), resp(n, 0.0);
+  bool any_closed = false;
+  for (size_t i = 0; i < n; ++i) {
+    if (v.tenants[i].open) continue;
+    any_closed = true;
+    int visited = 0;
+    for (size_t u = 0; u < nu; ++u) visited += d[i * nu + u] > 0;
+    for (size_t u = 0; u < nu; ++u) {
+      if (d[i * nu + u] > 0) queue[i * nu + u] = static_cast<double>(v.tenants[i].concurrency) / visited;
     }
   }
-  std::vector<double> resp(n, 0.0);
-  for (int it = 0; it < 40; ++it) {
-    std::fill(util.begin(), util.end(), 0.0);
-    for (size_t i = 0; i < n; ++i) {
-      for (size_t u = 0; u < nu; ++u) util[u] += x[i] * d[i * nu + u];
-    }
+  for (int it = 0; any_closed && it < kMvaIterations; ++it) {
+    std::fill(total.begin(), total.end(), 0.0);
+    for (size_t j = 0; j < n * nu; ++j) total[j % nu] += queue[j];
     double change = 0;
     for (size_t i = 0; i < n; ++i) {
       const TenantView& t = v.tenants[i];
+      if (t.open) continue;
+      const double pop = t.concurrency;
       double r = delay[i];
-      if (t.open) {
-        for (size_t u = 0; u < nu; ++u) {
-          const double du = d[i * nu + u];
-          if (du <= 0) continue;
-          const double rho = std::min(util[u], kMaxStretchUtil);
-          r += du * (1.0 + rho / (2.0 * (1.0 - rho)));
-        }
-        resp[i] = r;
-        continue;
-      }
-      double bottleneck = 0;
       for (size_t u = 0; u < nu; ++u) {
         const double du = d[i * nu + u];
+        rq[i * nu + u] = 0;
         if (du <= 0) continue;
-        const double others = std::clamp(util[u] - x[i] * du, 0.0, kMaxStretchUtil);
-        const double stretched = du / (1.0 - others);
-        r += stretched;
-        bottleneck = std::max(bottleneck, stretched);
+        rq[i * nu + u] = du / (1.0 - open_load[u]) * (1.0 + total[u] - queue[i * nu + u] / pop);
+        r += rq[i * nu + u];
       }
-      r = std::max(r, t.concurrency * bottleneck);
+      x[i] = pop / std::max(r, 1e-12);
       resp[i] = r;
-      const double nx = t.concurrency / std::max(r, 1e-9);
-      change = std::max(change, std::abs(nx - x[i]) / std::max(nx, 1e-9));
-      x[i] = 0.5 * x[i] + 0.5 * nx;
+      for (size_t u = 0; u < nu; ++u) {
+        const double q = x[i] * rq[i * nu + u];
+        change = std::max(change, std::abs(q - queue[i * nu + u]) / pop);
+        queue[i * nu + u] = q;
+      }
     }
-    if (change < 1e-6) break;
+    if (change < kMvaTolerance) break;
+  }
+  // Open loops: Pollaczek-Khinchine waiting behind the open load's residual service and the
+  // closed requests present at the unit.
+  for (size_t i = 0; i < n; ++i) {
+    if (!v.tenants[i].open) continue;
+    double r = delay[i];
+    for (size_t u = 0; u < nu; ++u) {
+      const double du = d[i * nu + u];
+      if (du <= 0) continue;
+      double residual = 0;
+      for (size_t j = 0; j < n; ++j) {
+        const double dj = d[j * nu + u];
+        residual += v.tenants[j].open ? x[j] * dj * dj / 2.0 : queue[j * nu + u] * dj;
+      }
+      r += du + residual / (1.0 - open_load[u]);
+    }
+    resp[i] = r;
   }
   std::fill(util.begin(), util.end(), 0.0);
   double gbps = 0;

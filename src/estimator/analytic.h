@@ -9,12 +9,16 @@
 //     i.e. a per-(unit, kind) throughput table plus a memory and a per-block term.
 //   * Fixed latency of a tenant = sum of its service times + t_x * transfers
 //     + b_x * transfer_bytes / (emc_mhz * 1e6) + r (per request).
-//   * Contention: units are shared; a closed-loop tenant's time on unit u is stretched by
-//     1 / (1 - min(U_others_u, 0.95)), an open-loop tenant's by 1 + U_u / (2 (1 - min(U_u, 0.95)))
-//     (M/D/1-like), with the utilisations U from the tenants' throughputs (a damped fixed point;
-//     closed loop: throughput = concurrency / latency, at most its bottleneck's rate; open loop:
-//     the offered rate, scaled down where the open load would pass 98% of a unit: "saturated").
-//     Latency p50 = fixed + g50 * wait, p95 = c95 * fixed + g95 * wait (wait = stretched - fixed).
+//   * Contention: units are shared queueing stations (time-sharing). Closed-loop tenants are
+//     solved with Schweitzer's approximate mean-value analysis (each tenant a class with
+//     `concurrency` customers) on demands inflated by 1 / (1 - U_open_u); open-loop tenants
+//     (Poisson) wait Pollaczek-Khinchine-style behind the open load's residual service
+//     (rate x d^2 / 2) and the closed requests present at the unit, divided by 1 - U_open_u;
+//     an open load that would pass 98% of a unit is scaled down ("saturated"). This is the
+//     textbook mean-value decomposition of a mixed network; on the simulated Xavier it matches
+//     the simulator's own structure, on a real host it is an approximation (no memory
+//     contention: the transformer learns what it misses).
+//     Latency p50 = fixed + g50 * wait, p95 = c95 * fixed + g95 * wait (wait = response - fixed).
 //   * Power = idle[mode] + sum_u util_u * (p1[u] * f/fmax + p3[u] * (f/fmax)^3) (CPU also x the
 //     online-core fraction) + e * memory GB/s * emc_mhz/emc_max.
 // Fit (AnalyticModel::Fit): the service table from tenants running alone (closed loop, one

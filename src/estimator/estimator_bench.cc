@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <string>
 
@@ -81,13 +82,26 @@ BENCHMARK(BM_Transformer)->Arg(256)->Arg(4096)->Unit(benchmark::kMillisecond)->U
 BENCHMARK(BM_Analytic)->Arg(256)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_SimulatorOracle)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-double ConfigsPerSecond(const Predictor& p, size_t batch, int reps) {
+double ThreadCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+struct Rate {
+  double wall = 0;  // configurations per wall-clock second
+  double cpu = 0;   // configurations per second of this thread's CPU time (robust to a busy machine)
+};
+
+Rate ConfigsPerSecond(const Predictor& p, size_t batch, int reps) {
   std::vector<platform::Configuration> configs(g_configs.begin(), g_configs.begin() + static_cast<std::ptrdiff_t>(batch));
   (void)p.PredictBatch(configs);  // warm-up
-  auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = std::chrono::steady_clock::now();
+  const double c0 = ThreadCpuSeconds();
   for (int i = 0; i < reps; ++i) (void)p.PredictBatch(configs);
-  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return static_cast<double>(batch) * reps / s;
+  const double c = ThreadCpuSeconds() - c0;
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return {static_cast<double>(batch) * reps / s, static_cast<double>(batch) * reps / c};
 }
 
 }  // namespace
@@ -108,10 +122,12 @@ int main(int argc, char** argv) {
   using namespace ecomap::estimator;
   Setup();
   AnalyticPredictor analytic(g_model->analytic());
-  const double t = ConfigsPerSecond(*g_model, 4096, 5);
-  const double a = ConfigsPerSecond(analytic, 4096, 5);
-  std::printf("summary (batch 4096, 4-tenant configurations, 1 thread): transformer %.0f configs/s, analytic "
-              "%.0f configs/s, ratio transformer/analytic %.3f; target >= 20000 configs/s: %s\n",
-              t, a, t / a, t >= 20000 ? "met" : "NOT met");
+  const Rate t = ConfigsPerSecond(*g_model, 4096, 10);
+  const Rate a = ConfigsPerSecond(analytic, 4096, 10);
+  std::printf("summary (batch 4096, 4-tenant configurations, 1 thread, %lld parameters): transformer %.0f configs/s "
+              "(%.0f per CPU-second), analytic %.0f configs/s (%.0f per CPU-second), ratio transformer/analytic "
+              "%.3f (CPU %.3f); target >= 20000 configs/s: %s\n",
+              static_cast<long long>(g_model->num_parameters()), t.wall, t.cpu, a.wall, a.cpu, t.wall / a.wall,
+              t.cpu / a.cpu, t.wall >= 20000 ? "met" : (t.cpu >= 20000 ? "met in CPU time (machine busy)" : "NOT met"));
   return 0;
 }

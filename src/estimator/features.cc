@@ -14,7 +14,7 @@ inline float LogPos(double v) { return static_cast<float>(std::log(std::max(v, 1
 int Featurizer::num_features() const {
   const int u = model_.decomposer().num_units();
   const int m = model_.decomposer().num_modes();
-  return u + 1 + kNumBlockKinds + 5 + 4 + (u + 2 + m) + (3 + kTenantSlots + 1) + (7 + u);
+  return u + 1 + kNumBlockKinds + 5 + 4 + (u + 2 + m) + 3 + (11 + u);
 }
 
 Status Featurizer::Build(const std::vector<platform::Configuration>& configs, TokenBatch* batch) const {
@@ -103,18 +103,22 @@ Status Featurizer::Build(const std::vector<const platform::Configuration*>& conf
       x[k++] = tv.open ? 1.0f : 0.0f;
       x[k++] = tv.open ? L1p(tv.rate_rps) : 0.0f;
       x[k++] = static_cast<float>(std::log(std::max(1, tv.concurrency)));
-      x[k + (st.tenant % kTenantSlots)] = 1.0f;
-      k += kTenantSlots;
-      x[k++] = static_cast<float>(nt) / 6.0f;
       const AnalyticEstimate::Tenant& at = e.tenants[static_cast<size_t>(st.tenant)];
+      const double util_unit = e.utilisation[static_cast<size_t>(st.unit)];
+      const double own = at.throughput_rps * e.stage_service_s[s];
       x[k++] = LogPos(e.stage_service_s[s] * 1000.0);
+      x[k++] = LogPos(at.fixed_s * 1000.0);
       x[k++] = LogPos(at.latency_p50_s * 1000.0);
       x[k++] = LogPos(at.latency_p95_s * 1000.0);
       x[k++] = LogPos(at.throughput_rps);
-      x[k++] = static_cast<float>(std::min(e.utilisation[static_cast<size_t>(st.unit)], 1.5));
-      for (int u = 0; u < nu; ++u) x[k++] = static_cast<float>(std::min(e.utilisation[static_cast<size_t>(u)], 1.5));
+      x[k++] = static_cast<float>(std::clamp((at.latency_p50_s - at.fixed_s) / std::max(at.latency_p50_s, 1e-9), 0.0, 1.0));
+      x[k++] = static_cast<float>(std::min(util_unit, 1.5));
+      x[k++] = static_cast<float>(std::clamp(util_unit - own, 0.0, 1.5));
       x[k++] = at.saturated ? 1.0f : 0.0f;
       x[k++] = log_power;
+      x[k++] = L1p(e.memory_gbps / (v.emc_mhz / 1000.0));
+      for (int u = 0; u < nu; ++u) x[k++] = static_cast<float>(std::min(e.utilisation[static_cast<size_t>(u)], 1.5));
+      if (k != nf) return Internal("featurizer: wrote " + std::to_string(k) + " features, expected " + std::to_string(nf));
     }
   }
   return Status::Ok();

@@ -1,17 +1,22 @@
 // estimator/features.h: configurations as token tensors for the transformer estimator.
 //
 // One token per pipeline stage of every tenant (a configuration of 4 tenants with 1-3 stages
-// each has 4-12 tokens). Token features, in order (U = platform units, M = power modes):
+// each has 4-12 tokens). Nothing in a token says which tenant slot it belongs to or how many
+// tenants there are: the tokens are a set (the transformer is permutation-equivariant over
+// tenants), so configurations with more tenants than any seen in training stay inside the
+// features' training range; contention reaches a token only through the analytic hints (the
+// utilisations, others' load on its unit) and attention. Token features, in order
+// (U = platform units, M = power modes):
 //   unit one-hot (U); share of the stage's FLOPs run by the fallback unit (1);
 //   log1p(MFLOPs) per block kind (7); log1p(total MFLOPs), log1p(activation KB), log1p(K params),
 //   log1p(K elementwise ops), blocks / 10 (5);
-//   stage position / stages, first?, last?, stages / 4 (4);
+//   tenant-local stage position / stages, first?, last?, stages / 4 (4);
 //   mode: clock / max clock per unit (U), online-core fraction, EMC fraction, mode one-hot (M);
-//   tenant: open loop?, log1p(rate rps), log(concurrency), tenant index one-hot (8, index mod 8),
-//   tenants / 6 (12);
-//   analytic hints (estimator/analytic.h): log stage service ms, log tenant p50 ms, log tenant
-//   p95 ms, log tenant throughput, analytic utilisation of the stage's unit, of every unit (U),
-//   analytic saturated?, log analytic power W (7 + U).
+//   tenant: open loop?, log1p(rate rps), log(concurrency) (3);
+//   analytic hints (estimator/analytic.h): log stage service ms, log tenant fixed ms, log tenant
+//   p50 ms, log tenant p95 ms, log tenant throughput, tenant wait / p50, utilisation of the
+//   stage's unit, the other tenants' share of it, analytic saturated?, log analytic power W,
+//   log1p(memory GB/s / EMC GHz) (11), utilisation of every unit (U).
 // Per tenant, the analytic estimates log p50 ms, log p95 ms, log throughput (the bases the
 // transformer's outputs are relative to); per configuration, log analytic power W.
 // Normalisation (feature mean/std) is the transformer's job (estimator/transformer.h).
@@ -30,7 +35,6 @@
 
 namespace ecomap::estimator {
 
-inline constexpr int kTenantSlots = 8;   // tenant index one-hot width
 inline constexpr int kTenantOutputs = 3; // log p50, log p95, log throughput
 
 struct TokenBatch {

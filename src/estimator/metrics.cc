@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 namespace ecomap::estimator {
 namespace {
@@ -104,6 +105,53 @@ nlohmann::json ReportToJson(const EvalReport& r) {
   for (const auto& [k, s] : r.by_tenants) by[std::to_string(k)] = ScoresToJson(s);
   j["by_tenants"] = by;
   return j;
+}
+
+RepeatFloor MeasurementRepeatFloor(const std::vector<const profiler::Sample*>& samples) {
+  std::map<std::string, std::vector<const profiler::Sample*>> groups;
+  for (const profiler::Sample* s : samples) groups[nlohmann::json(s->config).dump()].push_back(s);
+  auto median = [](std::vector<double> v) {
+    if (v.empty()) return 0.0;
+    std::sort(v.begin(), v.end());
+    const size_t m = v.size() / 2;
+    return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+  };
+  RepeatFloor floor;
+  std::vector<platform::Performance> predicted;
+  std::vector<const profiler::Sample*> truth;
+  for (const auto& [key, members] : groups) {
+    if (members.size() < 2) continue;
+    ++floor.groups;
+    platform::Performance m;
+    std::vector<double> power;
+    for (const profiler::Sample* s : members) power.push_back(s->result.power.value());
+    m.power = Watts(median(power));
+    const size_t nt = members[0]->result.tenants.size();
+    m.tenants.resize(nt);
+    for (size_t i = 0; i < nt; ++i) {
+      std::vector<double> p50, p95, thr;
+      int saturated = 0;
+      for (const profiler::Sample* s : members) {
+        if (i >= s->result.tenants.size()) continue;
+        const platform::TenantPerformance& t = s->result.tenants[i];
+        thr.push_back(t.throughput_rps);
+        saturated += t.saturated;
+        if (t.saturated) continue;
+        p50.push_back(t.latency_p50.value());
+        p95.push_back(t.latency_p95.value());
+      }
+      m.tenants[i].latency_p50 = Milliseconds(median(p50));
+      m.tenants[i].latency_p95 = Milliseconds(median(p95));
+      m.tenants[i].throughput_rps = median(thr);
+      m.tenants[i].saturated = 2 * saturated > static_cast<int>(members.size());
+    }
+    for (const profiler::Sample* s : members) {
+      predicted.push_back(m);
+      truth.push_back(s);
+    }
+  }
+  floor.report = Score(predicted, truth);
+  return floor;
 }
 
 Split SplitSamples(const std::vector<profiler::Sample>& samples, double holdout_share, uint64_t seed,

@@ -54,6 +54,17 @@ EvalReport Score(const std::vector<platform::Performance>& predicted,
 nlohmann::json ReportToJson(const EvalReport& r);
 nlohmann::json ScoresToJson(const Scores& s);
 
+// How repeatable are the measurements themselves? Samples whose configuration appears more
+// than once are grouped; each is "predicted" by its group's median (per output, per tenant),
+// and the result is scored like a predictor. No estimator that sees only the configuration can
+// do much better than this floor on those samples (it is even optimistic: the median is taken
+// over the very samples it is scored on). On simulated data without noise it is 0.
+struct RepeatFloor {
+  int64_t groups = 0;    // configurations measured at least twice
+  EvalReport report;     // over the samples of those groups (report.samples == 0: no repeats)
+};
+RepeatFloor MeasurementRepeatFloor(const std::vector<const profiler::Sample*>& samples);
+
 struct Split {
   std::vector<const profiler::Sample*> train;
   std::vector<const profiler::Sample*> holdout;   // random share of the seen mixes

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <numeric>
 #include <random>
 #include <sstream>
@@ -19,13 +20,46 @@ namespace {
 constexpr int kTenantHead = kTenantOutputs + 1;  // + saturation logit
 constexpr int kTargets = kTenantOutputs + 1;     // + power
 constexpr double kSaturationWeight = 0.2;
+constexpr double kFeatureClamp = 8.0;
+constexpr double kHuberDelta = 0.25;  // in target standard deviations
+constexpr double kMinFeatureStd = 0.02;  // constant features in training stay near 0
+
+// One pre-norm encoder layer, batch first ([B,S,D]): x += MHA(LN(x)); x += FFN(LN(x)).
+// Written out (instead of torch::nn::TransformerEncoderLayer, which in libtorch 1.13 is
+// sequence-first and builds its masks per call) so that one fused QKV projection, an additive
+// padding mask prepared once per batch and no transposes keep batched inference cheap.
+struct EncoderLayerImpl : torch::nn::Module {
+  EncoderLayerImpl(int d, int heads, int ff) : heads(heads), head_dim(d / heads) {
+    norm1 = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
+    qkv = register_module("qkv", torch::nn::Linear(d, 3 * d));
+    proj = register_module("proj", torch::nn::Linear(d, d));
+    norm2 = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
+    ff1 = register_module("ff1", torch::nn::Linear(d, ff));
+    ff2 = register_module("ff2", torch::nn::Linear(ff, d));
+  }
+  // x [B,S,D]; mask [B,1,1,S] additive (0 or -1e9 for padding), undefined when nothing is padded.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask) {
+    const int64_t B = x.size(0), S = x.size(1), D = x.size(2);
+    torch::Tensor q = qkv->forward(norm1->forward(x)).view({B, S, 3, heads, head_dim}).permute({2, 0, 3, 1, 4});
+    torch::Tensor att = torch::matmul(q[0], q[1].transpose(-2, -1)).mul_(1.0 / std::sqrt(static_cast<double>(head_dim)));
+    if (mask.defined()) att.add_(mask);
+    att = torch::softmax(att, -1);
+    torch::Tensor o = torch::matmul(att, q[2]).permute({0, 2, 1, 3}).reshape({B, S, D});
+    torch::Tensor h = x + proj->forward(o);
+    return h + ff2->forward(torch::relu(ff1->forward(norm2->forward(h))));
+  }
+  int64_t heads, head_dim;
+  torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
+  torch::nn::Linear qkv{nullptr}, proj{nullptr}, ff1{nullptr}, ff2{nullptr};
+};
+TORCH_MODULE(EncoderLayer);
 
 struct NetImpl : torch::nn::Module {
   NetImpl(int features, const TransformerConfig& c) {
     embed = register_module("embed", torch::nn::Linear(features, c.d_model));
-    torch::nn::TransformerEncoderLayer layer(
-        torch::nn::TransformerEncoderLayerOptions(c.d_model, c.heads).dim_feedforward(c.ff_dim).dropout(0.0));
-    encoder = register_module("encoder", torch::nn::TransformerEncoder(torch::nn::TransformerEncoderOptions(layer, c.layers)));
+    layers = register_module("layers", torch::nn::ModuleList());
+    for (int l = 0; l < c.layers; ++l) layers->push_back(EncoderLayer(c.d_model, c.heads, c.ff_dim));
+    norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.d_model})));
     tenant_head = register_module("tenant_head", torch::nn::Sequential(torch::nn::Linear(2 * c.d_model, c.d_model),
                                                                        torch::nn::ReLU(),
                                                                        torch::nn::Linear(c.d_model, kTenantHead)));
@@ -33,12 +67,17 @@ struct NetImpl : torch::nn::Module {
                                                                      torch::nn::ReLU(), torch::nn::Linear(c.d_model, 1)));
   }
 
-  // x [B,S,F] normalised; padding [B,S] bool; pool [B,T,S]; global_pool [B,S].
+  // x [B,S,F] normalised; padding [B,S] bool (or undefined: none); pool [B,T,S]; global_pool [B,S].
   // Returns tenant outputs [B,T,4] and power [B].
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& padding,
                                                    const torch::Tensor& pool, const torch::Tensor& global_pool) {
-    torch::Tensor h = embed->forward(x).transpose(0, 1);             // [S,B,D]
-    h = encoder->forward(h, /*src_mask=*/{}, /*src_key_padding_mask=*/padding).transpose(0, 1);  // [B,S,D]
+    torch::Tensor mask;
+    if (padding.defined() && padding.any().item<bool>()) {
+      mask = padding.to(torch::kFloat32).mul(-1e9f).view({x.size(0), 1, 1, x.size(1)});
+    }
+    torch::Tensor h = embed->forward(x);                                // [B,S,D]
+    for (const auto& layer : *layers) h = layer->as<EncoderLayer>()->forward(h, mask);
+    h = norm->forward(h);
     torch::Tensor tenants = torch::bmm(pool, h);                   // [B,T,D]
     torch::Tensor global = torch::bmm(global_pool.unsqueeze(1), h);  // [B,1,D]
     torch::Tensor tin = torch::cat({tenants, global.expand({-1, tenants.size(1), -1})}, 2);
@@ -49,10 +88,19 @@ struct NetImpl : torch::nn::Module {
 
   // Not "in": TorchScript archives cannot load a submodule named after a Python keyword.
   torch::nn::Linear embed{nullptr};
-  torch::nn::TransformerEncoder encoder{nullptr};
+  torch::nn::ModuleList layers{nullptr};
+  torch::nn::LayerNorm norm{nullptr};
   torch::nn::Sequential tenant_head{nullptr}, power_head{nullptr};
 };
 TORCH_MODULE(Net);
+
+// Huber loss of normalised residuals: quadratic below kHuberDelta, linear above, so that the
+// fit follows relative (MAPE-like) errors and a few extreme configurations near saturation do
+// not dominate the gradient.
+torch::Tensor Huber(const torch::Tensor& e) {
+  torch::Tensor a = e.abs();
+  return torch::where(a < kHuberDelta, 0.5 * e * e / kHuberDelta, a - 0.5 * kHuberDelta);
+}
 
 // A featurised set of configurations as tensors.
 struct Tensors {
@@ -119,7 +167,9 @@ struct TransformerPredictor::Impl {
 
   // Normalised network outputs -> absolute log outputs: tenant [B,T,3] and power [B], + logits.
   std::pair<torch::Tensor, torch::Tensor> Forward(const Tensors& t) {
-    torch::Tensor x = (t.x - feature_mean) * feature_inv_std;
+    // Clamped: a feature far outside its training range (e.g. a unit never used in training)
+    // must not blow up the embedding.
+    torch::Tensor x = ((t.x - feature_mean) * feature_inv_std).clamp_(-kFeatureClamp, kFeatureClamp);
     return net->forward(x, t.padding, t.pool, t.global_pool);
   }
 };
@@ -187,7 +237,7 @@ StatusOr<std::unique_ptr<TransformerPredictor>> TransformerPredictor::Train(
     // Normalisation: features over real tokens; residual targets over valid tenants.
     torch::Tensor real = tt.padding.logical_not().reshape({-1});
     torch::Tensor xs = tt.x.reshape({-1, tb.features}).index({real}).to(torch::kFloat64);
-    torch::Tensor fmean = xs.mean(0), fstd = xs.std(0).clamp_min(1e-3);
+    torch::Tensor fmean = xs.mean(0), fstd = xs.std(0).clamp_min(kMinFeatureStd);
     torch::Tensor resid = (target - tt.base);
     std::vector<double> tm(kTargets), ts(kTargets);
     for (int k = 0; k < kTenantOutputs; ++k) {
@@ -214,27 +264,51 @@ StatusOr<std::unique_ptr<TransformerPredictor>> TransformerPredictor::Train(
 
     torch::optim::Adam opt(impl->net->parameters(), torch::optim::AdamOptions(options.learning_rate));
     std::mt19937_64 rng(options.seed);
-    std::vector<int64_t> order(static_cast<size_t>(N));
-    std::iota(order.begin(), order.end(), 0);
+    // Minibatches are drawn from buckets of equal token count (samples shuffled inside their
+    // bucket, minibatches shuffled across buckets) and cut to that count: no padding tokens.
     const int64_t bs = std::max(8, options.batch_size);
-    const int64_t steps_per_epoch = (N + bs - 1) / bs;
+    std::map<int, std::vector<int64_t>> buckets;
+    for (int64_t s = 0; s < N; ++s) {
+      int tokens = 0;
+      for (const platform::TenantConfig& t : train[static_cast<size_t>(s)]->config.tenants) {
+        tokens += static_cast<int>(t.stages.size());
+      }
+      buckets[tokens].push_back(s);
+    }
+    struct Minibatch {
+      int tokens;
+      std::vector<int64_t> idx;
+    };
+    std::vector<Minibatch> minibatches;
+    auto make_minibatches = [&] {
+      minibatches.clear();
+      for (auto& [tokens, members] : buckets) {
+        std::shuffle(members.begin(), members.end(), rng);
+        for (size_t b0 = 0; b0 < members.size(); b0 += static_cast<size_t>(bs)) {
+          const size_t b1 = std::min(members.size(), b0 + static_cast<size_t>(bs));
+          minibatches.push_back({tokens, std::vector<int64_t>(members.begin() + static_cast<std::ptrdiff_t>(b0),
+                                                              members.begin() + static_cast<std::ptrdiff_t>(b1))});
+        }
+      }
+      std::shuffle(minibatches.begin(), minibatches.end(), rng);
+    };
+    make_minibatches();
+    const int64_t steps_per_epoch = static_cast<int64_t>(minibatches.size());
     const int64_t total_steps = steps_per_epoch * std::max(1, options.epochs);
     int64_t step = 0;
     const auto start = std::chrono::steady_clock::now();
     bool out_of_time = false;
     for (int epoch = 1; epoch <= options.epochs && !out_of_time; ++epoch) {
       impl->net->train();
-      std::shuffle(order.begin(), order.end(), rng);
+      if (epoch > 1) make_minibatches();
       double loss_sum = 0;
       int64_t steps_done = 0;
-      for (int64_t b0 = 0; b0 < N; b0 += bs) {
-        const int64_t b1 = std::min(N, b0 + bs);
-        torch::Tensor idx = torch::from_blob(order.data() + b0, {b1 - b0}, torch::kInt64);
+      for (Minibatch& batch : minibatches) {
+        torch::Tensor idx = torch::from_blob(batch.idx.data(), {static_cast<int64_t>(batch.idx.size())}, torch::kInt64);
         Tensors mb;
-        mb.x = tt.x.index_select(0, idx);
-        mb.padding = tt.padding.index_select(0, idx);
-        mb.pool = tt.pool.index_select(0, idx);
-        mb.global_pool = tt.global_pool.index_select(0, idx);
+        mb.x = tt.x.index_select(0, idx).slice(1, 0, batch.tokens);
+        mb.pool = tt.pool.index_select(0, idx).slice(2, 0, batch.tokens);
+        mb.global_pool = tt.global_pool.index_select(0, idx).slice(1, 0, batch.tokens);
         double frac = static_cast<double>(step) / static_cast<double>(std::max<int64_t>(1, total_steps - 1));
         if (options.time_limit_s > 0) {
           const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -250,10 +324,10 @@ StatusOr<std::unique_ptr<TransformerPredictor>> TransformerPredictor::Train(
         auto [tout, pout] = impl->Forward(mb);
         torch::Tensor nt = norm_target.index_select(0, idx);
         torch::Tensor lm = lat_mask.index_select(0, idx), vm = valid.index_select(0, idx);
-        torch::Tensor err = (tout.slice(2, 0, kTenantOutputs) - nt).pow(2);
+        torch::Tensor err = Huber(tout.slice(2, 0, kTenantOutputs) - nt);
         torch::Tensor lat_loss = ((err.select(2, 0) + err.select(2, 1)) * lm).sum() / lm.sum().clamp_min(1.0);
         torch::Tensor thr_loss = (err.select(2, 2) * vm).sum() / vm.sum().clamp_min(1.0);
-        torch::Tensor pow_loss = (pout - norm_power.index_select(0, idx)).pow(2).mean();
+        torch::Tensor pow_loss = Huber(pout - norm_power.index_select(0, idx)).mean();
         torch::Tensor sat_loss =
             (torch::binary_cross_entropy_with_logits(tout.select(2, kTenantOutputs), sat_t.index_select(0, idx),
                                                      {}, {}, at::Reduction::None) * vm).sum() / vm.sum().clamp_min(1.0);
@@ -397,55 +471,78 @@ StatusOr<std::vector<platform::Performance>> TransformerPredictor::PredictBatch(
   std::vector<platform::Performance> out(configs.size());
   if (configs.empty()) return out;
   if (at::get_num_threads() != impl_->intra_op_threads) at::set_num_threads(impl_->intra_op_threads);
-  constexpr size_t kChunk = 8192;
+  // Buckets of equal token count (a token per stage): no padding tokens, so no attention mask
+  // and no wasted work; chunks bound the memory of very large batches.
+  constexpr size_t kChunk = 512;
+  std::map<size_t, std::vector<size_t>> buckets;
+  for (size_t c = 0; c < configs.size(); ++c) {
+    size_t tokens = 0;
+    for (const platform::TenantConfig& t : configs[c].tenants) tokens += t.stages.size();
+    buckets[tokens].push_back(c);
+  }
   std::vector<const platform::Configuration*> ptrs;
+  std::vector<size_t> index;
   TokenBatch b;
   const platform::PlatformInfo& info = impl_->info;
-  for (size_t c0 = 0; c0 < configs.size(); c0 += kChunk) {
-    const size_t c1 = std::min(configs.size(), c0 + kChunk);
-    ptrs.clear();
-    for (size_t c = c0; c < c1; ++c) ptrs.push_back(&configs[c]);
-    Status s = impl_->featurizer.Build(ptrs, &b);
-    if (!s.ok()) {
-      // The featurizer numbers configurations within the chunk; name the index in the batch.
-      if (c0 == 0) return s;
-      return Status(s.code(), "chunk at " + std::to_string(c0) + ": " + s.message());
-    }
-    torch::Tensor logs, lp, sat;
-    try {
-      c10::InferenceMode guard;
-      Tensors t = ToTensors(b);
-      auto [tout, pout] = impl_->Forward(t);
-      logs = (t.base + impl_->target_mean.slice(0, 0, kTenantOutputs) +
-              tout.slice(2, 0, kTenantOutputs) * impl_->target_std.slice(0, 0, kTenantOutputs)).exp().contiguous();
-      lp = (t.base_power + impl_->target_mean_v[kTenantOutputs] + pout * impl_->target_std_v[kTenantOutputs]).exp().contiguous();
-      sat = tout.select(2, kTenantOutputs).contiguous();
-    } catch (const std::exception& e) {
-      return Internal(std::string("transformer: libtorch failed: ") + e.what());
-    }
-    const float* a = logs.data_ptr<float>();
-    const float* p = lp.data_ptr<float>();
-    const float* sl = sat.data_ptr<float>();
-    for (size_t c = c0; c < c1; ++c) {
-      const size_t k = c - c0;
-      platform::Performance& perf = out[c];
-      perf.provenance = platform::Provenance::kModelled;
-      perf.power = Watts(p[k]);
-      const size_t nt = configs[c].tenants.size();
-      perf.tenants.resize(nt);
-      for (size_t i = 0; i < nt; ++i) {
-        const size_t ti = k * static_cast<size_t>(b.max_tenants) + i;
-        const float* o = a + ti * kTenantOutputs;
-        platform::TenantPerformance& tp = perf.tenants[i];
-        tp.name = TenantName(configs[c].tenants[i], i);
-        tp.latency_p50 = Milliseconds(o[0]);
-        tp.latency_p95 = Milliseconds(std::max(o[0], o[1]));
-        tp.throughput_rps = o[2];
-        tp.saturated = configs[c].tenants[i].arrival == platform::ArrivalKind::kOpenLoop && sl[ti] > 0.0f;
+  for (const auto& [tokens, members] : buckets) {
+    for (size_t m0 = 0; m0 < members.size(); m0 += kChunk) {
+      const size_t m1 = std::min(members.size(), m0 + kChunk);
+      ptrs.clear();
+      index.assign(members.begin() + static_cast<std::ptrdiff_t>(m0),
+                   members.begin() + static_cast<std::ptrdiff_t>(m1));
+      for (size_t c : index) ptrs.push_back(&configs[c]);
+      Status s = impl_->featurizer.Build(ptrs, &b);
+      if (!s.ok()) {
+        // Name the first invalid configuration of the whole batch by its index there.
+        ConfigView view;
+        AnalyticEstimate e;
+        for (size_t c = 0; c < configs.size(); ++c) {
+          Status cs = impl_->analytic.Estimate(configs[c], &view, &e);
+          if (!cs.ok()) return cs.WithContext("configuration " + std::to_string(c));
+        }
+        return s;
       }
-      const AnalyticEstimate& e = b.analytic[k];
-      for (size_t u = 0; u < info.units.size(); ++u) {
-        perf.unit_utilisation[info.units[u].id] = std::clamp(e.utilisation[u], 0.0, 1.0);
+      torch::Tensor logs, lp, sat;
+      try {
+        c10::InferenceMode guard;
+        Tensors t = ToTensors(b);
+        auto [tout, pout] = impl_->Forward(t);
+        logs = (t.base + impl_->target_mean.slice(0, 0, kTenantOutputs) +
+                tout.slice(2, 0, kTenantOutputs) * impl_->target_std.slice(0, 0, kTenantOutputs))
+                   .exp()
+                   .contiguous();
+        lp =
+            (t.base_power + impl_->target_mean_v[kTenantOutputs] + pout * impl_->target_std_v[kTenantOutputs])
+                .exp()
+                .contiguous();
+        sat = tout.select(2, kTenantOutputs).contiguous();
+      } catch (const std::exception& e) {
+        return Internal(std::string("transformer: libtorch failed: ") + e.what());
+      }
+      const float* a = logs.data_ptr<float>();
+      const float* p = lp.data_ptr<float>();
+      const float* sl = sat.data_ptr<float>();
+      for (size_t k = 0; k < index.size(); ++k) {
+        const size_t c = index[k];
+        platform::Performance& perf = out[c];
+        perf.provenance = platform::Provenance::kModelled;
+        perf.power = Watts(p[k]);
+        const size_t nt = configs[c].tenants.size();
+        perf.tenants.resize(nt);
+        for (size_t i = 0; i < nt; ++i) {
+          const size_t ti = k * static_cast<size_t>(b.max_tenants) + i;
+          const float* o = a + ti * kTenantOutputs;
+          platform::TenantPerformance& tp = perf.tenants[i];
+          tp.name = TenantName(configs[c].tenants[i], i);
+          tp.latency_p50 = Milliseconds(o[0]);
+          tp.latency_p95 = Milliseconds(std::max(o[0], o[1]));
+          tp.throughput_rps = o[2];
+          tp.saturated = configs[c].tenants[i].arrival == platform::ArrivalKind::kOpenLoop && sl[ti] > 0.0f;
+        }
+        const AnalyticEstimate& e = b.analytic[k];
+        for (size_t u = 0; u < info.units.size(); ++u) {
+          perf.unit_utilisation[info.units[u].id] = std::clamp(e.utilisation[u], 0.0, 1.0);
+        }
       }
     }
   }

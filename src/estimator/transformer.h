@@ -2,19 +2,27 @@
 //
 // Tokens are the pipeline stages of every tenant of a configuration (estimator/features.h lists
 // the features: block-kind FLOPs, bytes, parameters, the stage's unit, the mode's clocks, online
-// cores and EMC cap, tenant identity, position, arrival kind and rate, and the analytic
-// baseline's estimates as hints). Architecture (defaults; sizes in TransformerConfig):
-//   features (normalised by the training set's mean/std) -> Linear(F, d_model) ->
-//   TransformerEncoder (layers x [self-attention over ALL tenants' tokens, heads, ReLU FFN of
-//   ff_dim], post-norm, no dropout, padding mask for variable token counts; [seq, batch, dim]
-//   because libtorch 1.13's C++ layer has no batch_first) ->
+// cores and EMC cap, the tenant-local stage position, arrival kind and rate, and the analytic
+// baseline's estimates as hints). No feature names a tenant slot or the tenant count: tenants
+// are a set (reordering them reorders the outputs), which is what lets a model trained on 1-3
+// tenants predict 4-6. Architecture (defaults; sizes in TransformerConfig):
+//   features (normalised by the training set's mean/std, clamped to +-8) -> Linear(F, d_model) ->
+//   layers x pre-norm encoder layer [x += MHA(LN(x)) with attention over ALL tenants' tokens,
+//   x += FFN(LN(x)), ReLU FFN of ff_dim, no dropout; batch first, one fused QKV projection; a
+//   padding mask only where a batch mixes token counts] -> LayerNorm ->
 //   per tenant: mean of its tokens ++ mean of all tokens -> MLP(2 d, d, 4): log p50, log p95,
 //     log throughput (each as a normalised residual over the analytic baseline's log value) and
 //     a saturation logit;
 //   global: mean of all tokens -> MLP(d, d, 1): log power (normalised residual over analytic).
-// Loss: MSE on the normalised residuals (latency terms masked for measured-saturated tenants,
-// whose latency is only what the window saw) + 0.2 x binary cross-entropy of the saturation
-// flag; Adam, cosine learning-rate decay, minibatches of 256, deterministic for a seed.
+// Residual learning: the analytic baseline (mean-value analysis, estimator/analytic.h) gives
+// the physics; the network learns what it misses (memory contention, fit errors), so it
+// converges in a few epochs and generalises across tenant mixes.
+// Loss: Huber (delta 0.25 target std) on the normalised residuals (latency terms masked for
+// measured-saturated tenants, whose latency is only what the window saw) + 0.2 x binary
+// cross-entropy of the saturation flag; Adam, cosine learning-rate decay, minibatches of 256
+// drawn from buckets of equal token count (no padding), deterministic for a seed.
+// Inference: configurations are bucketed by token count and run in chunks of 512 under
+// c10::InferenceMode.
 //
 //   TrainOptions o; o.epochs = 30; o.progress = [](const EpochReport& r) { ... };
 //   auto p = TransformerPredictor::Train(info, split.train, split.holdout, {}, o);
@@ -23,7 +31,8 @@
 //   auto perf = (*q)->PredictBatch(configs);                      // batched, inference mode
 //
 // The model file (estimator/model_file.h container, format "ecomap.estimator.transformer",
-// version kTransformerVersion) holds in its meta JSON: the platform description, the sizes,
+// version kTransformerVersion; version 1 had tenant-slot features and a post-norm encoder, and
+// is refused with "retrain") holds in its meta JSON: the platform description, the sizes,
 // feature and target normalisation, the fitted analytic baseline and the training record; the
 // weights are a libtorch archive.
 //
@@ -46,11 +55,11 @@
 namespace ecomap::estimator {
 
 inline constexpr const char* kTransformerFormat = "ecomap.estimator.transformer";
-inline constexpr int kTransformerVersion = 1;
+inline constexpr int kTransformerVersion = 2;
 
 struct TransformerConfig {
   int d_model = 32;
-  int heads = 4;
+  int heads = 2;
   int layers = 2;
   int ff_dim = 64;
 };
