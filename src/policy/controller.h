@@ -24,6 +24,9 @@
 //     ECOMAP_ASSIGN_OR_RETURN(Decision d, c->Step(in));
 //     apply(d.config);  last_measured = measure();
 //
+// The exact rules (re-plan triggers, mode budgets, substitution order, raise rule, baselines'
+// objectives) are in policy/controller.cc's top comment; the building blocks in policy/planning.h.
+//
 // Thread-safety: a Controller is used by one thread at a time (it keeps state between steps).
 #pragma once
 
@@ -92,6 +95,15 @@ struct ControllerOptions {
   int slo_breach_intervals = 2;       // N consecutive breaching intervals trigger a re-plan
   double clover_lambda = 0.5;
   uint64_t seed = 1;
+  // Added by policy: the budget of a mode without one (MAXN), for the threshold map and the
+  // mode filter; 0: 1.4 x the largest nominal budget (policy/planning.h).
+  Watts no_budget_mode_w{0};
+  // Added by policy: "ecomap"/"oracle" allow only the modes whose budget is <= the threshold
+  // (true), or every mode with predicted power <= threshold as the only power rule (false).
+  bool filter_modes_by_budget = true;
+  // Added by policy: "ecomap"/"oracle" plan against slo x (1 - slo_margin), a guard against
+  // measurement noise and estimator error; breaches are judged against the real SLO. [0, 0.5).
+  double slo_margin = 0.05;
   Status Validate() const;
 };
 

@@ -11,12 +11,15 @@
 // Differences from the reference, all documented here: x is scaled to the unit cube before the
 // 2-means and the SVM (so one setting fits boxes of any shape) and centred for the SVM kernels
 // (poly coef0 = 1); f enters the 2-means standardised (weight `kmeans_f_weight`); the SVM gamma
-// defaults to sklearn's "scale"; `batch_size` samples per iteration (default 5, the reference
-// draws 1); the samplers' perturbation steps follow a TuRBO-style trust length (doubled after
-// `success_tolerance` improving batches in a row, halved after `failure_tolerance`
-// non-improving ones, reset to `initial_trust_length` once it falls below `min_trust_length`).
+// defaults to sklearn's "scale"; `batch_size` samples per iteration (default 10, the reference
+// draws 1: the tree rebuild and the GP fit are per iteration, and 10 keeps the search overhead
+// under 1 ms per evaluation at 500 samples in 20 dims, 0.65 ms against 1.41 ms with 5, while
+// ackley/levy-20 still beat random search and annealing by a wide margin); the samplers'
+// perturbation steps follow a TuRBO-style trust length (doubled after `success_tolerance`
+// improving batches in a row, halved after `failure_tolerance` non-improving ones, reset to
+// `initial_trust_length` once it falls below `min_trust_length`).
 //
-//   LaMctsOptions o;            // defaults: Cp 1, leaf 10, rbf, 40 inits, sampler bo, batch 5
+//   LaMctsOptions o;            // defaults: Cp 1, leaf 10, rbf, 40 inits, sampler bo, batch 10
 //   o.cp = 10; o.leaf_size = 8; o.kernel = SvmKernel::kPoly;   // the reference's Levy settings
 //   LaMcts opt(o);
 //   StatusOr<SearchResult> r = opt.Maximize(problem, Budget{.max_evals = 500}, /*seed=*/3);
@@ -45,8 +48,8 @@ struct LaMctsOptions {
   double svm_c = 1.0;
   int ninits = 40;               // Latin-hypercube initial samples (the budget must cover them)
   RegionSampler sampler = RegionSampler::kBo;
-  int batch_size = 5;            // samples drawn from the selected leaf per iteration (the
-                                 // reference draws 1; 5 keeps the overhead near 1 ms/eval)
+  int batch_size = 10;           // samples drawn from the selected leaf per iteration (the
+                                 // reference draws 1; 10 keeps the overhead under 1 ms/eval)
   double kmeans_f_weight = 1.0;  // weight of standardised f against unit-cube x in the 2-means
   SamplerOptions sampling;       // candidates per round (256), centres (3), GP size (100), ...
   double initial_trust_length = 0.2;  // largest perturbation step, unit-cube units

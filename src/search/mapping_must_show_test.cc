@@ -1,0 +1,143 @@
+// The must-show for the mapping search, on xavier-sim with the simulator itself as the
+// predictor (the oracle, so the exhaustive optimum is the true one):
+//   (a) 2 tenants, small enough to enumerate (3 modes x 2 x (2 variants, 1 cut, 2 units) =
+//       172,032 points; heavy load and 20 ms SLOs: 87% of the points are infeasible): LA-MCTS
+//       with 300 evaluations reaches at least 98% of the exhaustive optimum in at least 9 of 10
+//       seeds (0..9), where "98% of the optimum" means optimum_cost / found_cost >= 0.98 (the
+//       cost is > 0: its energy term is predicted power over the reference power). Random search
+//       with the same budget is printed for context (4 of 10 when this was written). Lighter
+//       loads are not discriminating (random search also gets 10 of 10); on some heavier ones
+//       LA-MCTS settles in a local optimum (see .notes/mapping.md).
+//   (b) 4 tenants (every mode, up to 2 stages: 33 dims, ~1e18 points): LA-MCTS beats random
+//       search and simulated annealing at equal budget (300) on the median best cost over 10
+//       seeds (0..9).
+// The optimizers are MakeMappingOptimizer's. Both fail if the search regresses.
+//
+// Under the sanitizer build (ECOMAP_SEARCH_REDUCED_WORK) the exhaustive space is cut to one mode
+// and 3 seeds, and (b) to 2 seeds of 150, with no assertion on the figures.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "estimator/simulator_predictor.h"
+#include "search/bench.h"
+#include "search/mapping.h"
+
+namespace ecomap::search {
+namespace {
+
+#ifdef ECOMAP_SEARCH_REDUCED_WORK
+constexpr bool kReduced = true;
+#else
+constexpr bool kReduced = false;
+#endif
+
+MappingTenant Open(std::string name, std::vector<std::string> variants, double rate, double slo_ms) {
+  MappingTenant t;
+  t.name = std::move(name);
+  t.variants = std::move(variants);
+  t.arrival = platform::ArrivalKind::kOpenLoop;
+  t.rate_rps = rate;
+  t.slo_p95 = Milliseconds(slo_ms);
+  return t;
+}
+
+MappingGoal Goal(double threshold_w, double intensity) {
+  MappingGoal g;
+  g.threshold = Watts(threshold_w);
+  g.intensity = GramsPerKwh(intensity);
+  return g;
+}
+
+TEST(MappingMustShow, LaMctsReaches98PercentOfTheExhaustiveOptimumIn9Of10Seeds) {
+  const estimator::SimulatorPredictor sim;
+  MappingSpaceOptions o;
+  o.max_stages = 2;
+  o.modes = kReduced ? std::vector<int>{2} : std::vector<int>{1, 2, 3};
+  auto space = MappingSpace::Create(
+      sim.info(), {Open("cam", {"resnet18", "resnet50"}, 300, 20), Open("nlp", {"bert_mini", "bert_small"}, 50, 20)}, o);
+  ASSERT_TRUE(space.ok()) << space.status().message();
+  const MappingGoal goal = Goal(11, 300);
+
+  auto ex = MakeMappingOptimizer("exhaustive", *space);
+  ASSERT_TRUE(ex.ok());
+  auto opt = SearchMapping(*space, sim, goal, **ex, Budget{.max_evals = static_cast<int>(space->Size())}, 0);
+  ASSERT_TRUE(opt.ok()) << opt.status().message();
+  ASSERT_TRUE(opt->score.feasible) << "the problem must have a feasible optimum";
+  const double optimum = opt->score.cost;
+  int infeasible = 0;
+  for (const auto& e : opt->search.history) infeasible += -e.f > goal.weights.penalty_base ? 1 : 0;
+  std::printf("  exhaustive: %lld points, optimum cost %.4f (mode %d, %s + %s), %d infeasible, %.0f ms\n",
+              space->Size(), optimum, opt->config.power_mode, opt->config.tenants[0].model.c_str(),
+              opt->config.tenants[1].model.c_str(), infeasible, opt->total_ms);
+
+  const int seeds = kReduced ? 3 : 10;
+  int within = 0;
+  for (int seed = 0; seed < seeds; ++seed) {
+    auto lamcts = MakeMappingOptimizer("lamcts", *space, 300);
+    ASSERT_TRUE(lamcts.ok());
+    auto r = SearchMapping(*space, sim, goal, **lamcts, Budget{.max_evals = 300}, static_cast<uint64_t>(seed));
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->search.evaluations, 300);
+    ASSERT_GT(r->score.cost, 0.0);
+    EXPECT_GE(r->score.cost, optimum - 1e-12) << "nothing beats the exhaustive optimum";
+    const double ratio = optimum / r->score.cost;
+    within += ratio >= 0.98 ? 1 : 0;
+    std::printf("  seed %d: lamcts cost %.4f, optimum/found %.4f%s\n", seed, r->score.cost, ratio,
+                ratio >= 0.98 ? "" : "  (below 98%)");
+  }
+  // For context (not asserted): random search at the same budget.
+  int random_within = 0;
+  for (int seed = 0; seed < seeds; ++seed) {
+    auto rs = MakeMappingOptimizer("random", *space, 300);
+    auto r = SearchMapping(*space, sim, goal, **rs, Budget{.max_evals = 300}, static_cast<uint64_t>(seed));
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    random_within += optimum / r->score.cost >= 0.98 ? 1 : 0;
+  }
+  std::printf("  within 98%% of the optimum: lamcts %d/%d seeds, random search %d/%d\n", within, seeds, random_within,
+              seeds);
+  if (kReduced) GTEST_SKIP() << "sanitizer build: reduced work, not asserted";
+  EXPECT_GE(within, 9) << "LA-MCTS must reach 98% of the optimum in at least 9 of 10 seeds";
+}
+
+TEST(MappingMustShow, LaMctsBeatsRandomAndAnnealingOn4TenantsMedianOf10Seeds) {
+  const estimator::SimulatorPredictor sim;
+  MappingSpaceOptions o;
+  o.max_stages = 2;
+  auto space = MappingSpace::Create(sim.info(),
+                                    {Open("cam", {"resnet18", "resnet50", "resnet101"}, 30, 60),
+                                     Open("nlp", {"bert_mini", "bert_small", "bert_medium"}, 15, 40),
+                                     Open("mob", {"mobilenet_v3_small", "mobilenet_v2", "mobilenet_v3_large"}, 40, 30),
+                                     Open("eff", {"efficientnet_b0", "efficientnet_b1", "efficientnet_b2"}, 20, 50)},
+                                    o);
+  ASSERT_TRUE(space.ok()) << space.status().message();
+  const MappingGoal goal = Goal(15, 300);
+  const int seeds = kReduced ? 2 : 10;
+  const int budget = kReduced ? 150 : 300;
+  const char* algos[] = {"lamcts", "random", "sa"};
+  double median[3];
+  for (int a = 0; a < 3; ++a) {
+    std::vector<double> costs;
+    int feasible = 0;
+    for (int seed = 0; seed < seeds; ++seed) {
+      auto opt = MakeMappingOptimizer(algos[a], *space, budget);
+      ASSERT_TRUE(opt.ok());
+      auto r = SearchMapping(*space, sim, goal, **opt, Budget{.max_evals = budget}, static_cast<uint64_t>(seed));
+      ASSERT_TRUE(r.ok()) << r.status().message();
+      EXPECT_EQ(r->search.evaluations, budget);
+      costs.push_back(r->score.cost);
+      feasible += r->score.feasible ? 1 : 0;
+    }
+    median[a] = Median(costs);
+    std::printf("  4 tenants, %d evals, %d seeds: %-6s median cost %.4f (min %.4f, max %.4f), feasible %d/%d\n", budget,
+                seeds, algos[a], median[a], *std::min_element(costs.begin(), costs.end()),
+                *std::max_element(costs.begin(), costs.end()), feasible, seeds);
+  }
+  if (kReduced) GTEST_SKIP() << "sanitizer build: reduced work, medians not compared";
+  EXPECT_LT(median[0], median[1]) << "LA-MCTS must beat random search";
+  EXPECT_LT(median[0], median[2]) << "LA-MCTS must beat simulated annealing";
+}
+
+}  // namespace
+}  // namespace ecomap::search
