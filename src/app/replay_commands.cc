@@ -1,0 +1,224 @@
+// `ecomap replay`: trace-driven evaluation of the controllers on the simulated Xavier.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "app/cli_util.h"
+#include "app/commands.h"
+#include "carbon/trace.h"
+#include "estimator/analytic.h"
+#include "estimator/model_file.h"
+#include "estimator/simulator_predictor.h"
+#include "platform/xavier_sim.h"
+#include "policy/controller.h"
+#include "policy/scenario.h"
+#include "replay/replay.h"
+#include "replay/report.h"
+#include "estimator/transformer.h"  // torch-free header: the model-file format constants
+
+namespace ecomap::app {
+namespace {
+
+#ifdef ECOMAP_ESTIMATOR_TORCH
+constexpr const char* kDefaultPredictor = "transformer";
+#else
+constexpr const char* kDefaultPredictor = "analytic";
+#endif
+
+struct ReplayArgs {
+  std::string trace = std::string(ECOMAP_DATA_DIR) + "/carbon/US-CAL-CISO_2023_hourly.csv";
+  std::string column = "direct";
+  std::string scenario;  // default: policy::DefaultScenarioPath()
+  int days = 7;
+  std::string start;
+  std::string controllers = "ecomap,maxn,throughput,powercap,clover,oracle";
+  double interval_min = 60;
+  bool json = false;
+  std::string report;
+  uint64_t seed = 1;
+  double noise = 0.03;
+  std::string predictor = kDefaultPredictor;
+  std::string model = std::string(ECOMAP_DATA_DIR) + "/estimator/xavier-sim.ecomap";
+  std::string forecast = "on";
+  int budget = 0;         // 0: the controller default
+  int oracle_budget = 0;  // 0: the controller default
+  bool quiet = false;
+};
+
+ReplayArgs replay_args;
+
+// The analytic baseline stored in a transformer model file (no libtorch needed).
+std::shared_ptr<const estimator::Predictor> LoadAnalytic(const std::string& path, const platform::PlatformInfo& info) {
+  estimator::ModelFile f = OrFail(estimator::ReadModelFile(path, estimator::kTransformerFormat, estimator::kTransformerVersion));
+  if (!f.meta.contains("analytic")) Fail(path + ": the model file has no 'analytic' object; retrain it");
+  estimator::AnalyticModel m = OrFail(estimator::AnalyticModel::FromJson(f.meta["analytic"], info));
+  return std::make_shared<estimator::AnalyticPredictor>(std::move(m));
+}
+
+std::shared_ptr<const estimator::Predictor> MakePredictor(const ReplayArgs& a, const platform::PlatformInfo& info) {
+  if (a.predictor == "sim") return std::make_shared<estimator::SimulatorPredictor>();
+  if (a.predictor == "analytic") return LoadAnalytic(a.model, info);
+  if (a.predictor == "transformer") {
+#ifdef ECOMAP_ESTIMATOR_TORCH
+    auto p = OrFail(estimator::TransformerPredictor::Load(a.model));
+    p->set_intra_op_threads(1);
+    return std::shared_ptr<const estimator::Predictor>(std::move(p));
+#else
+    Fail("--predictor transformer needs a build with libtorch (ECOMAP_WITH_TORCH=ON); use --predictor analytic or sim");
+#endif
+  }
+  Fail("unknown --predictor '" + a.predictor + "'; use transformer, analytic or sim");
+}
+
+nlohmann::json ScenarioJson(const policy::Scenario& s, const std::string& path) {
+  nlohmann::json tenants = nlohmann::json::array();
+  for (const auto& t : s.tenants) {
+    tenants.push_back({{"name", t.spec.name},
+                       {"family", t.spec.family},
+                       {"variants", t.spec.variants},
+                       {"slo_ms", t.spec.slo_p95.value()},
+                       {"arrival", platform::ArrivalKindName(t.spec.arrival)},
+                       {"rate_rps", t.spec.rate_rps},
+                       {"peak_rate_rps", t.PeakRate()}});
+  }
+  return {{"name", s.name}, {"description", s.description}, {"file", path}, {"tenants", tenants}};
+}
+
+void RunReplayCommand(const ReplayArgs& a) {
+  // Flags first, so that errors come before any slow loading.
+  if (a.days <= 0) Fail("--days must be > 0 (got " + std::to_string(a.days) + ")");
+  if (!(a.interval_min > 0) || a.interval_min > 60 || std::fmod(60.0, a.interval_min) != 0 ||
+      a.interval_min != std::floor(a.interval_min)) {
+    Fail("--interval must be a whole number of minutes that divides 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60); got " +
+         fmt::format("{:g}", a.interval_min));
+  }
+  if (a.forecast != "on" && a.forecast != "off") Fail("--forecast must be 'on' or 'off' (got '" + a.forecast + "')");
+  if (!(a.noise >= 0) || a.noise > 0.5) Fail("--noise must be in [0, 0.5] (relative standard deviation)");
+  std::vector<std::string> names = OrFail(replay::ParseControllerList(a.controllers));
+  if (a.predictor != "transformer" && a.predictor != "analytic" && a.predictor != "sim") {
+    Fail("unknown --predictor '" + a.predictor + "'; use transformer, analytic or sim");
+  }
+
+  carbon::TraceOptions topt;
+  topt.column = OrFail(carbon::ParseTraceColumn(a.column));
+  carbon::Trace trace = OrFail(carbon::LoadTrace(a.trace, topt));
+  const std::string scenario_path = a.scenario.empty() ? policy::DefaultScenarioPath() : a.scenario;
+  policy::Scenario scenario = OrFail(policy::LoadScenario(scenario_path));
+
+  replay::ReplayOptions o;
+  o.days = a.days;
+  o.interval = std::chrono::minutes(static_cast<int>(a.interval_min));
+  o.use_forecast = a.forecast == "on";
+  o.platform_options.seed = a.seed;
+  o.platform_options.noise = a.noise;
+  o.start = a.start.empty() ? replay::DefaultStart(trace, a.days) : OrFail(ParseTimestamp(a.start));
+
+  static const platform::PlatformInfo info = platform::XavierSim::MakeInfo();
+  policy::ControllerContext ctx;
+  ctx.platform = &info;
+  ctx.predictor = MakePredictor(a, info);
+  ctx.oracle = std::make_shared<estimator::SimulatorPredictor>();
+  ctx.options.seed = a.seed;
+  if (a.budget > 0) ctx.options.budget_evals = a.budget;
+  if (a.oracle_budget > 0) ctx.options.oracle_budget_evals = a.oracle_budget;
+  OrFail(ctx.options.Validate());
+
+  const bool tty = ::isatty(STDERR_FILENO);
+  const int steps_per_day = static_cast<int>(std::chrono::hours(24) / o.interval);
+  auto wall0 = std::chrono::steady_clock::now();
+  auto ctl0 = wall0;
+  auto last_line = wall0;
+  if (!a.quiet) {
+    // A line per simulated day and controller; in between, on a terminal, an updated line every
+    // few intervals, elsewhere a line at least every 15 s of a slow controller.
+    o.progress = [&](const replay::ProgressEvent& e) {
+      const auto now = std::chrono::steady_clock::now();
+      if (e.step == 1) ctl0 = last_line = now;
+      const bool day_done = e.step % steps_per_day == 0;
+      const bool slow = std::chrono::duration<double>(now - last_line).count() > 15;
+      if (!day_done && !slow && !(tty && e.step % std::max(1, steps_per_day / 6) == 0)) return;
+      last_line = now;
+      const double s = std::chrono::duration<double>(now - ctl0).count();
+      std::fprintf(stderr, "%sreplay: [%d/%d] %-10s day %d/%d (%3.0f%%) %6.1f s%s", tty ? "\r" : "",
+                   e.controller_index + 1, e.controllers, e.controller.c_str(),
+                   (e.step + steps_per_day - 1) / steps_per_day, e.steps / steps_per_day, 100.0 * e.step / e.steps, s,
+                   (tty && e.step != e.steps) ? "" : "\n");
+      std::fflush(stderr);
+    };
+  }
+  replay::ReplayResult result = OrFail(replay::RunReplay(
+      trace, [&scenario](TimePoint t) { return scenario.DemandAt(t); }, replay::ControllerRuns(names, ctx), o));
+  if (!a.quiet) {
+    std::fprintf(stderr, "replay: done in %.1f s\n",
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count());
+  }
+
+  replay::ReportOptions ro;
+  ro.reference = result.Find("ecomap") ? "ecomap" : result.controllers.front().name;
+  ro.scenario = ScenarioJson(scenario, scenario_path);
+  ro.predictor = ctx.predictor->name();
+  ro.trace_file = a.trace;
+  if (!a.report.empty()) {
+    OrFail(replay::WriteHtmlReport(result, ro, a.report));
+    std::fprintf(stderr, "replay: wrote %s/index.html and %s/replay.json\n", a.report.c_str(), a.report.c_str());
+  }
+  if (a.json) {
+    std::cout << replay::ReplayToJson(result, ro, false).dump(2) << "\n";
+  } else {
+    std::cout << "Scenario: " << scenario.name << " (" << scenario_path << "), " << scenario.tenants.size()
+              << " tenants\n";
+    std::cout << replay::FormatTextReport(result, ro);
+  }
+}
+
+void AddReplayCommands(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "replay",
+      "trace-driven evaluation: run controllers over days of a carbon trace on the simulated Xavier and compare "
+      "carbon, energy, CDP, latency, SLO violations and accuracy (all figures simulated)");
+  ReplayArgs& a = replay_args;
+  cmd->add_option("--trace", a.trace, "carbon-intensity trace (Electricity Maps CSV, plain CSV or Carbon Aware SDK JSON)")
+      ->capture_default_str();
+  cmd->add_option("--column", a.column, "data-portal CSVs: 'direct' or 'lca'")->capture_default_str();
+  cmd->add_option("--scenario", a.scenario,
+                  "scenario TOML: tenants, SLOs, variant families, rates by hour (default: data/scenarios/default.toml)");
+  cmd->add_option("--days", a.days, "days to replay (> 0)")->capture_default_str();
+  cmd->add_option("--start", a.start,
+                  "first interval, UTC (e.g. 2023-06-01); default: 7 days after the trace's start (a week of "
+                  "forecast history), or its start when the trace is shorter");
+  cmd->add_option("--controllers", a.controllers,
+                  "comma-separated controllers (ecomap, maxn, throughput, powercap, clover, oracle)")
+      ->capture_default_str();
+  cmd->add_option("--interval", a.interval_min,
+                  "control interval in minutes, dividing 60; sub-hour intervals hold the hour's intensity")
+      ->capture_default_str();
+  cmd->add_flag("--json", a.json, "print one JSON object (format: src/replay/report.h) instead of tables");
+  cmd->add_option("--report", a.report, "write DIR/index.html (inline SVG plots + tables) and DIR/replay.json");
+  cmd->add_option("--seed", a.seed, "seed of the measurement noise and the controllers' searches")->capture_default_str();
+  cmd->add_option("--noise", a.noise, "relative standard deviation of the simulated measurement noise")
+      ->capture_default_str();
+  cmd->add_option("--predictor", a.predictor,
+                  "the controllers' predictor: transformer (learned, needs libtorch), analytic (its fitted baseline) "
+                  "or sim (xavier-sim itself, noise-free)")
+      ->capture_default_str();
+  cmd->add_option("--model", a.model, "estimator model file for transformer/analytic")->capture_default_str();
+  cmd->add_option("--forecast", a.forecast, "give the controllers a 24 h seasonal forecast: on|off")
+      ->capture_default_str();
+  cmd->add_option("--budget", a.budget, "predictor evaluations per search (0: the controller default, 300)");
+  cmd->add_option("--oracle-budget", a.oracle_budget, "evaluations per oracle search (0: the default, 5000)");
+  cmd->add_flag("--quiet", a.quiet, "no progress on stderr");
+  cmd->callback([] { RunReplayCommand(replay_args); });
+}
+
+}  // namespace
+
+ECOMAP_REGISTER_COMMANDS(90, AddReplayCommands);
+
+}  // namespace ecomap::app

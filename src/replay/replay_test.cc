@@ -1,0 +1,386 @@
+// Tests of the replay engine with hand-computable cases: accounting of one interval, a whole
+// replay of a fixed configuration on a small trace, sub-hour intervals, bad input, the reports.
+// (The real controllers are exercised in replay_controllers_test.cc.)
+#include "replay/replay.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "platform/xavier_sim.h"
+#include "replay/report.h"
+#include "zoo/model.h"
+
+namespace ecomap::replay {
+namespace {
+
+using platform::ArrivalKind;
+using platform::Configuration;
+using platform::Performance;
+using platform::TenantConfig;
+using platform::TenantPerformance;
+
+policy::TenantSpec Spec(std::string name, std::string family, double slo_ms, double rate,
+                        std::vector<std::string> variants = {}) {
+  policy::TenantSpec s;
+  s.name = std::move(name);
+  s.family = std::move(family);
+  s.variants = std::move(variants);
+  s.slo_p95 = Milliseconds(slo_ms);
+  s.rate_rps = rate;
+  s.arrival = ArrivalKind::kOpenLoop;
+  return s;
+}
+
+TenantConfig Tc(std::string name, std::string model, int blocks, double rate) {
+  TenantConfig t;
+  t.name = std::move(name);
+  t.model = std::move(model);
+  t.stages = {{0, blocks, "GPU"}};
+  t.arrival = ArrivalKind::kOpenLoop;
+  t.rate_rps = rate;
+  return t;
+}
+
+// A controller with a fixed decision: a test fixture whose figures can be computed by hand.
+struct Seen {
+  int steps = 0;
+  int measured = 0;
+  size_t forecast_size = 0;
+};
+
+class FixedController final : public policy::Controller {
+ public:
+  explicit FixedController(Configuration c, double threshold_w = 0, std::shared_ptr<Seen> seen = nullptr)
+      : c_(std::move(c)), th_(threshold_w), seen_(seen ? seen : std::make_shared<Seen>()) {}
+  std::string name() const override { return "fixed"; }
+  StatusOr<policy::Decision> Step(const policy::ControlInput& in) override {
+    ++seen_->steps;
+    seen_->measured += in.measured.has_value();
+    seen_->forecast_size = in.forecast.size();
+    policy::Decision d;
+    d.config = c_;
+    d.threshold = Watts(th_);
+    d.replanned = seen_->steps == 1;
+    for (const auto& t : c_.tenants) d.variants.push_back(t.model);
+    return d;
+  }
+
+ private:
+  Configuration c_;
+  double th_;
+  std::shared_ptr<Seen> seen_;
+};
+
+TEST(AccountIntervalTest, HandComputedFigures) {
+  // 10 W for one hour at 200 g/kWh: 10 Wh, 2 g. Two tenants at 50 inf/s each: c = 10 W x 200
+  // g/kWh / 100 inf/s = 0.1 J x 200 / 3.6e6 g. CDP = c x mean(10 ms, 20 ms).
+  std::vector<policy::TenantSpec> demand = {Spec("cam", "resnet", 15, 50), Spec("txt", "bert", 30, 50)};
+  Configuration c;
+  c.power_mode = 0;
+  c.tenants = {Tc("cam", "resnet50", 7, 50), Tc("txt", "bert_medium", 10, 50)};
+  Performance p;
+  p.power = Watts(10);
+  p.tenants = {{"cam", Milliseconds(5), Milliseconds(10), 50, false},
+               {"txt", Milliseconds(8), Milliseconds(20), 50, false}};
+  StatusOr<IntervalRecord> r = AccountInterval(demand, c, p, GramsPerKwh(200), std::chrono::minutes(60));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_DOUBLE_EQ(r->energy_wh, 10.0);
+  EXPECT_NEAR(r->carbon_g, 2.0, 1e-12);
+  const double c_g = 0.1 * 200 / 3.6e6;
+  EXPECT_NEAR(r->per_inference_g, c_g, 1e-15);
+  EXPECT_NEAR(r->cdp_g_s, c_g * 0.015, 1e-18);
+  EXPECT_NEAR(r->tenants[1].cdp_g_s, c_g * 0.020, 1e-18);
+  // resnet50 76.130 vs resnet152 78.312 -> 2.182 pts; bert_medium is its family's best -> 0.
+  EXPECT_NEAR(r->tenants[0].accuracy_loss_pts, 78.312 - 76.130, 1e-9);
+  EXPECT_NEAR(r->tenants[1].accuracy_loss_pts, 0.0, 1e-12);
+  EXPECT_NEAR(r->accuracy_loss_pts, (78.312 - 76.130) / 2, 1e-9);  // equal offered rates
+  EXPECT_FALSE(r->tenants[0].slo_violated);
+  EXPECT_TRUE(r->tenants[1].slo_violated == false);
+  EXPECT_DOUBLE_EQ(r->requests, 100.0 * 3600);
+}
+
+TEST(AccountIntervalTest, SloViolationCases) {
+  struct Case {
+    const char* what;
+    double p95_ms;
+    bool saturated;
+    double throughput;
+    double min_tp;
+    bool violated;
+  };
+  const Case cases[] = {
+      {"under the SLO", 9.9, false, 40, 0, false},
+      {"exactly at the SLO", 10.0, false, 40, 0, false},
+      {"above the SLO", 10.1, false, 40, 0, true},
+      {"saturated", 5.0, true, 40, 0, true},
+      {"under its minimum throughput", 5.0, false, 30, 35, true},
+  };
+  for (const Case& k : cases) {
+    policy::TenantSpec s = Spec("cam", "resnet", 10, 40, {"resnet18", "resnet50"});
+    s.min_throughput_rps = k.min_tp;
+    Configuration c;
+    c.tenants = {Tc("cam", "resnet18", 7, 40)};
+    Performance p;
+    p.power = Watts(5);
+    p.tenants = {{"cam", Milliseconds(1), Milliseconds(k.p95_ms), k.throughput, k.saturated}};
+    auto r = AccountInterval({s}, c, p, GramsPerKwh(100), std::chrono::minutes(60));
+    ASSERT_TRUE(r.ok()) << k.what;
+    EXPECT_EQ(r->tenants[0].slo_violated, k.violated) << k.what;
+    // Allowed variants only: the best is resnet50, not the family's resnet152.
+    EXPECT_NEAR(r->tenants[0].accuracy_loss_pts, 76.130 - 69.758, 1e-9) << k.what;
+  }
+}
+
+TEST(AccountIntervalTest, RejectsMismatches) {
+  Configuration c;
+  c.tenants = {Tc("cam", "resnet18", 7, 40)};
+  Performance p;
+  p.power = Watts(5);
+  EXPECT_FALSE(AccountInterval({Spec("cam", "resnet", 10, 40)}, c, p, GramsPerKwh(1), std::chrono::minutes(60)).ok());
+  p.tenants = {{"cam", Milliseconds(1), Milliseconds(2), 0, false}};
+  auto zero = AccountInterval({Spec("cam", "resnet", 10, 40)}, c, p, GramsPerKwh(1), std::chrono::minutes(60));
+  EXPECT_FALSE(zero.ok());  // no throughput: no per-inference carbon
+  p.tenants[0].throughput_rps = 10;
+  EXPECT_FALSE(AccountInterval({Spec("other", "resnet", 10, 40)}, c, p, GramsPerKwh(1), std::chrono::minutes(60)).ok());
+}
+
+// A 3-day plain CSV trace: CI = 100 + 10 x (hour of day) + day, so every hour differs.
+carbon::Trace SmallTrace() {
+  std::ostringstream csv;
+  csv << "timestamp,gco2_per_kwh\n";
+  for (int d = 0; d < 3; ++d) {
+    for (int h = 0; h < 24; ++h) {
+      csv << "2023-03-0" << (d + 1) << " " << (h < 10 ? "0" : "") << h << ":00:00," << (100 + 10 * h + d) << "\n";
+    }
+  }
+  auto t = carbon::ParseTrace(csv.str(), "small.csv");
+  EXPECT_TRUE(t.ok()) << t.status().ToString();
+  return *t;
+}
+
+Configuration FixedConfig() {
+  Configuration c;
+  c.power_mode = 2;  // MODE_15W
+  c.tenants = {Tc("cam", "resnet50", 7, 30), Tc("txt", "bert_small", 6, 20)};
+  return c;
+}
+
+std::vector<policy::TenantSpec> Demand(TimePoint) {
+  return {Spec("cam", "resnet", 200, 30), Spec("txt", "bert", 200, 20)};
+}
+
+TEST(RunReplayTest, FixedConfigurationMatchesHandComputation) {
+  carbon::Trace trace = SmallTrace();
+  auto seen = std::make_shared<Seen>();
+  ControllerRun run{"fixed", [seen]() -> StatusOr<std::unique_ptr<policy::Controller>> {
+                      return std::unique_ptr<policy::Controller>(
+                          std::make_unique<FixedController>(FixedConfig(), 12.5, seen));
+                    }};
+  ReplayOptions o;
+  o.start = *ParseTimestamp("2023-03-02");
+  o.days = 1;
+  o.platform_options.noise = 0;  // measurements equal the noise-free model
+  int progress_calls = 0;
+  o.progress = [&](const ProgressEvent& e) {
+    ++progress_calls;
+    EXPECT_EQ(e.steps, 24);
+  };
+  StatusOr<ReplayResult> r = RunReplay(trace, Demand, {run}, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->controllers.size(), 1u);
+  const ControllerSummary& s = r->controllers[0];
+  EXPECT_EQ(r->steps, 24);
+  EXPECT_EQ(progress_calls, 24);
+  EXPECT_EQ(seen->steps, 24);
+  EXPECT_EQ(seen->measured, 23);  // every step but the first sees the last measurement
+  EXPECT_EQ(seen->forecast_size, 24u);
+
+  platform::XavierSim sim{platform::PlatformOptions{}};
+  auto perf = sim.Predict(FixedConfig());
+  ASSERT_TRUE(perf.ok());
+  const double p = perf->power.value();
+  double ci_sum = 0;
+  for (int h = 0; h < 24; ++h) ci_sum += 100 + 10 * h + 1;  // day index 1
+  EXPECT_NEAR(s.energy_wh, 24 * p, 1e-9);
+  EXPECT_NEAR(s.carbon_g, p * ci_sum / 1000.0, 1e-9);
+  EXPECT_NEAR(s.mean_power_w, p, 1e-12);
+  EXPECT_EQ(s.mode_switches, 0);
+  EXPECT_EQ(s.replans, 1);
+  EXPECT_EQ(s.slo_violations, 0);
+  EXPECT_EQ(s.tenant_intervals, 48);
+  // resnet50 vs resnet152 (2.182), bert_small vs bert_medium (2.3), weighted 30:20.
+  EXPECT_NEAR(s.accuracy_loss_pts, (30 * (78.312 - 76.130) + 20 * (73.5 - 71.2)) / 50, 1e-9);
+  EXPECT_NEAR(s.intervals[5].threshold_w, 12.5, 1e-12);
+  EXPECT_NEAR(s.intervals[5].intensity_g_per_kwh, 151, 1e-12);
+  // CDP of an hour: c = P x CI / total throughput, times the mean p95.
+  const double thr = perf->tenants[0].throughput_rps + perf->tenants[1].throughput_rps;
+  const double mean_p95_s = (perf->tenants[0].latency_p95.value() + perf->tenants[1].latency_p95.value()) / 2000;
+  EXPECT_NEAR(s.intervals[0].cdp_g_s, p / thr * 101 / 3.6e6 * mean_p95_s, 1e-15);
+  ASSERT_EQ(s.tenants.size(), 2u);
+  EXPECT_NEAR(s.tenants[0].p95_ms, perf->tenants[0].latency_p95.value(), 1e-9);
+  EXPECT_EQ(s.tenants[0].variant_intervals.at("resnet50"), 24);
+  EXPECT_EQ(r->provenance, "simulated");
+}
+
+TEST(RunReplayTest, SubHourIntervalsHoldTheHoursIntensity) {
+  carbon::Trace trace = SmallTrace();
+  ControllerRun run{"fixed", []() -> StatusOr<std::unique_ptr<policy::Controller>> {
+                      return std::unique_ptr<policy::Controller>(std::make_unique<FixedController>(FixedConfig()));
+                    }};
+  ReplayOptions hourly;
+  hourly.start = *ParseTimestamp("2023-03-02");
+  hourly.days = 1;
+  hourly.platform_options.noise = 0;
+  ReplayOptions quarter = hourly;
+  quarter.interval = std::chrono::minutes(15);
+  auto a = RunReplay(trace, Demand, {run}, hourly);
+  auto b = RunReplay(trace, Demand, {run}, quarter);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(b->steps, 96);
+  EXPECT_NEAR(b->controllers[0].carbon_g, a->controllers[0].carbon_g, 1e-9);
+  EXPECT_NEAR(b->controllers[0].energy_wh, a->controllers[0].energy_wh, 1e-9);
+  EXPECT_NEAR(b->controllers[0].intervals[5].intensity_g_per_kwh, 111, 1e-12);  // 01:15 -> hour 1
+}
+
+TEST(RunReplayTest, NoiseIsSeededAndIdenticalAcrossRuns) {
+  carbon::Trace trace = SmallTrace();
+  ControllerRun run{"fixed", []() -> StatusOr<std::unique_ptr<policy::Controller>> {
+                      return std::unique_ptr<policy::Controller>(std::make_unique<FixedController>(FixedConfig()));
+                    }};
+  ReplayOptions o;
+  o.start = *ParseTimestamp("2023-03-02");
+  o.days = 1;
+  o.platform_options.noise = 0.05;
+  auto a = RunReplay(trace, Demand, {run, run}, o);
+  ASSERT_TRUE(a.ok());
+  // Both runs get a fresh platform with the same seed: the same measurements.
+  EXPECT_DOUBLE_EQ(a->controllers[0].carbon_g, a->controllers[1].carbon_g);
+  o.platform_options.seed = 2;
+  auto b = RunReplay(trace, Demand, {run}, o);
+  ASSERT_TRUE(b.ok());
+  EXPECT_NE(a->controllers[0].carbon_g, b->controllers[0].carbon_g);
+}
+
+TEST(RunReplayTest, BadInputIsRejectedWithClearMessages) {
+  carbon::Trace trace = SmallTrace();
+  ControllerRun run{"fixed", []() -> StatusOr<std::unique_ptr<policy::Controller>> {
+                      return std::unique_ptr<policy::Controller>(std::make_unique<FixedController>(FixedConfig()));
+                    }};
+  struct Case {
+    const char* what;
+    std::function<void(ReplayOptions&)> change;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"zero days", [](ReplayOptions& o) { o.days = 0; }, "days must be > 0"},
+      {"negative days", [](ReplayOptions& o) { o.days = -3; }, "days must be > 0"},
+      {"interval not dividing 60", [](ReplayOptions& o) { o.interval = std::chrono::minutes(7); }, "divide 60"},
+      {"zero interval", [](ReplayOptions& o) { o.interval = Duration(0); }, "divide 60"},
+      {"interval over an hour", [](ReplayOptions& o) { o.interval = std::chrono::minutes(120); }, "divide 60"},
+      {"window before the trace", [](ReplayOptions& o) { o.start = *ParseTimestamp("2022-01-01"); },
+       "which covers 2023-03-01T00:00:00Z to 2023-03-04T00:00:00Z"},
+      {"window past the trace end", [](ReplayOptions& o) { o.days = 3; }, "not inside trace 'small.csv'"},
+      {"bad noise", [](ReplayOptions& o) { o.platform_options.noise = -1; }, "noise"},
+  };
+  for (const Case& k : cases) {
+    ReplayOptions o;
+    o.start = *ParseTimestamp("2023-03-02");
+    o.days = 1;
+    k.change(o);
+    auto r = RunReplay(trace, Demand, {run}, o);
+    ASSERT_FALSE(r.ok()) << k.what;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << k.what;
+    EXPECT_NE(r.status().message().find(k.message), std::string::npos) << k.what << ": " << r.status().message();
+  }
+  ReplayOptions o;
+  o.start = *ParseTimestamp("2023-03-02");
+  o.days = 1;
+  EXPECT_FALSE(RunReplay(trace, Demand, {}, o).ok());  // no controllers
+  // A controller that fails names itself and the interval.
+  ControllerRun failing{"broken", []() -> StatusOr<std::unique_ptr<policy::Controller>> {
+                          return InvalidArgument("cannot build");
+                        }};
+  auto r = RunReplay(trace, Demand, {failing}, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("controller 'broken'"), std::string::npos);
+  // A demand with no tenants.
+  auto empty = RunReplay(trace, [](TimePoint) { return std::vector<policy::TenantSpec>{}; }, {run}, o);
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("no tenants"), std::string::npos);
+}
+
+TEST(RunReplayTest, DefaultStartLeavesAWeekOfHistory) {
+  carbon::Trace trace = SmallTrace();
+  EXPECT_EQ(DefaultStart(trace, 1), trace.Start());  // too short for a week of history
+  auto year = carbon::LoadTrace(std::string(ECOMAP_SOURCE_DIR) + "/data/carbon/ES_2023_hourly.csv");
+  ASSERT_TRUE(year.ok());
+  EXPECT_EQ(FormatIso8601(DefaultStart(*year, 7)), "2023-01-08T00:00:00Z");
+}
+
+TEST(ReportTest, TextJsonAndHtml) {
+  carbon::Trace trace = SmallTrace();
+  auto make = [](double th) {
+    return ControllerRun{"fixed" + std::to_string(int(th)), [th]() -> StatusOr<std::unique_ptr<policy::Controller>> {
+                           Configuration c = FixedConfig();
+                           if (th > 0) c.power_mode = 1;
+                           return std::unique_ptr<policy::Controller>(std::make_unique<FixedController>(c, th));
+                         }};
+  };
+  ReplayOptions o;
+  o.start = *ParseTimestamp("2023-03-02");
+  o.days = 1;
+  auto r = RunReplay(trace, Demand, {make(10), make(0)}, o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ReportOptions ro;
+  ro.reference = "fixed10";
+  ro.scenario = {{"name", "test"}};
+  std::string text = FormatTextReport(*r, ro);
+  EXPECT_NE(text.find("simulated (xavier-sim)"), std::string::npos);
+  EXPECT_NE(text.find("fixed10 vs the others"), std::string::npos);
+  EXPECT_NE(text.find("CDP = "), std::string::npos);
+
+  nlohmann::json j = ReplayToJson(*r, ro, false);
+  for (const char* key : {"carbon_g", "energy_wh", "cdp", "slo_violation_rate", "accuracy_loss_pts", "decision_ms",
+                          "p95_ms", "mode_switches"}) {
+    EXPECT_TRUE(j["controllers"]["fixed0"].contains(key)) << key;
+  }
+  EXPECT_TRUE(j["controllers"]["fixed0"]["p95_ms"].contains("cam"));
+  EXPECT_FALSE(j["controllers"]["fixed0"].contains("intervals"));
+  const double saving = j["savings"]["vs"]["fixed0"]["carbon_pct"];
+  EXPECT_NEAR(saving, SavingPct(r->controllers[0].carbon_g, r->controllers[1].carbon_g), 1e-12);
+  EXPECT_GT(saving, 0);  // MODE_10W draws less than MODE_15W with the same mapping
+
+  const std::string dir = ::testing::TempDir() + "/replay_report_test";
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(WriteHtmlReport(*r, ro, dir).ok());
+  std::ifstream f(dir + "/index.html");
+  std::stringstream html;
+  html << f.rdbuf();
+  const std::string page = html.str();
+  EXPECT_EQ(page.find("<!DOCTYPE html>"), 0u);
+  size_t svgs = 0;
+  for (size_t pos = page.find("<svg"); pos != std::string::npos; pos = page.find("<svg", pos + 1)) ++svgs;
+  EXPECT_EQ(svgs, 5u);  // intensity, threshold, power, cumulative carbon, variants
+  EXPECT_NE(page.find("Cumulative carbon"), std::string::npos);
+  EXPECT_EQ(page.find("<script"), std::string::npos);  // self-contained, static
+  auto json = nlohmann::json::parse(std::ifstream(dir + "/replay.json"));
+  EXPECT_EQ(json["format"], "ecomap.replay");
+  EXPECT_EQ(json["controllers"]["fixed10"]["intervals"].size(), 24u);
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos);  // no temporaries left
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ReportTest, WriteToAnUnwritablePlaceFails) {
+  Status s = WriteFileAtomic("/nonexistent-dir/x/index.html", "x");
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find("/nonexistent-dir/x"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ecomap::replay
