@@ -1,0 +1,275 @@
+// app/service_commands.cc: `ecomap serve`, the live carbon-aware daemon (src/service).
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+#include "app/cli_util.h"
+#include "app/commands.h"
+#include "service/config.h"
+#include "service/daemon.h"
+#include "service/signals.h"
+
+#ifdef ECOMAP_SERVICE_RUNNABLE
+#include <httplib.h>
+
+#include "engine/torch_executor.h"
+#include "policy/controller.h"
+#endif
+
+namespace ecomap::app {
+namespace {
+
+struct ServeFlags {
+  std::string config;
+  bool demo = false;
+  double demo_seconds = 60;
+  bool load_check = false;
+  double load_rps = 1000;
+  double load_seconds = 5;
+  int load_pairs = 4;
+  bool quiet = false;
+};
+
+#ifdef ECOMAP_SERVICE_RUNNABLE
+
+std::string Fmt(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+double TotalRps(const std::map<std::string, uint64_t>& a, const std::map<std::string, uint64_t>& b, double s) {
+  uint64_t n = 0;
+  for (const auto& [k, v] : b) {
+    auto it = a.find(k);
+    n += v - (it == a.end() ? 0 : it->second);
+  }
+  return static_cast<double>(n) / s;
+}
+
+struct LoadPhase {
+  double tenants_rps = 0;
+  double api_rps = 0;
+  uint64_t api_ok = 0, api_errors = 0;
+  std::vector<double> latency_ms;
+};
+
+// One phase: `seconds` long; with rps > 0 a client sends GET /status paced at `rps` (rps < 0:
+// as fast as it can) on one keep-alive connection.
+LoadPhase RunPhase(service::Daemon& d, double seconds, double rps) {
+  LoadPhase out;
+  std::atomic<bool> done{false};
+  std::thread client;
+  if (rps != 0) {
+    client = std::thread([&] {
+      httplib::Client c("127.0.0.1", d.port());
+      c.set_keep_alive(true);
+      c.set_tcp_nodelay(true);
+      auto start = std::chrono::steady_clock::now();
+      uint64_t i = 0;
+      while (!done.load()) {
+        if (rps > 0) {
+          auto due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                 std::chrono::duration<double>(static_cast<double>(i) / rps));
+          auto now = std::chrono::steady_clock::now();
+          if (due > now) std::this_thread::sleep_until(due);
+          else if (now - due > std::chrono::milliseconds(50)) start += now - due - std::chrono::milliseconds(50);
+        }
+        auto t0 = std::chrono::steady_clock::now();
+        auto r = c.Get("/status");
+        auto t1 = std::chrono::steady_clock::now();
+        ++i;
+        if (r && r->status == 200) {
+          ++out.api_ok;
+          out.latency_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+        } else {
+          ++out.api_errors;
+        }
+      }
+    });
+  }
+  auto before = d.CompletedByTenant();
+  auto t0 = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  auto after = d.CompletedByTenant();
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  done = true;
+  if (client.joinable()) client.join();
+  out.tenants_rps = TotalRps(before, after, s);
+  out.api_rps = static_cast<double>(out.api_ok) / s;
+  return out;
+}
+
+double Pct(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p / 100.0 * static_cast<double>(v.size())))];
+}
+
+int LoadCheck(service::Daemon& d, const ServeFlags& f) {
+  std::cout << "load check: warming up 3 s, then " << f.load_pairs << " pairs of " << f.load_seconds
+            << " s phases, without and with " << f.load_rps
+            << " GET /status per second (one keep-alive client in this process), then " << f.load_seconds
+            << " s unpaced\n";
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  double base = 0, loaded = 0, api = 0;
+  std::vector<double> lat, drops;
+  uint64_t errors = 0;
+  for (int pair = 0; pair < f.load_pairs; ++pair) {
+    // Alternate the order so that a drift of the machine's background load does not favour one side.
+    LoadPhase a, b;
+    if (pair % 2 == 0) {
+      a = RunPhase(d, f.load_seconds, 0);
+      b = RunPhase(d, f.load_seconds, f.load_rps);
+    } else {
+      b = RunPhase(d, f.load_seconds, f.load_rps);
+      a = RunPhase(d, f.load_seconds, 0);
+    }
+    std::cout << "  pair " << pair + 1 << ": tenants " << Fmt(a.tenants_rps, 1) << " req/s without load, "
+              << Fmt(b.tenants_rps, 1) << " req/s with " << Fmt(b.api_rps, 0) << " /status req/s" << std::endl;
+    base += a.tenants_rps / f.load_pairs;
+    loaded += b.tenants_rps / f.load_pairs;
+    api += b.api_rps / f.load_pairs;
+    if (a.tenants_rps > 0) drops.push_back((a.tenants_rps - b.tenants_rps) / a.tenants_rps * 100);
+    lat.insert(lat.end(), b.latency_ms.begin(), b.latency_ms.end());
+    errors += b.api_errors;
+  }
+  LoadPhase max = RunPhase(d, f.load_seconds, -1);
+  double drop = base > 0 ? (base - loaded) / base * 100 : 0;
+  std::cout << "/status (paced at " << f.load_rps << "/s): " << Fmt(api, 0) << " req/s answered, p50 "
+            << Fmt(Pct(lat, 50), 3) << " ms, p99 " << Fmt(Pct(lat, 99), 3) << " ms, " << errors << " errors\n"
+            << "/status (unpaced, one client): " << Fmt(max.api_rps, 0) << " req/s; tenants meanwhile "
+            << Fmt(max.tenants_rps, 1) << " req/s\n"
+            << "tenants' throughput (measured, real engine): " << Fmt(base, 2) << " req/s without load, "
+            << Fmt(loaded, 2) << " req/s under the paced load: drop " << Fmt(drop, 2)
+            << "% (median of the per-pair drops " << Fmt(Pct(drops, 50), 2) << "%)\n";
+  bool ok = api >= 0.99 * f.load_rps && f.load_rps >= 1000 && max.api_rps >= 1000 && drop < 5;
+  std::cout << "load check " << (ok ? "PASSED" : "FAILED") << " (goal: >= 1000 /status req/s, drop < 5%)\n";
+  return ok ? 0 : 3;
+}
+
+void PrintSummary(const service::Daemon& d, bool demo) {
+  service::RunSummary s = d.Summary();
+  const std::string& src = s.power_source.empty() ? "modelled" : s.power_source;
+  std::cout << "\n" << (demo ? "demo summary" : "run summary") << " (" << s.intervals << " intervals of "
+            << d.config().interval_s << " s";
+  if (d.config().carbon.provider == "trace" && d.config().carbon.speedup != 1) {
+    std::cout << "; carbon trace replayed at " << d.config().carbon.speedup << "x";
+  }
+  std::cout << "):\n"
+            << "  carbon intensity   mean " << Fmt(s.mean_intensity, 1) << " gCO2eq/kWh\n"
+            << "  energy             " << Fmt(s.energy_j, 1) << " J (" << Fmt(s.energy_j / 3600, 4) << " Wh), power "
+            << src << (s.power_fallback_intervals ? " (model fallback in " + std::to_string(s.power_fallback_intervals) + " intervals)" : "")
+            << "\n"
+            << "  carbon             " << Fmt(s.carbon_g, 4) << " gCO2eq (" << src << " energy x intensity)\n"
+            << "  requests           " << s.completed << " completed, " << s.rejected << " rejected (measured)\n"
+            << "  SLO violations     " << s.slo_violations << " tenant-intervals with p95 over the SLO\n"
+            << "  decisions          " << s.decisions << " (" << s.replans << " re-plans), mean threshold "
+            << Fmt(s.mean_threshold_w, 1) << " W\n"
+            << "  carbon fallbacks   " << s.carbon_fallback_intervals << " intervals\n"
+            << "  history            " << d.config().data_dir << "/history.sqlite\n";
+}
+
+void RunServe(const ServeFlags& f) {
+  // Before any thread exists: every thread inherits the blocked set; the main thread waits.
+  service::BlockServeSignals();
+  std::string path = f.config;
+  if (path.empty() && f.demo) path = std::string(ECOMAP_DATA_DIR) + "/serve/demo.toml";
+  if (path.empty()) Fail("give --config FILE (a commented example: data/serve/ecomap.toml) or --demo");
+  auto env = carbon::ProcessEnvironment();
+  service::ServeConfig config = OrFail(service::LoadServeConfig(path, env));
+  if (f.load_check) config.api.port = 0;  // a free port; the check talks to it itself
+  if (f.demo || f.load_check) {
+    char tmpl[] = "/tmp/ecomap-demo-XXXXXX";
+    if (!mkdtemp(tmpl)) Fail("cannot create a temporary folder for the demo history");
+    config.data_dir = tmpl;
+  }
+  service::DaemonDeps deps;
+  deps.executors = engine::MakeTorchExecutorFactory({.intra_op_threads = 1});
+  deps.make_controller = [](const std::string& name, const policy::ControllerContext& ctx) {
+    return policy::MakeController(name, ctx);
+  };
+  deps.terminal = f.quiet ? nullptr : &std::cout;
+#ifdef ECOMAP_VERSION
+  deps.version = ECOMAP_VERSION;
+#endif
+  std::cout << "ecomap serve: platform " << config.platform << ", controller " << config.controller.name
+            << " (predictor " << config.controller.predictor
+            << (config.controller.predictor == "analytic" ? " fitted on " + config.controller.profile_path : "")
+            << "), carbon " << config.carbon.provider << " (" << config.carbon.trace_path << "), interval "
+            << config.interval_s << " s; building models..." << std::endl;
+  auto daemon = OrFail(service::Daemon::Create(config, std::move(deps)));
+  OrFail(daemon->Start());
+  std::cout << "API on http://" << config.api.host << ":" << daemon->port() << " (GET /status /metrics /decisions "
+            << "/tenants; POST/DELETE need the bearer token" << (daemon->token().empty() ? ", none set: disabled" : "")
+            << "); history " << daemon->history()->path() << " (run " << daemon->history()->resume().runs + 1
+            << ", resumed at interval " << daemon->history()->resume().next_interval << ")\n"
+            << "power figures are labelled measured/modelled/simulated; SIGHUP reloads the config, SIGTERM/Ctrl-C stops"
+            << std::endl;
+  if (f.load_check) {
+    int rc = LoadCheck(*daemon, f);
+    daemon->Stop();
+    if (rc != 0) throw CLI::RuntimeError(rc);
+    return;
+  }
+  std::optional<Duration> limit;
+  if (f.demo) limit = Duration(static_cast<long long>(f.demo_seconds * 1000));
+  auto reload = [path, env]() { return service::LoadServeConfig(path, env); };
+  service::SignalLoopResult r = service::RunUntilSignal(*daemon, reload, limit, &std::cerr);
+  std::cout << (r.exit == service::ServeExit::kTimeLimit ? "time limit reached" : "signal received")
+            << ": finishing the interval in progress and draining..." << std::endl;
+  daemon->Stop();
+  PrintSummary(*daemon, f.demo);
+}
+
+#else
+
+void RunServe(const ServeFlags&) {
+  Fail("`ecomap serve` needs the libtorch build (the engine's executors) and the policy part; "
+       "this build has ECOMAP_WITH_TORCH=OFF");
+}
+
+#endif
+
+void AddServiceCommands(CLI::App& app) {
+  auto f = std::make_shared<ServeFlags>();
+  CLI::App* serve = app.add_subcommand(
+      "serve",
+      "Run the live carbon-aware daemon: carbon reading -> controller -> power mode + engine reconfiguration -> "
+      "measurements, every interval, on real libtorch tenants; HTTP API on 127.0.0.1; history in SQLite.");
+  serve->add_option("--config", f->config, "TOML config (commented example: data/serve/ecomap.toml)");
+  serve->add_flag("--demo", f->demo,
+                  "Run the bundled demo (data/serve/demo.toml unless --config): the carbon trace replayed at one "
+                  "hour per 5 s, a fresh temporary history, a summary at the end");
+  serve->add_option("--demo-seconds", f->demo_seconds, "How long --demo runs (seconds)")
+      ->check(CLI::Range(5.0, 86400.0));
+  serve->add_flag("--load-check", f->load_check,
+                  "Measure the API under load while the tenants run: /status requests per second and the "
+                  "tenants' throughput with and without the load, side by side; then stop (fresh temporary "
+                  "history, a free port)");
+  serve->add_option("--load-rps", f->load_rps, "Paced /status rate of --load-check")->check(CLI::Range(1.0, 1e6));
+  serve->add_option("--load-seconds", f->load_seconds, "Length of each --load-check phase (seconds)")
+      ->check(CLI::Range(1.0, 600.0));
+  serve->add_option("--load-pairs", f->load_pairs, "Pairs of --load-check phases (without / with load)")
+      ->check(CLI::Range(1, 100));
+  serve->add_flag("--quiet", f->quiet, "No per-interval terminal line");
+  serve->footer(
+      "Terminal view: one line per interval: interval, carbon intensity + source, threshold, mode, power + its "
+      "source, and each tenant's p95 vs SLO.\nSignals: SIGTERM/SIGINT finish the interval in progress, drain and "
+      "stop; SIGHUP re-reads --config and applies tenant changes live.\nAPI token: [serve.api] token or "
+      "ECOMAP_API_TOKEN.");
+  serve->callback([f] { RunServe(*f); });
+}
+
+}  // namespace
+
+ECOMAP_REGISTER_COMMANDS(95, AddServiceCommands);
+
+}  // namespace ecomap::app

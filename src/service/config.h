@@ -1,0 +1,125 @@
+// service/config.h: the configuration of `ecomap serve`, read from a TOML file.
+//
+// The file has a [serve] table (plus the carbon part's optional [carbon.*] tables for live
+// providers, see carbon/live_config.h). data/serve/ecomap.toml is the commented example;
+// every key and its default:
+//
+//   [serve]
+//   platform = "host"              # "host" | "xavier-sim" | "jetson" (platform/registry.h)
+//   interval_s = 60                # control interval, seconds (0.2 .. 86400)
+//   data_dir = "ecomap-data"       # history.sqlite lives here; relative to the config file
+//   seed = 1                       # engine weights/arrivals and controller seed
+//   drain_ms = 2000                # drain deadline at shutdown and tenant removal
+//   apply_mode = false             # switch the platform's power mode (default: true except on
+//                                  # host, whose modes hot-unplug cores / cap clocks of the whole
+//                                  # machine; when false the chosen mode is reported, not applied)
+//
+//   [serve.api]
+//   listen = "127.0.0.1:8470"      # port 0: any free port (printed at start)
+//   token = ""                     # bearer token for mutating calls; ECOMAP_API_TOKEN wins
+//   max_body_bytes = 65536
+//   rate_limit_rps = 20000         # all requests, token bucket (burst = 1 s worth)
+//   mutating_rate_limit_rps = 5    # POST/DELETE, token bucket (burst 10)
+//
+//   [serve.carbon]
+//   provider = "trace"             # "trace" | "electricitymaps" | "watttime" | "ukgrid"
+//   trace = "data/carbon/ES_2023_hourly.csv"   # replayed; the live providers' last fallback
+//   column = "direct"              # "direct" | "lca" (Electricity Maps data-portal CSVs)
+//   speedup = 1.0                  # trace seconds per wall second (provider = "trace")
+//   start = ""                     # trace time at start-up; empty: same time of year as now
+//   loop = true                    # wrap around at the trace's end
+//
+//   [serve.controller]
+//   name = "ecomap"                # policy/controller.h names
+//   algorithm = "lamcts"  budget_evals = 300  max_stages = 2  slo_breach_intervals = 2
+//   seed = 1  clover_lambda = 0.5
+//   predictor = "analytic"         # "analytic" (fitted on profile) | "simulator" (xavier-sim;
+//                                  # the default there)
+//   profile = "data/profiles/host.jsonl"   # samples the analytic predictor is fitted on
+//
+//   [[serve.tenants]]               # one table per tenant
+//   name = "cam"                   # unique
+//   family = "mobilenet"           # zoo family
+//   variants = ["mobilenet_v3_small"]   # optional subset of the family, increasing accuracy
+//   slo_ms = 200                   # p95 latency bound, > 0
+//   rate_rps = 10                  # open-loop Poisson arrivals ...
+//   concurrency = 2                # ... or closed loop (exactly one of the two)
+//   min_throughput_rps = 0
+//
+// Relative paths are resolved against the config file's folder, then (for the bundled data)
+// against the repository's data folder. Errors name FILE:LINE, the key and the fix.
+//
+// Thread-safety: plain values and pure functions.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "carbon/live_config.h"
+#include "core/status.h"
+#include "core/time.h"
+#include "policy/controller.h"
+
+namespace ecomap::service {
+
+struct ApiConfig {
+  std::string host = "127.0.0.1";
+  int port = 8470;                 // 0: any free port
+  std::string token;               // empty: mutating calls are refused (403)
+  size_t max_body_bytes = 64 * 1024;
+  double rate_limit_rps = 20000;
+  double mutating_rate_limit_rps = 5;
+};
+
+struct CarbonConfig {
+  std::string provider = "trace";  // "trace" or a live provider name
+  std::string trace_path;          // resolved
+  std::string column = "direct";
+  double speedup = 1.0;
+  std::optional<TimePoint> start;  // trace time at start-up
+  bool loop = true;
+};
+
+struct ControllerConfig {
+  std::string name = "ecomap";
+  policy::ControllerOptions options;
+  std::string predictor = "analytic";
+  std::string profile_path;        // resolved; analytic predictor's samples
+};
+
+struct ServeConfig {
+  std::string path;                // the file read; empty when parsed from text
+  std::string platform = "host";
+  double interval_s = 60;
+  std::string data_dir;            // resolved
+  uint64_t seed = 1;
+  int drain_ms = 2000;
+  bool apply_mode = false;         // default: platform != "host"
+  ApiConfig api;
+  CarbonConfig carbon;
+  ControllerConfig controller;
+  std::vector<policy::TenantSpec> tenants;
+  carbon::LiveConfig live;         // the [carbon.*] tables (live providers)
+};
+
+// Parses TOML text. `name` is used in messages ("name:LINE: ..."); `base_dir` resolves relative
+// paths. `env` supplies ECOMAP_API_TOKEN and the live providers' credentials.
+StatusOr<ServeConfig> ParseServeConfig(std::string_view toml, const std::string& name,
+                                       const std::string& base_dir, const carbon::EnvLookup& env);
+// Reads `path` and parses it (base_dir = the file's folder).
+StatusOr<ServeConfig> LoadServeConfig(const std::string& path, const carbon::EnvLookup& env);
+
+// Checks one tenant declaration against the zoo: unique non-empty name (letters, digits, '-',
+// '_', '.'; at most 64 chars), known family, variants inside it, slo > 0, exactly one of an
+// open-loop rate > 0 or a closed-loop concurrency >= 1. InvalidArgument / NotFound naming the
+// tenant, the bad value and the fix.
+Status ValidateTenantSpec(const policy::TenantSpec& t);
+// Every tenant plus duplicate names.
+Status ValidateTenantSpecs(const std::vector<policy::TenantSpec>& tenants);
+
+// The variants a tenant may use: its list, or its zoo family (increasing accuracy).
+std::vector<std::string> TenantVariants(const policy::TenantSpec& t);
+
+}  // namespace ecomap::service

@@ -1,0 +1,793 @@
+// Tests of the serve daemon without libtorch: config, history (incl. a kill -9 mid-loop), the
+// API's parsing (table-driven + fuzz), the Prometheus text, and the daemon end to end over HTTP
+// with a small real executor (a CPU loop per block, zoo model descriptors) and a test controller
+// (the policy part's controllers are exercised by the integration test / the app).
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <random>
+#include <regex>
+#include <set>
+
+#include "carbon/live_test_server.h"
+#include "platform/faulty_platform.h"
+#include "platform/registry.h"
+#include "service/api.h"
+#include "service/config.h"
+#include "service/daemon.h"
+#include "service/history.h"
+#include "zoo/model.h"
+
+namespace ecomap::service {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string TempDir(const std::string& tag) {
+  std::string d = fs::temp_directory_path() / ("ecomap-serve-" + tag + "-" + std::to_string(getpid()) + "-" +
+                                               std::to_string(std::random_device{}()));
+  fs::create_directories(d);
+  return d;
+}
+
+carbon::EnvLookup NoEnv() {
+  return [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+}
+
+// ------------------------------------------------------------------------------------------
+// Config.
+
+TEST(ServeConfigTest, BundledExamplesParse) {
+  for (const char* f : {"data/serve/ecomap.toml", "data/serve/demo.toml"}) {
+    StatusOr<ServeConfig> c = LoadServeConfig(std::string(ECOMAP_SOURCE_DIR) + "/" + f, NoEnv());
+    ASSERT_TRUE(c.ok()) << f << ": " << c.status().message();
+    EXPECT_EQ(c->platform, "host");
+    EXPECT_EQ(c->tenants.size(), 2u);
+    EXPECT_FALSE(c->apply_mode);
+    EXPECT_TRUE(fs::exists(c->carbon.trace_path)) << c->carbon.trace_path;
+  }
+}
+
+TEST(ServeConfigTest, ErrorsNameFileLineKeyAndFix) {
+  const std::string head = "[serve]\nplatform = \"host\"\n";
+  const std::string tenant = "[[serve.tenants]]\nname = \"a\"\nfamily = \"resnet\"\nslo_ms = 100\nrate_rps = 5\n";
+  struct Case {
+    std::string text;
+    std::string want;  // substring of the message
+  } cases[] = {
+      {"[serve]\nplatfrom = \"host\"\n", "cfg.toml:2: unknown key 'platfrom' in [serve]"},
+      {"[serve]\nplatform = \"pc\"\n", "use host, xavier-sim or jetson"},
+      {"[serve\n", "cfg.toml:1: not valid TOML"},
+      {"[other]\n", "unknown table 'other'"},
+      {"x = 1\n", "unknown table 'x'"},
+      {head + "interval_s = -1\n", "cfg.toml:3: [serve] interval_s must be a number"},
+      {head + "[serve.api]\nlisten = \"localhost\"\n", "must be HOST:PORT"},
+      {head + "[serve.api]\nlisten = \"127.0.0.1:99999\"\n", "port must be 0..65535"},
+      {head + "[serve.carbon]\nprovider = \"acme\"\n", "use trace, electricitymaps"},
+      {head + "[serve.carbon]\ntrace = \"nope.csv\"\n", "file 'nope.csv' not found"},
+      {head + "[serve.controller]\npredictor = \"simulator\"\n", "needs platform = \"xavier-sim\""},
+      {head + "[[serve.tenants]]\nname = \"a\"\nfamily = \"resnet\"\nrate_rps = 5\n", "slo_ms is required"},
+      {head + "[[serve.tenants]]\nname = \"a\"\nfamily = \"resnet\"\nslo_ms = -5\nrate_rps = 5\n", "slo_ms must be a positive"},
+      {head + "[[serve.tenants]]\nname = \"a\"\nfamily = \"resnet\"\nslo_ms = 5\n", "exactly one of rate_rps"},
+      {head + "[[serve.tenants]]\nname = \"a\"\nfamily = \"resnet\"\nslo_ms = 5\nrate_rps = 1\nconcurrency = 2\n",
+       "exactly one of rate_rps"},
+      {head + "[[serve.tenants]]\nname = \"a\"\nfamily = \"alexnet\"\nslo_ms = 5\nrate_rps = 1\n", "unknown model family 'alexnet'"},
+      {head + "[[serve.tenants]]\nname = \"a\"\nfamily = \"resnet\"\nvariants = [\"bert_tiny\"]\nslo_ms = 5\nrate_rps = 1\n",
+       "is in family 'bert'"},
+      {head + tenant + tenant, "used twice"},
+      {head + "[[serve.tenants]]\nname = \"a b\"\nfamily = \"resnet\"\nslo_ms = 5\nrate_rps = 1\n", "is invalid"},
+      {head + "[carbon.live]\nbogus = 1\n", "unknown key 'bogus'"},
+  };
+  for (const Case& c : cases) {
+    StatusOr<ServeConfig> r = ParseServeConfig(c.text, "cfg.toml", ECOMAP_SOURCE_DIR, NoEnv());
+    ASSERT_FALSE(r.ok()) << c.text;
+    EXPECT_NE(r.status().message().find(c.want), std::string::npos) << "got: " << r.status().message();
+    EXPECT_NE(r.status().message().find("cfg.toml"), std::string::npos) << r.status().message();
+  }
+}
+
+TEST(ServeConfigTest, DefaultsEnvironmentTokenAndPaths) {
+  auto env = [](const std::string& n) -> std::optional<std::string> {
+    if (n == "ECOMAP_API_TOKEN") return std::string("from-env");
+    return std::nullopt;
+  };
+  StatusOr<ServeConfig> c = ParseServeConfig(
+      "[serve]\ndata_dir = \"d\"\n[serve.api]\ntoken = \"file\"\nlisten = \"127.0.0.1:0\"\n"
+      "[[serve.tenants]]\nvariants = [\"resnet18\"]\nslo_ms = 50\nconcurrency = 2\n",
+      "c.toml", "/srv/x", env);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->api.token, "from-env");
+  EXPECT_EQ(c->api.port, 0);
+  EXPECT_EQ(c->data_dir, "/srv/x/d");
+  EXPECT_EQ(c->interval_s, 60);
+  ASSERT_EQ(c->tenants.size(), 1u);
+  EXPECT_EQ(c->tenants[0].family, "resnet");
+  EXPECT_EQ(c->tenants[0].name, "resnet");
+  EXPECT_EQ(c->tenants[0].arrival, platform::ArrivalKind::kClosedLoop);
+  EXPECT_EQ(c->tenants[0].concurrency, 2);
+  EXPECT_EQ(c->controller.name, "ecomap");
+}
+
+// ------------------------------------------------------------------------------------------
+// History.
+
+IntervalRow MakeRow(int64_t id, int tenants) {
+  IntervalRow r;
+  r.id = id;
+  r.start_utc = "2026-01-01T00:00:00Z";
+  r.end_utc = "2026-01-01T00:01:00Z";
+  r.elapsed_s = 60;
+  r.intensity_g_per_kwh = 100 + id;
+  r.carbon_source = "trace:x.csv";
+  r.power_w = 10;
+  r.power_source = "modelled";
+  r.energy_j = 600;
+  r.carbon_g = 600 / 3.6e6 * (100 + id);
+  r.completed = 100;
+  r.rejected = 1;
+  r.slo_violations = id % 2;
+  for (int i = 0; i < tenants; ++i) {
+    TenantIntervalRow t;
+    t.tenant = "t" + std::to_string(i);
+    t.model = "resnet18";
+    t.p95_ms = 20;
+    t.completed = 50;
+    r.tenants.push_back(t);
+  }
+  r.carbon = CarbonRow{"2026-01-01T00:00:00Z", 100.0 + id, "trace:x.csv", false, false, ""};
+  DecisionRow d;
+  d.controller = "test";
+  d.reason = "interval " + std::to_string(id);
+  r.decisions.push_back(d);
+  return r;
+}
+
+TEST(HistoryTest, CommitsAndResumesAcrossReopen) {
+  std::string dir = TempDir("hist");
+  {
+    auto h = History::Open(dir + "/h.sqlite");
+    ASSERT_TRUE(h.ok()) << h.status().message();
+    EXPECT_EQ((*h)->resume().next_interval, 0);
+    for (int i = 0; i < 3; ++i) {
+      IntervalRow r = MakeRow(i, 2);
+      ASSERT_TRUE((*h)->CommitInterval(r).ok());
+      EXPECT_DOUBLE_EQ(r.total_energy_j, 600.0 * (i + 1));
+    }
+    IntervalRow wrong = MakeRow(7, 1);
+    EXPECT_EQ((*h)->CommitInterval(wrong).code(), StatusCode::kFailedPrecondition);
+  }
+  auto h = History::Open(dir + "/h.sqlite");
+  ASSERT_TRUE(h.ok());
+  const ResumeState& r = (*h)->resume();
+  EXPECT_EQ(r.next_interval, 3);
+  EXPECT_DOUBLE_EQ(r.total_energy_j, 1800);
+  EXPECT_EQ(r.total_completed, 300);
+  EXPECT_EQ(r.total_rejected, 3);
+  EXPECT_EQ(r.total_slo_violations, 1);
+  EXPECT_EQ(r.runs, 1);
+  auto d = (*h)->DecisionsSince(1, 10);
+  ASSERT_TRUE(d.ok());
+  ASSERT_EQ(d->size(), 2u);
+  EXPECT_EQ((*d)[0].id, 2);
+  EXPECT_EQ((*d)[0].reason, "interval 1");
+  EXPECT_EQ((*h)->ReserveDecisionId(), 4);
+  auto recent = (*h)->RecentIntervals(2);
+  ASSERT_TRUE(recent.ok());
+  ASSERT_EQ(recent->size(), 2u);
+  EXPECT_EQ((*recent)[1].id, 2);
+  EXPECT_EQ((*recent)[1].tenants.size(), 2u);
+  ASSERT_TRUE((*recent)[1].carbon.has_value());
+  EXPECT_DOUBLE_EQ((*recent)[1].carbon->intensity_g_per_kwh, 102);
+  fs::remove_all(dir);
+}
+
+TEST(HistoryTest, RejectsGarbageAndNewerSchema) {
+  std::string dir = TempDir("bad");
+  {
+    std::ofstream f(dir + "/garbage.sqlite");
+    f << std::string(4096, 'x');
+  }
+  auto g = History::Open(dir + "/garbage.sqlite");
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.status().code(), StatusCode::kDataLoss) << g.status().message();
+  {
+    auto h = History::Open(dir + "/v.sqlite");
+    ASSERT_TRUE(h.ok());
+  }
+  {
+    // Pretend a newer program wrote it.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir + "/v.sqlite").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE meta SET value='99' WHERE key='schema_version'", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto v = History::Open(dir + "/v.sqlite");
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(v.status().message().find("schema version 99"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+// A child process commits intervals as fast as it can and is killed with SIGKILL in the middle
+// of its loop; the database must open cleanly with every committed interval whole.
+TEST(HistoryTest, KillMinus9MidLoopLosesAtMostTheCurrentInterval) {
+  std::string dir = TempDir("kill");
+  const std::string path = dir + "/h.sqlite";
+  for (int round = 0; round < 3; ++round) {
+    int64_t before = 0;
+    {
+      auto h = History::Open(path);
+      ASSERT_TRUE(h.ok()) << h.status().message();
+      before = (*h)->resume().next_interval;
+    }
+    int pipefd[2];
+    ASSERT_EQ(pipe(pipefd), 0);
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      close(pipefd[0]);
+      auto h = History::Open(path);
+      if (!h.ok()) _exit(2);
+      for (int64_t id = (*h)->resume().next_interval;; ++id) {
+        IntervalRow r = MakeRow(id, 3);
+        if (!(*h)->CommitInterval(r).ok()) _exit(3);
+        char c = 1;
+        if (write(pipefd[1], &c, 1) != 1) _exit(4);
+      }
+    }
+    close(pipefd[1]);
+    // Wait for a few commits, then kill at a point that varies by round.
+    int seen = 0;
+    char c;
+    while (seen < 5 + 7 * round && read(pipefd[0], &c, 1) == 1) ++seen;
+    usleep(static_cast<useconds_t>(300 * round));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    close(pipefd[0]);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+
+    auto h = History::Open(path);
+    ASSERT_TRUE(h.ok()) << h.status().message();
+    EXPECT_TRUE((*h)->CheckIntegrity().ok());
+    int64_t next = (*h)->resume().next_interval;
+    EXPECT_GE(next, before + seen);  // everything acknowledged is there
+    // Every interval id 0..next-1 exists exactly once, with all its tenant rows and its carbon row.
+    auto count = (*h)->CountIntervals();
+    ASSERT_TRUE(count.ok());
+    EXPECT_EQ(*count, next);
+    auto all = (*h)->RecentIntervals(static_cast<int>(next));
+    ASSERT_TRUE(all.ok());
+    for (size_t i = 0; i < all->size(); ++i) {
+      EXPECT_EQ((*all)[i].id, static_cast<int64_t>(i));
+      EXPECT_EQ((*all)[i].tenants.size(), 3u) << "interval " << i;
+      EXPECT_TRUE((*all)[i].carbon.has_value()) << "interval " << i;
+    }
+    EXPECT_DOUBLE_EQ((*h)->resume().total_energy_j, 600.0 * static_cast<double>(next));
+  }
+  fs::remove_all(dir);
+}
+
+// ------------------------------------------------------------------------------------------
+// API parsing.
+
+TEST(ApiTest, ParseTenantRequestTable) {
+  struct Case {
+    std::string body;
+    StatusCode code;
+    std::string want;
+  } cases[] = {
+      {R"({"name":"cam","family":"resnet","slo_ms":100,"rate_rps":10})", StatusCode::kOk, ""},
+      {R"({"name":"cam","variants":["bert_tiny"],"slo_ms":100,"concurrency":2})", StatusCode::kOk, ""},
+      {R"({"name":"cam","family":"resnet","slo_ms":100,"rate_rps":10)", StatusCode::kInvalidArgument, "not valid JSON"},
+      {"", StatusCode::kInvalidArgument, "not valid JSON"},
+      {"[1,2]", StatusCode::kInvalidArgument, "must be a JSON object"},
+      {R"({"family":"resnet","slo_ms":100,"rate_rps":10})", StatusCode::kInvalidArgument, "'name'"},
+      {R"({"name":"cam","family":"resnet","slo_ms":-1,"rate_rps":10})", StatusCode::kInvalidArgument, "'slo_ms' must be > 0"},
+      {R"({"name":"cam","family":"resnet","slo_ms":"100","rate_rps":10})", StatusCode::kInvalidArgument, "must be a number"},
+      {R"({"name":"cam","family":"resnet","rate_rps":10})", StatusCode::kInvalidArgument, "'slo_ms'"},
+      {R"({"name":"cam","family":"alexnet","slo_ms":100,"rate_rps":10})", StatusCode::kNotFound, "unknown model family"},
+      {R"({"name":"cam","variants":["resnet9000"],"slo_ms":100,"rate_rps":10})", StatusCode::kNotFound, "unknown model 'resnet9000'"},
+      {R"({"name":"cam","family":"resnet","variants":["resnet9000"],"slo_ms":100,"rate_rps":10})", StatusCode::kNotFound, "unknown model"},
+      {R"({"name":"cam","family":"resnet","slo_ms":100})", StatusCode::kInvalidArgument, "exactly one of"},
+      {R"({"name":"cam","family":"resnet","slo_ms":100,"concurrency":0})", StatusCode::kInvalidArgument, "concurrency"},
+      {R"({"name":"cam","family":"resnet","slo_ms":100,"concurrency":1.5})", StatusCode::kInvalidArgument, "integer"},
+      {R"({"name":"cam","family":"resnet","slo_ms":100,"rate_rps":-3})", StatusCode::kInvalidArgument, "rate_rps"},
+      {R"({"name":"c m","family":"resnet","slo_ms":100,"rate_rps":3})", StatusCode::kInvalidArgument, "invalid"},
+      {R"({"name":"cam","family":"resnet","slo_ms":100,"rate_rps":3,"gpu":true})", StatusCode::kInvalidArgument, "unknown key 'gpu'"},
+  };
+  for (const Case& c : cases) {
+    StatusOr<policy::TenantSpec> r = ParseTenantRequest(c.body);
+    EXPECT_EQ(r.status().code(), c.code) << c.body << " -> " << r.status().message();
+    if (!c.want.empty()) {
+      EXPECT_NE(r.status().message().find(c.want), std::string::npos) << r.status().message();
+    }
+    if (r.ok()) {
+      EXPECT_TRUE(ValidateTenantSpec(*r).ok());
+    } else {
+      EXPECT_GE(HttpStatusFor(r.status()), 400);
+      EXPECT_LT(HttpStatusFor(r.status()), 500);
+    }
+  }
+}
+
+// Property: whatever the body (random bytes, or a valid body mutated byte by byte), parsing
+// returns (never throws or crashes), and an accepted request is always a valid tenant.
+TEST(ApiTest, FuzzedBodiesNeverCrashAndAlwaysGiveAStatus) {
+  std::mt19937_64 rng(12345);
+  const std::vector<std::string> seeds = {
+      R"({"name":"cam","family":"resnet","slo_ms":100,"rate_rps":10})",
+      R"({"name":"t1","variants":["bert_tiny","bert_mini"],"slo_ms":50,"concurrency":2,"min_throughput_rps":1})",
+      R"({"name":"x","family":"mobilenet","slo_ms":1e308,"rate_rps":1e-300})",
+  };
+  const std::string alphabet = "{}[]\":,0123456789.eE-+ truefalsnul\\abcxyz_\x01\xff\xc3\xa9";
+  int accepted = 0, rejected = 0;
+  for (int i = 0; i < 10000; ++i) {
+    std::string body;
+    int kind = static_cast<int>(rng() % 3);
+    if (kind == 0) {
+      size_t n = rng() % 200;
+      for (size_t k = 0; k < n; ++k) body.push_back(static_cast<char>(rng() % 256));
+    } else {
+      body = seeds[rng() % seeds.size()];
+      int edits = 1 + static_cast<int>(rng() % 6);
+      for (int e = 0; e < edits && !body.empty(); ++e) {
+        size_t pos = rng() % body.size();
+        switch (rng() % 3) {
+          case 0: body[pos] = alphabet[rng() % alphabet.size()]; break;
+          case 1: body.erase(pos, 1 + rng() % 4); break;
+          default: body.insert(pos, 1, alphabet[rng() % alphabet.size()]); break;
+        }
+      }
+    }
+    StatusOr<policy::TenantSpec> r = ParseTenantRequest(body);
+    if (r.ok()) {
+      ++accepted;
+      ASSERT_TRUE(ValidateTenantSpec(*r).ok()) << body;
+      ASSERT_GT(r->slo_p95.value(), 0) << body;
+    } else {
+      ++rejected;
+      ASSERT_FALSE(r.status().message().empty()) << body;
+      int code = HttpStatusFor(r.status());
+      ASSERT_TRUE(code >= 400 && code < 500) << body;
+      ASSERT_TRUE(nlohmann::json::accept(ErrorJson(r.status())));
+    }
+    (void)ParseSinceParam(body.substr(0, 30));
+    (void)ParseTenantPath("/tenants/" + body.substr(0, 40));
+    (void)CheckBearer(body, "tok");
+  }
+  EXPECT_GT(accepted, 0);
+  EXPECT_GT(rejected, 0);
+}
+
+TEST(ApiTest, BearerQueryAndPathChecks) {
+  EXPECT_TRUE(CheckBearer("Bearer s3cret", "s3cret").ok());
+  EXPECT_EQ(CheckBearer("", "s3cret").code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(CheckBearer("Basic abc", "s3cret").code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(CheckBearer("Bearer s3cre", "s3cret").code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(CheckBearer("Bearer s3cretX", "s3cret").code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(CheckBearer("Bearer anything", "").code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(HttpStatusFor(Unauthenticated("x")), 401);
+  EXPECT_EQ(HttpStatusFor(PermissionDenied("x")), 403);
+  EXPECT_EQ(*ParseSinceParam(""), 0);
+  EXPECT_EQ(*ParseSinceParam("42"), 42);
+  EXPECT_FALSE(ParseSinceParam("-1").ok());
+  EXPECT_FALSE(ParseSinceParam("1e3").ok());
+  EXPECT_FALSE(ParseSinceParam("99999999999999999999").ok());
+  EXPECT_EQ(*ParseLimitParam(""), 100);
+  EXPECT_FALSE(ParseLimitParam("0").ok());
+  EXPECT_FALSE(ParseLimitParam("1001").ok());
+  EXPECT_EQ(*ParseTenantPath("/tenants/cam-1"), "cam-1");
+  EXPECT_EQ(*ParseTenantPath("/tenants/a%2Eb"), "a.b");
+  EXPECT_FALSE(ParseTenantPath("/tenants/a%2").ok());
+  EXPECT_FALSE(ParseTenantPath("/tenants/a%2Fb").ok());
+  EXPECT_FALSE(ParseTenantPath("/tenants/").ok());
+}
+
+TEST(ApiTest, RateLimiterAllowsBurstThenRefuses) {
+  RateLimiter r(1, 3);
+  EXPECT_TRUE(r.Allow());
+  EXPECT_TRUE(r.Allow());
+  EXPECT_TRUE(r.Allow());
+  EXPECT_FALSE(r.Allow());
+}
+
+// Every sample line is NAME{LABELS} VALUE with valid names, and every family has HELP and TYPE.
+void ExpectPrometheusText(const std::string& text) {
+  std::regex sample(R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\.)*",?)*\})? [-+0-9.eEInfNa]+$)");
+  std::set<std::string> typed;
+  std::istringstream in(text);
+  std::string line;
+  int samples = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind("# TYPE ", 0) == 0) {
+      typed.insert(line.substr(7, line.find(' ', 7) - 7));
+      continue;
+    }
+    if (line.rfind("# HELP ", 0) == 0) continue;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(line, m, sample)) << "bad line: " << line;
+    EXPECT_TRUE(typed.count(m[1].str())) << "no # TYPE before " << line;
+    ++samples;
+  }
+  EXPECT_GT(samples, 10);
+}
+
+TEST(ApiTest, MetricsAreValidPrometheusTextAndEscapeLabels) {
+  StatusSnapshot s;
+  s.carbon_ok = true;
+  s.intensity_g_per_kwh = 123.5;
+  s.carbon_source = "electricitymaps:ES/last-known";
+  s.carbon_fallback = true;
+  s.power_w = 9.5;
+  s.power_source = "modelled";
+  s.power_fallback = true;
+  s.threshold_w = 12;
+  s.mode = 1;
+  s.mode_name = "1CORE";
+  TenantState t;
+  t.name = "we\"ird\\name";
+  t.measured = true;
+  t.p50_ms = 10;
+  t.p95_ms = 20;
+  t.slo_ms = 100;
+  t.completed_total = 7;
+  s.tenants.push_back(t);
+  std::string text = RenderMetrics(s);
+  ExpectPrometheusText(text);
+  EXPECT_NE(text.find("ecomap_carbon_intensity_grams_per_kwh{source=\"electricitymaps:ES/last-known\"} 123.5"), std::string::npos);
+  EXPECT_NE(text.find("ecomap_power_watts{source=\"modelled\"} 9.5"), std::string::npos);
+  EXPECT_NE(text.find("ecomap_power_fallback 1"), std::string::npos);
+  EXPECT_NE(text.find("ecomap_tenant_latency_seconds{tenant=\"we\\\"ird\\\\name\",quantile=\"0.95\"} 0.02"), std::string::npos);
+  EXPECT_NE(text.find("ecomap_requests_completed_total{tenant=\"we\\\"ird\\\\name\"} 7"), std::string::npos);
+}
+
+// ------------------------------------------------------------------------------------------
+// The daemon end to end, with a small real executor and a test controller.
+
+// Runs each block as a CPU loop proportional to its FLOPs (about 1 ms per GFLOP here): real
+// work on the engine's threads, zoo descriptors for the controller and validation.
+class SpinStage final : public engine::StageExecutor {
+ public:
+  SpinStage(int begin, int end, int64_t iters) : begin_(begin), end_(end), iters_(iters) {}
+  Status Run(engine::Activation& io) override {
+    uint64_t x = std::any_cast<uint64_t>(io);
+    for (int64_t i = 0; i < iters_; ++i) x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    io = x + static_cast<uint64_t>(end_ - begin_);
+    return Status::Ok();
+  }
+  StatusOr<engine::Activation> MakeInput() override { return engine::Activation(uint64_t{1}); }
+
+ private:
+  int begin_, end_;
+  int64_t iters_;
+};
+
+class SpinFactory final : public engine::ExecutorFactory {
+ public:
+  const zoo::ModelInfo* FindModel(const std::string& name) const override { return zoo::FindModel(name); }
+  StatusOr<std::unique_ptr<engine::StageExecutor>> CreateStage(const std::string& model, int begin, int end,
+                                                               uint64_t) override {
+    const zoo::ModelInfo* m = zoo::FindModel(model);
+    if (!m) return NotFound(model);
+    double flops = 0;
+    for (int b = begin; b < end; ++b) flops += m->blocks[b].flops;
+    return std::unique_ptr<engine::StageExecutor>(
+        new SpinStage(begin, end, static_cast<int64_t>(std::min(flops / 1e9, 20.0) * 300000)));
+  }
+};
+
+// Each tenant's cheapest variant whole on unit #(i mod n) in the default mode; the threshold
+// follows the carbon intensity (so it moves with the signal). Re-plans on a tenant change.
+class TestController final : public policy::Controller {
+ public:
+  explicit TestController(const platform::PlatformInfo* info) : info_(info) {}
+  std::string name() const override { return "test"; }
+  StatusOr<policy::Decision> Step(const policy::ControlInput& in) override {
+    policy::Decision d;
+    d.config.power_mode = info_->default_mode;
+    std::vector<std::string> names;
+    for (size_t i = 0; i < in.tenants.size(); ++i) {
+      const policy::TenantSpec& t = in.tenants[i];
+      std::string model = TenantVariants(t).front();
+      const zoo::ModelInfo* m = zoo::FindModel(model);
+      platform::TenantConfig tc;
+      tc.name = t.name;
+      tc.model = model;
+      tc.stages = {{0, static_cast<int>(m->blocks.size()), info_->units[i % info_->units.size()].id}};
+      tc.arrival = t.arrival;
+      tc.rate_rps = t.rate_rps;
+      tc.concurrency = t.concurrency;
+      d.config.tenants.push_back(tc);
+      d.variants.push_back(model);
+      names.push_back(t.name);
+    }
+    d.threshold = Watts(30 - in.intensity.value() / 20);
+    d.predicted.power = Watts(7);
+    d.replanned = names != last_;
+    d.reason = d.replanned ? "tenants changed" : "no change";
+    last_ = names;
+    ++steps;
+    if (in.measured) ++measured_steps;
+    return d;
+  }
+  int steps = 0, measured_steps = 0;
+
+ private:
+  const platform::PlatformInfo* info_;
+  std::vector<std::string> last_;
+};
+
+ControllerFactory TestControllers() {
+  return [](const std::string& name, const policy::ControllerContext& ctx)
+             -> StatusOr<std::unique_ptr<policy::Controller>> {
+    if (name != "test") return NotFound("controller '" + name + "' (tests know: test)");
+    return std::unique_ptr<policy::Controller>(new TestController(ctx.platform));
+  };
+}
+
+std::string DaemonConfigText(const std::string& data_dir, const std::string& carbon) {
+  return "[serve]\nplatform = \"host\"\ninterval_s = 0.4\ndata_dir = \"" + data_dir +
+         "\"\ndrain_ms = 1000\n"
+         "[serve.api]\nlisten = \"127.0.0.1:0\"\ntoken = \"s3cret\"\nmax_body_bytes = 4096\n"
+         "mutating_rate_limit_rps = 1000\n" + carbon +
+         "[serve.controller]\nname = \"test\"\n"
+         "[[serve.tenants]]\nname = \"cam\"\nvariants = [\"mobilenet_v3_small\"]\nslo_ms = 500\nrate_rps = 20\n"
+         "[[serve.tenants]]\nname = \"nlp\"\nvariants = [\"bert_tiny\"]\nslo_ms = 500\nconcurrency = 1\n";
+}
+
+const char* kTraceCarbon =
+    "[serve.carbon]\nprovider = \"trace\"\ntrace = \"data/carbon/ES_2023_hourly.csv\"\nspeedup = 3600\n"
+    "start = \"2023-03-01T00:00:00Z\"\n";
+
+StatusOr<std::unique_ptr<Daemon>> MakeDaemon(const std::string& text, std::unique_ptr<platform::Platform> p = nullptr) {
+  ECOMAP_ASSIGN_OR_RETURN(ServeConfig c, ParseServeConfig(text, "test.toml", ECOMAP_SOURCE_DIR, NoEnv()));
+  DaemonDeps deps;
+  deps.executors = std::make_shared<SpinFactory>();
+  deps.make_controller = TestControllers();
+  deps.platform = std::move(p);
+  return Daemon::Create(std::move(c), std::move(deps));
+}
+
+nlohmann::json GetJson(httplib::Client& c, const std::string& path) {
+  auto r = c.Get(path.c_str());
+  if (!r) return nullptr;
+  EXPECT_EQ(r->status, 200) << path << ": " << r->body;
+  return nlohmann::json::parse(r->body, nullptr, false);
+}
+
+TEST(DaemonTest, ApiServesStatusMetricsTenantsAndRejectsBadInput) {
+  std::string dir = TempDir("daemon");
+  int64_t first_run_intervals = 0;
+  {
+    auto d = MakeDaemon(DaemonConfigText(dir, kTraceCarbon));
+    ASSERT_TRUE(d.ok()) << d.status().message();
+    ASSERT_TRUE((*d)->Start().ok());
+    ASSERT_GT((*d)->port(), 0);
+    ASSERT_TRUE((*d)->WaitForIntervals(2, std::chrono::seconds(20)));
+    httplib::Client c("127.0.0.1", (*d)->port());
+    c.set_read_timeout(30, 0);
+
+    nlohmann::json st = GetJson(c, "/status");
+    ASSERT_TRUE(st.is_object());
+    EXPECT_EQ(st["platform"], "host");
+    EXPECT_EQ(st["controller"], "test");
+    EXPECT_GE(st["interval"].get<int>(), 2);
+    EXPECT_TRUE(st["carbon"]["ok"].get<bool>());
+    EXPECT_EQ(st["carbon"]["source"], "trace:ES_2023_hourly.csv");
+    EXPECT_FALSE(st["carbon"]["fallback"].get<bool>());
+    ASSERT_EQ(st["tenants"].size(), 2u);
+    EXPECT_EQ(st["tenants"][0]["name"], "cam");
+    EXPECT_TRUE(st["tenants"][0]["measured"].get<bool>());
+    EXPECT_GT(st["tenants"][0]["completed_total"].get<int>(), 0);
+    EXPECT_GT(st["tenants"][1]["completed_total"].get<int>(), 0);
+    EXPECT_GT(st["totals"]["energy_j"].get<double>(), 0);
+    EXPECT_GT(st["threshold_w"].get<double>(), 0);
+
+    auto m = c.Get("/metrics");
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->status, 200);
+    ExpectPrometheusText(m->body);
+    EXPECT_NE(m->body.find("ecomap_tenant_latency_seconds{tenant=\"cam\",quantile=\"0.95\"}"), std::string::npos);
+    EXPECT_NE(m->body.find("ecomap_carbon_intensity_grams_per_kwh{source=\"trace:ES_2023_hourly.csv\"}"), std::string::npos);
+
+    httplib::Headers auth = {{"Authorization", "Bearer s3cret"}};
+    const std::string good = R"({"name":"extra","variants":["resnet18"],"slo_ms":800,"rate_rps":5})";
+    struct Bad {
+      std::string body;
+      httplib::Headers headers;
+      int status;
+    } bad[] = {
+        {good, {}, 401},
+        {good, {{"Authorization", "Bearer nope"}}, 403},
+        {"{not json", auth, 400},
+        {R"({"name":"x","variants":["resnet9000"],"slo_ms":100,"rate_rps":1})", auth, 404},
+        {R"({"name":"x","family":"resnet","slo_ms":-100,"rate_rps":1})", auth, 400},
+        {std::string(10000, ' '), auth, 413},
+        {R"({"name":"cam","family":"resnet","slo_ms":100,"rate_rps":1})", auth, 409},
+    };
+    for (const Bad& b : bad) {
+      auto r = c.Post("/tenants", b.headers, b.body, "application/json");
+      ASSERT_TRUE(r);
+      EXPECT_EQ(r->status, b.status) << b.body.substr(0, 80) << " -> " << r->body;
+      auto j = nlohmann::json::parse(r->body, nullptr, false);
+      EXPECT_TRUE(j.is_object() && j.contains("error")) << r->body;
+    }
+    // Still serving.
+    ASSERT_TRUE(GetJson(c, "/status").is_object());
+    auto r404 = c.Get("/nope");
+    ASSERT_TRUE(r404);
+    EXPECT_EQ(r404->status, 404);
+    auto rs = c.Get("/decisions?since=abc");
+    ASSERT_TRUE(rs);
+    EXPECT_EQ(rs->status, 400);
+
+    // Add, see it run, remove.
+    auto add = c.Post("/tenants", auth, good, "application/json");
+    ASSERT_TRUE(add);
+    ASSERT_EQ(add->status, 201) << add->body;
+    auto added = nlohmann::json::parse(add->body);
+    EXPECT_EQ(added["decision"]["trigger"], "api");
+    EXPECT_TRUE(added["decision"]["applied"].get<bool>());
+    int64_t before = (*d)->intervals_this_run();
+    ASSERT_TRUE((*d)->WaitForIntervals(before + 2, std::chrono::seconds(20)));
+    nlohmann::json tenants = GetJson(c, "/tenants");
+    ASSERT_EQ(tenants.size(), 3u);
+    EXPECT_EQ(tenants[2]["name"], "extra");
+    EXPECT_EQ(tenants[2]["model"], "resnet18");
+    EXPECT_TRUE(tenants[2]["measured"].get<bool>());
+    EXPECT_GT((*d)->CompletedByTenant()["extra"], 0u);
+    auto del = c.Delete("/tenants/extra", auth);
+    ASSERT_TRUE(del);
+    EXPECT_EQ(del->status, 200) << del->body;
+    auto del2 = c.Delete("/tenants/extra", auth);
+    ASSERT_TRUE(del2);
+    EXPECT_EQ(del2->status, 404);
+    EXPECT_EQ(GetJson(c, "/tenants").size(), 2u);
+    auto rp = c.Post("/replan", auth, "", "application/json");
+    ASSERT_TRUE(rp);
+    EXPECT_EQ(rp->status, 200) << rp->body;
+
+    nlohmann::json decisions = GetJson(c, "/decisions?since=0&limit=1000");
+    std::set<std::string> triggers;
+    for (const auto& x : decisions["decisions"]) triggers.insert(x["trigger"].get<std::string>());
+    EXPECT_TRUE(triggers.count("start") && triggers.count("interval") && triggers.count("api") && triggers.count("replan"));
+    int64_t last = decisions["next_since"].get<int64_t>();
+    EXPECT_EQ(GetJson(c, "/decisions?since=" + std::to_string(last))["decisions"].size(), 0u);
+    (*d)->Stop();
+    first_run_intervals = (*d)->history()->resume().next_interval;
+    EXPECT_GE(first_run_intervals, 4);
+  }
+  // Restart: the history continues.
+  {
+    auto d = MakeDaemon(DaemonConfigText(dir, kTraceCarbon));
+    ASSERT_TRUE(d.ok());
+    ASSERT_TRUE((*d)->Start().ok());
+    EXPECT_EQ((*d)->history()->resume().runs, 1);
+    ASSERT_TRUE((*d)->WaitForIntervals(1, std::chrono::seconds(20)));
+    StatusSnapshot s = (*d)->Snapshot();
+    EXPECT_GT(s.interval, first_run_intervals);
+    auto decisions = (*d)->Decisions(0, 1000);
+    ASSERT_TRUE(decisions.ok());
+    std::set<std::string> triggers;
+    for (const auto& x : (*decisions)["decisions"]) triggers.insert(x["trigger"].get<std::string>());
+    EXPECT_TRUE(triggers.count("api")) << "the first run's API decisions are in the history";
+    (*d)->Stop();
+  }
+  fs::remove_all(dir);
+}
+
+TEST(DaemonTest, CarbonProviderOutageFallsBackAndSaysSo) {
+  carbon::testing::RecordedServer server;
+  TimePoint hour = std::chrono::floor<std::chrono::hours>(SystemClock::Instance().Now());
+  nlohmann::json latest = {{"zone", "ES"},
+                           {"carbonIntensity", 321},
+                           {"datetime", FormatIso8601(hour)},
+                           {"updatedAt", FormatIso8601(hour)},
+                           {"emissionFactorType", "lifecycle"},
+                           {"isEstimated", false}};
+  server.Script("/v3/carbon-intensity/latest", {{200, latest.dump()}});
+  server.Script("/v3/carbon-intensity/forecast", {{404, R"({"error":"no forecast"})"}});
+  std::string carbon =
+      std::string("[serve.carbon]\nprovider = \"electricitymaps\"\ntrace = \"data/carbon/ES_2023_hourly.csv\"\n") +
+      "[carbon.live]\nmax_attempts = 1\ntimeout_ms = 1000\ncache_latest_ttl_s = 0.001\nlive_cooldown_s = 0.001\n"
+      "[carbon.electricitymaps]\ntoken = \"t\"\nzone = \"ES\"\nbase_url = \"" + server.base_url() + "\"\n";
+  std::string dir = TempDir("carbon");
+  auto d = MakeDaemon(DaemonConfigText(dir, carbon));
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  ASSERT_TRUE((*d)->Start().ok());
+  ASSERT_TRUE((*d)->WaitForIntervals(1, std::chrono::seconds(20)));
+  StatusSnapshot s = (*d)->Snapshot();
+  EXPECT_EQ(s.carbon_source, "electricitymaps:ES");
+  EXPECT_DOUBLE_EQ(s.intensity_g_per_kwh, 321);
+  EXPECT_FALSE(s.carbon_fallback);
+
+  server.Script("/v3/carbon-intensity/latest", {{500, R"({"error":"down"})"}});
+  int64_t n = (*d)->intervals_this_run();
+  ASSERT_TRUE((*d)->WaitForIntervals(n + 3, std::chrono::seconds(20)));
+  s = (*d)->Snapshot();
+  EXPECT_TRUE(s.carbon_fallback) << s.carbon_source;
+  EXPECT_TRUE(s.carbon_stale);
+  EXPECT_NE(s.carbon_source, "electricitymaps:ES");
+  EXPECT_FALSE(s.carbon_note.empty());
+  std::string metrics = (*d)->MetricsBody();
+  EXPECT_NE(metrics.find("ecomap_carbon_fallback 1"), std::string::npos);
+  EXPECT_NE(metrics.find("ecomap_carbon_reading_stale 1"), std::string::npos);
+  // Decisions keep coming on the fallback reading.
+  auto dec = (*d)->Decisions(0, 1000);
+  ASSERT_TRUE(dec.ok());
+  EXPECT_GE((*dec)["decisions"].size(), static_cast<size_t>(n + 3));
+  nlohmann::json st = nlohmann::json::parse((*d)->StatusBody());
+  EXPECT_TRUE(st["carbon"]["fallback"].get<bool>());
+  (*d)->Stop();
+  auto rows = (*d)->history()->RecentIntervals(100);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_FALSE(rows->empty());
+  EXPECT_NE(rows->back().carbon_source, "electricitymaps:ES");
+  EXPECT_TRUE(rows->back().carbon_stale);
+  fs::remove_all(dir);
+}
+
+TEST(DaemonTest, PowerReadingFailureFallsBackToTheModelLabelled) {
+  std::string dir = TempDir("power");
+  auto host = platform::MakePlatform("host");
+  ASSERT_TRUE(host.ok()) << host.status().message();
+  platform::FaultyPlatform::Faults f;
+  f.read_power_every = 1;  // every reading fails
+  auto faulty = std::make_unique<platform::FaultyPlatform>(std::move(host).value(), f);
+  auto d = MakeDaemon(DaemonConfigText(dir, kTraceCarbon), std::move(faulty));
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  ASSERT_TRUE((*d)->Start().ok());
+  ASSERT_TRUE((*d)->WaitForIntervals(2, std::chrono::seconds(20)));
+  StatusSnapshot s = (*d)->Snapshot();
+  EXPECT_TRUE(s.power_fallback);
+  EXPECT_EQ(s.power_source, "modelled");
+  EXPECT_NE(s.power_note.find("host power model"), std::string::npos) << s.power_note;
+  EXPECT_GT(s.power_w, 0);
+  std::string metrics = (*d)->MetricsBody();
+  EXPECT_NE(metrics.find("ecomap_power_fallback 1"), std::string::npos);
+  EXPECT_NE(metrics.find("ecomap_power_watts{source=\"modelled\"}"), std::string::npos);
+  (*d)->Stop();
+  auto rows = (*d)->history()->RecentIntervals(10);
+  ASSERT_TRUE(rows.ok());
+  for (const auto& r : *rows) {
+    EXPECT_TRUE(r.power_fallback);
+    EXPECT_EQ(r.power_source, "modelled");
+  }
+  fs::remove_all(dir);
+}
+
+TEST(DaemonTest, ReloadAppliesTenantChangesWithoutRestartingTheEngine) {
+  std::string dir = TempDir("reload");
+  auto d = MakeDaemon(DaemonConfigText(dir, kTraceCarbon));
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  ASSERT_TRUE((*d)->Start().ok());
+  ASSERT_TRUE((*d)->WaitForIntervals(1, std::chrono::seconds(20)));
+  uint64_t cam_before = (*d)->CompletedByTenant()["cam"];
+  std::string text = DaemonConfigText(dir, kTraceCarbon);
+  text = text.substr(0, text.find("[[serve.tenants]]\nname = \"nlp\"")) +
+         "[[serve.tenants]]\nname = \"vis\"\nvariants = [\"resnet18\"]\nslo_ms = 900\nrate_rps = 3\n";
+  auto c = ParseServeConfig(text, "test.toml", ECOMAP_SOURCE_DIR, NoEnv());
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  auto r = (*d)->Reload(*c);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(*r, "");
+  auto tenants = (*d)->Tenants();
+  ASSERT_EQ(tenants.size(), 2u);
+  EXPECT_EQ(tenants[1]["name"], "vis");
+  ASSERT_TRUE((*d)->WaitForIntervals((*d)->intervals_this_run() + 1, std::chrono::seconds(20)));
+  auto done = (*d)->CompletedByTenant();
+  EXPECT_GE(done["cam"], cam_before) << "cam kept its cumulative count: the engine was not restarted";
+  EXPECT_GT(done["vis"], 0u);
+  (*d)->Stop();
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace ecomap::service
