@@ -225,17 +225,7 @@ void RunMapCommand(const MapFlags& f, CLI::App* cmd) {
     demand = scenario.PeakDemand();
   }
   std::vector<search::MappingTenant> tenants;
-  for (const policy::TenantSpec& t : demand) {
-    search::MappingTenant m;
-    m.name = t.name;
-    m.variants = policy::Ladder(t);
-    m.arrival = t.arrival;
-    m.rate_rps = t.rate_rps;
-    m.concurrency = t.concurrency;
-    m.slo_p95 = t.slo_p95;
-    m.min_throughput_rps = t.min_throughput_rps;
-    tenants.push_back(std::move(m));
-  }
+  for (const policy::TenantSpec& t : demand) tenants.push_back(policy::ToMappingTenant(t, policy::Ladder(t)));
   search::MappingSpaceOptions so;
   so.max_stages = f.max_stages;
   search::MappingSpace space = OrFail(search::MappingSpace::Create(pred.info, tenants, so));

@@ -107,24 +107,12 @@ std::vector<std::string> ModelsOf(const Configuration& c) {
   return out;
 }
 
-search::MappingTenant ToMapping(const TenantSpec& s, std::vector<std::string> variants) {
-  search::MappingTenant m;
-  m.name = s.name;
-  m.variants = std::move(variants);
-  m.arrival = s.arrival;
-  m.rate_rps = s.rate_rps;
-  m.concurrency = s.concurrency;
-  m.slo_p95 = s.slo_p95;
-  m.min_throughput_rps = s.min_throughput_rps;
-  return m;
-}
-
 // Tenants with only the variants at `idx` on their ladders.
 std::vector<search::MappingTenant> Fixed(const std::vector<TenantSpec>& tenants, const std::vector<int>& idx) {
   std::vector<search::MappingTenant> out;
   for (size_t i = 0; i < tenants.size(); ++i) {
     std::vector<std::string> ladder = Ladder(tenants[i]);
-    out.push_back(ToMapping(tenants[i], {ladder[static_cast<size_t>(idx[i])]}));
+    out.push_back(ToMappingTenant(tenants[i], {ladder[static_cast<size_t>(idx[i])]}));
   }
   return out;
 }

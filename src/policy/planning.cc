@@ -163,4 +163,16 @@ StatusOr<std::vector<DowngradeCandidate>> RankDowngrades(const platform::Platfor
   return cands;
 }
 
+search::MappingTenant ToMappingTenant(const TenantSpec& spec, std::vector<std::string> variants) {
+  search::MappingTenant m;
+  m.name = spec.name;
+  m.variants = std::move(variants);
+  m.arrival = spec.arrival;
+  m.rate_rps = spec.rate_rps;
+  m.concurrency = spec.concurrency;
+  m.slo_p95 = spec.slo_p95;
+  m.min_throughput_rps = spec.min_throughput_rps;
+  return m;
+}
+
 }  // namespace ecomap::policy

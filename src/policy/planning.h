@@ -49,6 +49,9 @@ int FastestModeUnder(const platform::PlatformInfo& info, Watts threshold, Watts 
 // A tenant's variants in increasing accuracy: spec.variants, or the whole family.
 std::vector<std::string> Ladder(const TenantSpec& spec);
 
+// The mapping search's view of a tenant: its demand and SLO with the given variants.
+search::MappingTenant ToMappingTenant(const TenantSpec& spec, std::vector<std::string> variants);
+
 // The request share of each tenant: open-loop rate / total (closed loop: its concurrency
 // counts as its rate in requests/s units; all zero: equal shares).
 std::vector<double> RequestShares(const std::vector<TenantSpec>& tenants);
