@@ -1,6 +1,6 @@
 // The replay with the real controllers (policy::MakeController) on bundled data: fast settings
 // (one day, the xavier-sim oracle as predictor) so the suite stays quick. The week-long
-// must-show figures of issue 7 are measured with `ecomap replay` (see .notes / README).
+// week-long figures are measured with `ecomap replay` (see the README).
 #include <gtest/gtest.h>
 
 #include <algorithm>

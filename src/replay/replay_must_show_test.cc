@@ -1,4 +1,4 @@
-// Issue 7's must-show figures on a week of each bundled grid (ES, US-CAL-CISO 2023-06-05..12)
+// The week-long goals on a week of each bundled grid (ES, US-CAL-CISO 2023-06-05..12)
 // with the default scenario and all six controllers. Slow (about 3 min per grid on 2 cores):
 // built only with -DECOMAP_REPLAY_SLOW_TESTS=ON and labelled "slow". The controllers use the
 // xavier-sim oracle as predictor here (no libtorch in this test); the figures with the shipped

@@ -7,7 +7,7 @@
 //       cost is > 0: its energy term is predicted power over the reference power). Random search
 //       with the same budget is printed for context (4 of 10 when this was written). Lighter
 //       loads are not discriminating (random search also gets 10 of 10); on some heavier ones
-//       LA-MCTS settles in a local optimum (see .notes/mapping.md).
+//       LA-MCTS settles in a local optimum (see the README, "Mapping search").
 //   (b) 4 tenants (every mode, up to 2 stages: 33 dims, ~1e18 points): LA-MCTS beats random
 //       search and simulated annealing at equal budget (300) on the median best cost over 10
 //       seeds (0..9).
