@@ -139,7 +139,7 @@ Status Daemon::Build() {
   else oracle_ = predictor_;
 
   policy::ControllerContext ctx;
-  ctx.platform = &platform_->info();
+  ctx.platform = &ControllerPlatform();
   ctx.predictor = predictor_;
   ctx.oracle = oracle_;
   ctx.options = config_.controller.options;
@@ -721,10 +721,28 @@ StatusOr<json> Daemon::RemoveTenant(const std::string& name) {
   return json{{"removed", TenantSpecJson(removed)}, {"decision", DecisionToJson(pending_decisions_.back())}};
 }
 
+const platform::PlatformInfo& Daemon::ControllerPlatform() {
+  if (config_.apply_mode) return platform_->info();
+  if (controller_info_.modes.empty()) {
+    controller_info_ = platform_->info();
+    StatusOr<int> cm = platform_->CurrentMode();
+    int mode = cm.ok() ? *cm : controller_info_.default_mode;
+    std::vector<platform::PowerMode> kept;
+    for (const platform::PowerMode& m : controller_info_.modes) {
+      if (m.id == mode) kept.push_back(m);
+    }
+    if (!kept.empty()) {
+      controller_info_.modes = std::move(kept);
+      controller_info_.default_mode = mode;
+    }
+  }
+  return controller_info_;
+}
+
 StatusOr<json> Daemon::Replan() {
   std::lock_guard<std::mutex> l(control_mu_);
   policy::ControllerContext ctx;
-  ctx.platform = &platform_->info();
+  ctx.platform = &ControllerPlatform();
   ctx.predictor = predictor_;
   ctx.oracle = oracle_;
   ctx.options = config_.controller.options;

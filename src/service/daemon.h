@@ -142,6 +142,7 @@ class Daemon {
   ServeConfig config_;
   DaemonDeps deps_;
   const Clock* clock_;
+  const platform::PlatformInfo& ControllerPlatform();
   std::unique_ptr<platform::Platform> platform_;
   std::unique_ptr<carbon::CarbonSource> carbon_;
   std::function<TimePoint(TimePoint)> signal_time_;  // wall -> the carbon signal's time
@@ -163,6 +164,9 @@ class Daemon {
   bool engine_started_ = false;
   bool config_changed_mid_interval_ = false;
   int applied_mode_ = -1;
+  // What the controller decides over: the platform, restricted to the mode in force when modes
+  // are not applied ([serve] apply_mode = false), so its plans match what really runs.
+  platform::PlatformInfo controller_info_;
   bool mode_applied_ = true;
   std::string mode_note_;
   int64_t next_interval_ = 0;
