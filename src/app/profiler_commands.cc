@@ -1,5 +1,6 @@
 // `ecomap profile`: datasets for the estimator.
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -27,7 +28,13 @@ struct ProfileArgs {
   double noise = 0.0;
   double window_s = 2.0;
   double warmup_s = 0.5;
+  int min_completions = 0;
+  double max_window_s = 0;
+  double min_rate = 1.0;
+  double max_rate = 60.0;
   bool append = false;
+  std::string configs;  // measure this dataset's configurations instead of drawn ones
+  int repeat = 1;
   std::vector<std::string> models;
 };
 
@@ -40,6 +47,9 @@ void RunProfileCommand(const ProfileArgs& a) {
   so.max_tenants = a.max_tenants;
   so.max_stages = a.max_stages;
   so.models = a.models;
+  so.min_rate_rps = a.min_rate;
+  so.max_rate_rps = a.max_rate;
+  if (Status st = so.Validate(); !st.ok()) Fail("profile: " + st.message() + " (check --min-rate/--max-rate)");
   profiler::Evaluator evaluate;
   profiler::ProfileOptions opts;
   opts.samples = a.samples;
@@ -57,6 +67,8 @@ void RunProfileCommand(const ProfileArgs& a) {
     profiler::HostEvaluatorOptions ho;
     ho.window = Seconds{a.window_s};
     ho.warmup = Seconds{a.warmup_s};
+    ho.min_completions = a.min_completions;
+    ho.max_window = Seconds{a.min_completions > 0 && a.max_window_s == 0 ? a.window_s * 4 : a.max_window_s};
     host = OrFail(profiler::HostEvaluator::Create(ho));
     // The real engine on this host: light models keep a sample to a few seconds.
     if (so.models.empty()) so.models = host->DefaultModels();
@@ -76,8 +88,24 @@ void RunProfileCommand(const ProfileArgs& a) {
   const platform::PlatformInfo& info = p->info();
 #endif
   auto sampler = OrFail(profiler::Sampler::Create(info, so, zoo::Models()));
+  // Given configurations are read before --out is opened (and maybe emptied).
+  std::vector<platform::Configuration> configs;
+  if (!a.configs.empty()) {
+    std::error_code ec;  // equivalent() is false (with ec set) when either file is missing
+    if (std::filesystem::equivalent(a.configs, a.out, ec)) {
+      Fail("profile: --configs and --out are the same file (" + a.out + "); write the measurements elsewhere");
+    }
+    profiler::Dataset given = OrFail(profiler::ReadDataset(a.configs));
+    for (const profiler::Sample& s : given.samples) {
+      if (s.platform != a.platform) {
+        Fail("profile: " + a.configs + " holds '" + s.platform + "' configurations (sample " +
+             std::to_string(s.index) + "); measure them with --platform " + s.platform);
+      }
+      configs.push_back(s.config);
+    }
+  }
   auto writer = OrFail(profiler::DatasetWriter::Open(a.out, !a.append));
-  std::cerr << "profile: " << a.samples << " samples on " << a.platform << " ("
+  if (a.configs.empty()) std::cerr << "profile: " << a.samples << " samples on " << a.platform << " ("
             << platform::ProvenanceName(opts.provenance) << "), seed " << a.seed << " -> " << a.out << "\n";
   auto progress = [](int64_t done, int64_t total, double secs) {
     double rate = secs > 0 ? done / secs : 0;
@@ -86,7 +114,15 @@ void RunProfileCommand(const ProfileArgs& a) {
                  static_cast<long long>(done), static_cast<long long>(total), 100.0 * done / total, secs, rate, eta);
     if (done == total) std::fprintf(stderr, "\n");
   };
-  auto summary = OrFail(profiler::RunProfile(sampler, evaluate, opts, *writer, progress));
+  profiler::ProfileSummary summary;
+  if (a.configs.empty()) {
+    summary = OrFail(profiler::RunProfile(sampler, evaluate, opts, *writer, progress));
+  } else {
+    std::cerr << "profile: measuring the " << configs.size() << " configurations of " << a.configs << ", "
+              << a.repeat << " time(s) each\n";
+    summary = OrFail(profiler::RunProfileOn(configs, a.repeat, evaluate, opts, *writer, progress));
+    if (summary.rejected > 0) std::fprintf(stderr, "\n");
+  }
   std::printf("wrote %lld samples (latency %s, power %s) to %s in %.1f s; %lld configurations rejected\n",
               static_cast<long long>(summary.written), platform::ProvenanceName(opts.provenance),
               platform::ProvenanceName(opts.power_provenance), a.out.c_str(),
@@ -124,7 +160,27 @@ void AddProfilerCommands(CLI::App& app) {
   cmd->add_option("--warmup", args->warmup_s, "host: warm-up excluded from the window, seconds")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 30.0));
+  cmd->add_option("--min-completions", args->min_completions,
+                  "host: extend the window until every tenant completed this many requests (0: fixed window)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+  cmd->add_option("--max-window", args->max_window_s,
+                  "host: longest window with --min-completions, seconds (default: 4 x --window)")
+      ->check(CLI::Range(0.2, 600.0));
+  cmd->add_option("--min-rate", args->min_rate, "open-loop tenants: lowest arrival rate, req/s (log-uniform)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-rate", args->max_rate, "open-loop tenants: highest arrival rate, req/s")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--append", args->append, "append to --out instead of replacing it");
+  cmd->add_option("--configs", args->configs,
+                  "measure the configurations of this dataset (.jsonl) instead of drawing new ones")
+      ->excludes("--samples");
+  cmd->add_option("--repeat", args->repeat,
+                  "with --configs: measurements per configuration (repeatability; host: fresh arrivals each)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   cmd->callback([args] { RunProfileCommand(*args); });
 }
 

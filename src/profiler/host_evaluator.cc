@@ -15,6 +15,12 @@ HostEvaluator::~HostEvaluator() = default;
 StatusOr<std::unique_ptr<HostEvaluator>> HostEvaluator::Create(const HostEvaluatorOptions& options) {
   if (!(options.window.value() > 0)) return InvalidArgument("host evaluator: window must be > 0 s");
   if (options.warmup.value() < 0) return InvalidArgument("host evaluator: warmup must be >= 0 s");
+  if (options.min_completions < 0) return InvalidArgument("host evaluator: min_completions must be >= 0");
+  if (options.min_completions > 0 && options.max_window.value() < options.window.value()) {
+    return InvalidArgument("host evaluator: max_window (" + std::to_string(options.max_window.value()) +
+                           " s) must be >= window (" + std::to_string(options.window.value()) +
+                           " s) when min_completions is set");
+  }
   std::unique_ptr<HostEvaluator> ev(new HostEvaluator());
   ev->options_ = options;
   platform::HostOptions ho;
@@ -54,7 +60,9 @@ StatusOr<platform::Performance> HostEvaluator::Evaluate(const platform::Configur
       ts.source.outstanding = t.concurrency;
     }
     ts.queue_capacity = std::max(options_.queue_capacity, t.concurrency);
-    ts.seed = i + 1;
+    // A fresh arrival sequence per measurement, so that repeated configurations sample the
+    // arrival noise instead of replaying it.
+    ts.seed = evaluations_ * 64 + i + 1;
     spec.tenants.push_back(std::move(ts));
   }
   // Units offline in the mode are not used by the engine either.
@@ -63,14 +71,34 @@ StatusOr<platform::Performance> HostEvaluator::Evaluate(const platform::Configur
       spec.online_units.push_back(host_->info().units[c].id);
     }
   }
+  ++evaluations_;
   engine::Engine eng(factory_);
   ECOMAP_RETURN_IF_ERROR(eng.Start(spec));
   auto sleep_s = [](double s) { std::this_thread::sleep_for(std::chrono::duration<double>(s)); };
   sleep_s(options_.warmup.value());
   (void)eng.TakeWindow();
+  const auto window_start = std::chrono::steady_clock::now();
+  const engine::EngineReport at_start = eng.Report();
   sleep_s(options_.window.value());
+  if (options_.min_completions > 0) {
+    // Report() counts since Start; the window's completions are the difference.
+    auto enough = [&] {
+      engine::EngineReport now = eng.Report();
+      for (const auto& t : now.tenants) {
+        uint64_t before = 0;
+        for (const auto& b : at_start.tenants) {
+          if (b.name == t.name) before = b.completed;
+        }
+        if (t.completed - before < static_cast<uint64_t>(options_.min_completions)) return false;
+      }
+      return true;
+    };
+    const auto deadline = window_start + std::chrono::duration<double>(options_.max_window.value());
+    while (std::chrono::steady_clock::now() < deadline && !enough()) sleep_s(0.05);
+  }
   engine::EngineReport window = eng.TakeWindow();
-  (void)eng.Shutdown(Milliseconds{2000});
+  // What is still queued after the window is not measured: drop it instead of draining it.
+  (void)eng.Shutdown(Milliseconds{50});
 
   platform::Performance perf;
   perf.provenance = platform::Provenance::kMeasured;

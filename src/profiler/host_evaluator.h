@@ -36,6 +36,11 @@ struct HostEvaluatorOptions {
   Seconds warmup{0.5};       // run before the window, not measured
   std::string root = "/";    // sysfs/procfs root of the host platform
   int queue_capacity = 16;   // per-stage queue; an overloaded open-loop tenant rejects beyond it
+  // Adaptive window: a percentile of a handful of requests is mostly noise, so the window may go
+  // on until every tenant completed `min_completions` requests in it, up to `max_window`
+  // (0: the fixed `window`). The window actually measured is Performance::window.
+  int min_completions = 0;
+  Seconds max_window{0};
 };
 
 class HostEvaluator {
@@ -57,6 +62,7 @@ class HostEvaluator {
   HostEvaluatorOptions options_;
   std::unique_ptr<platform::LinuxHostPlatform> host_;
   std::shared_ptr<engine::ExecutorFactory> factory_;
+  uint64_t evaluations_ = 0;
 };
 
 }  // namespace ecomap::profiler

@@ -58,10 +58,50 @@ TEST(HostEvaluator, RejectsInvalidConfigurationsBeforeRunning) {
   EXPECT_FALSE((*ev)->Evaluate(c).ok());
 }
 
+TEST(HostEvaluator, AdaptiveWindowWaitsForEnoughCompletions) {
+  HostEvaluatorOptions o;
+  o.window = Seconds{0.2};
+  o.warmup = Seconds{0.1};
+  o.min_completions = 6;
+  o.max_window = Seconds{10};
+  auto ev = HostEvaluator::Create(o);
+  ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+  platform::Configuration c = OneTenant("mobilenet_v3_small", {{0, 1, "cpu0"}});
+  c.tenants[0].stages[0].end_block = static_cast<int>(zoo::FindModel("mobilenet_v3_small")->blocks.size());
+  c.tenants[0].arrival = platform::ArrivalKind::kOpenLoop;
+  c.tenants[0].rate_rps = 8;  // about 0.75 s for 6 completions: longer than the 0.2 s minimum
+  auto p = (*ev)->Evaluate(c);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  const double completed = p->tenants[0].throughput_rps * p->window.value();
+  EXPECT_GE(completed, 5.5) << "window " << p->window.value() << " s";
+  EXPECT_LT(p->window.value(), 10.0);
+
+  // The longest window bounds the wait: 1 req/s cannot complete 6 requests in 0.6 s.
+  o.max_window = Seconds{0.6};
+  ev = HostEvaluator::Create(o);
+  ASSERT_TRUE(ev.ok());
+  c.tenants[0].rate_rps = 1;
+  p = (*ev)->Evaluate(c);
+  if (p.ok()) {
+    EXPECT_LT(p->window.value(), 1.5);
+  } else {
+    // No completion at all in the window is reported as such, not hidden.
+    EXPECT_NE(p.status().message().find("completed no request"), std::string::npos) << p.status().message();
+  }
+}
+
 TEST(HostEvaluator, RejectsBadOptions) {
   HostEvaluatorOptions o;
   o.window = Seconds{0};
   EXPECT_FALSE(HostEvaluator::Create(o).ok());
+  o.window = Seconds{1};
+  o.min_completions = -1;
+  EXPECT_FALSE(HostEvaluator::Create(o).ok());
+  o.min_completions = 10;
+  o.max_window = Seconds{0.5};
+  auto bad = HostEvaluator::Create(o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("max_window"), std::string::npos) << bad.status().message();
 }
 
 }  // namespace

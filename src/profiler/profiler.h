@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "platform/platform.h"
@@ -50,5 +51,13 @@ using ProgressFn = std::function<void(int64_t, int64_t, double)>;
 StatusOr<ProfileSummary> RunProfile(const Sampler& sampler, const Evaluator& evaluate,
                                     const ProfileOptions& options, DatasetWriter& writer,
                                     const ProgressFn& progress = nullptr);
+
+// Measures given configurations instead of drawn ones: each of `configs`, `repeat` times in a
+// row (with the host evaluator every measurement draws a fresh arrival sequence, so the
+// repeats show how far a measurement can be trusted). options.samples is ignored; a
+// configuration the evaluator rejects is counted and skipped.
+StatusOr<ProfileSummary> RunProfileOn(const std::vector<platform::Configuration>& configs, int repeat,
+                                      const Evaluator& evaluate, const ProfileOptions& options,
+                                      DatasetWriter& writer, const ProgressFn& progress = nullptr);
 
 }  // namespace ecomap::profiler

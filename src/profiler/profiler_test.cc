@@ -98,6 +98,44 @@ TEST(Profile, WritesReadableReproducibleDatasets) {
   }
 }
 
+TEST(Profile, MeasuresGivenConfigurationsRepeatedly) {
+  auto sim = Sim();
+  auto sampler = Sampler::Create(sim->info(), {}, zoo::Models());
+  ASSERT_TRUE(sampler.ok());
+  std::mt19937_64 rng(5);
+  std::vector<platform::Configuration> configs;
+  for (int i = 0; i < 3; ++i) configs.push_back(sampler->Next(rng));
+  // The second configuration is refused by the evaluator: counted and skipped, not retried.
+  int calls = 0;
+  auto evaluate = [&](const platform::Configuration& c) -> StatusOr<platform::Performance> {
+    ++calls;
+    if (c == configs[1]) return Unavailable("refused");
+    return sim->Evaluate(c);
+  };
+  ProfileOptions o;
+  o.platform_name = "xavier-sim";
+  std::string path = TempPath("repeat.jsonl");
+  auto w = DatasetWriter::Open(path, true);
+  ASSERT_TRUE(w.ok());
+  auto s = RunProfileOn(configs, 2, evaluate, o, **w);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(calls, 6);
+  EXPECT_EQ(s->written, 4);
+  EXPECT_EQ(s->rejected, 2);
+  auto d = ReadDataset(path);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  ASSERT_EQ(d->samples.size(), 4u);
+  EXPECT_EQ(d->samples[0].config, configs[0]);
+  EXPECT_EQ(d->samples[1].config, configs[0]);
+  EXPECT_EQ(d->samples[2].config, configs[2]);
+  EXPECT_EQ(d->samples[3].config, configs[2]);
+
+  auto w2 = DatasetWriter::Open(TempPath("none.jsonl"), true);
+  ASSERT_TRUE(w2.ok());
+  EXPECT_FALSE(RunProfileOn(configs, 0, evaluate, o, **w2).ok());
+  EXPECT_FALSE(RunProfileOn({}, 1, evaluate, o, **w2).ok());
+}
+
 TEST(Dataset, TruncatedLastLineIsSkippedAndCounted) {
   auto sim = Sim();
   auto sampler = Sampler::Create(sim->info(), {}, zoo::Models());
