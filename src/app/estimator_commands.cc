@@ -72,10 +72,19 @@ platform::PlatformInfo InfoOf(const std::string& name) {
 }
 
 void PrintScoresRow(const std::string& label, const Scores& s) {
-  std::printf("%-22s %7lld %8.2f %6.3f %8.2f %6.3f %8.2f %6.3f %8.2f %6.3f %6lld\n", label.c_str(),
-              static_cast<long long>(s.samples), s.latency_p50.mape, s.latency_p50.r2, s.latency_p95.mape,
-              s.latency_p95.r2, s.throughput.mape, s.throughput.r2, s.power.mape, s.power.r2,
-              static_cast<long long>(s.saturated));
+  // An output nothing was scored on (e.g. power in the per-arrival rows) prints as "-".
+  auto cell = [](const estimator::OutputMetrics& m) {
+    char buf[32];
+    if (m.count == 0) {
+      std::snprintf(buf, sizeof buf, "%8s %6s", "-", "-");
+    } else {
+      std::snprintf(buf, sizeof buf, "%8.2f %6.3f", m.mape, m.r2);
+    }
+    return std::string(buf);
+  };
+  std::printf("%-22s %7lld %s %s %s %s %6lld\n", label.c_str(), static_cast<long long>(s.samples),
+              cell(s.latency_p50).c_str(), cell(s.latency_p95).c_str(), cell(s.throughput).c_str(),
+              cell(s.power).c_str(), static_cast<long long>(s.saturated));
 }
 
 void PrintHeader(const std::string& title) {
@@ -88,6 +97,7 @@ void PrintReport(const std::string& name, const EvalReport& r, bool per_tenants)
   PrintScoresRow(name, r);
   if (!per_tenants) return;
   for (const auto& [k, s] : r.by_tenants) PrintScoresRow("  " + std::to_string(k) + " tenant" + (k == 1 ? "" : "s"), s);
+  for (const auto& [k, s] : r.by_arrival) PrintScoresRow("  " + k + "-loop tenants", s);
 }
 
 EvalReport ScorePredictor(const estimator::Predictor& p, const std::vector<const profiler::Sample*>& samples) {
@@ -111,7 +121,12 @@ nlohmann::json PrintRepeatFloor(const std::vector<const profiler::Sample*>& samp
               "for any estimator that sees only the configuration\n",
               static_cast<long long>(f.groups), static_cast<long long>(s.samples), s.latency_p50.mape,
               s.latency_p95.mape, s.throughput.mape, s.power.mape);
-  nlohmann::json j = estimator::ScoresToJson(s);
+  for (const auto& [k, a] : f.report.by_arrival) {
+    std::printf("  %s-loop tenants: %lld in %lld samples, MAPE p50 %.2f%%, p95 %.2f%%, throughput %.2f%%\n", k.c_str(),
+                static_cast<long long>(a.tenants), static_cast<long long>(a.samples), a.latency_p50.mape,
+                a.latency_p95.mape, a.throughput.mape);
+  }
+  nlohmann::json j = estimator::ReportToJson(f.report);
   j["groups"] = f.groups;
   return j;
 }
@@ -222,7 +237,7 @@ void RunEval(const EvalArgs& a) {
     j["analytic"] = estimator::ReportToJson(b);
     estimator::RepeatFloor f = estimator::MeasurementRepeatFloor(set);
     if (f.groups > 0) {
-      j["repeat_floor"] = estimator::ScoresToJson(f.report);
+      j["repeat_floor"] = estimator::ReportToJson(f.report);
       j["repeat_floor"]["groups"] = f.groups;
     }
     std::cout << j.dump(2) << "\n";

@@ -254,6 +254,8 @@ TEST(Metrics, MapeR2AndSaturationExclusion) {
   truth[1].result = Perf({40}, 20);
   truth[2].result = Perf({1000, 30}, 30, /*saturated_first=*/true);
   std::vector<platform::Performance> pred = {Perf({11, 20}, 11), Perf({40}, 20), Perf({1, 33}, 30)};
+  truth[0].config.tenants.resize(2);
+  truth[0].config.tenants[0].arrival = platform::ArrivalKind::kOpenLoop;  // the others: closed loop
   EvalReport r = Score(pred, testing::Pointers(truth));
   EXPECT_EQ(r.samples, 3);
   EXPECT_EQ(r.saturated, 1);
@@ -264,10 +266,20 @@ TEST(Metrics, MapeR2AndSaturationExclusion) {
   ASSERT_EQ(r.by_tenants.size(), 2u);
   EXPECT_EQ(r.by_tenants.at(1).samples, 1);
   EXPECT_DOUBLE_EQ(r.by_tenants.at(1).power.mape, 0.0);
+  // By arrival: the one open-loop tenant (11 vs 10) and the four closed-loop ones.
+  ASSERT_EQ(r.by_arrival.size(), 2u);
+  EXPECT_EQ(r.by_arrival.at("open").latency_p95.count, 1);
+  EXPECT_NEAR(r.by_arrival.at("open").latency_p95.mape, 10.0, 1e-9);
+  EXPECT_EQ(r.by_arrival.at("open").samples, 1);
+  EXPECT_EQ(r.by_arrival.at("closed").tenants, 4);
+  EXPECT_EQ(r.by_arrival.at("closed").saturated, 1);
+  EXPECT_EQ(r.by_arrival.at("closed").latency_p95.count, 3);
+  EXPECT_NEAR(r.by_arrival.at("closed").latency_p95.mape, 10.0 / 3, 1e-9);
+  EXPECT_EQ(r.by_arrival.at("closed").power.count, 0);
   EvalReport perfect = Score({truth[0].result, truth[1].result}, {&truth[0], &truth[1]});
   EXPECT_DOUBLE_EQ(perfect.latency_p95.r2, 1.0);
   nlohmann::json j = ReportToJson(r);
-  for (const char* k : {"latency_p95_mape", "throughput_mape", "power_mape", "samples", "by_tenants"}) {
+  for (const char* k : {"latency_p95_mape", "throughput_mape", "power_mape", "samples", "by_tenants", "by_arrival"}) {
     EXPECT_TRUE(j.contains(k)) << k;
   }
 }

@@ -52,17 +52,27 @@ EvalReport Score(const std::vector<platform::Performance>& predicted,
                  const std::vector<const profiler::Sample*>& truth) {
   ScoreAcc all;
   std::map<int, ScoreAcc> by;
+  std::map<std::string, ScoreAcc> by_arrival;
   const size_t n = std::min(predicted.size(), truth.size());
   for (size_t s = 0; s < n; ++s) {
     const platform::Performance& p = predicted[s];
     const platform::Performance& t = truth[s]->result;
+    const std::vector<platform::TenantConfig>& tc = truth[s]->config.tenants;
     ScoreAcc& b = by[static_cast<int>(t.tenants.size())];
     for (ScoreAcc* a : {&all, &b}) {
       a->samples += 1;
       a->power.Add(p.power.value(), t.power.value());
-      for (size_t i = 0; i < t.tenants.size() && i < p.tenants.size(); ++i) {
-        const platform::TenantPerformance& tt = t.tenants[i];
-        const platform::TenantPerformance& pt = p.tenants[i];
+    }
+    std::map<std::string, bool> seen;
+    for (size_t i = 0; i < t.tenants.size() && i < p.tenants.size(); ++i) {
+      const platform::TenantPerformance& tt = t.tenants[i];
+      const platform::TenantPerformance& pt = p.tenants[i];
+      const std::string kind =
+          i < tc.size() && tc[i].arrival == platform::ArrivalKind::kOpenLoop ? "open" : "closed";
+      ScoreAcc& k = by_arrival[kind];
+      if (!seen[kind]) k.samples += 1;
+      seen[kind] = true;
+      for (ScoreAcc* a : {&all, &b, &k}) {
         a->tenants += 1;
         a->sat_ok += tt.saturated == pt.saturated;
         a->thr.Add(pt.throughput_rps, tt.throughput_rps);
@@ -78,6 +88,7 @@ EvalReport Score(const std::vector<platform::Performance>& predicted,
   EvalReport r;
   static_cast<Scores&>(r) = all.Get();
   for (const auto& [k, a] : by) r.by_tenants[k] = a.Get();
+  for (const auto& [k, a] : by_arrival) r.by_arrival[k] = a.Get();
   return r;
 }
 
@@ -104,6 +115,9 @@ nlohmann::json ReportToJson(const EvalReport& r) {
   nlohmann::json by = nlohmann::json::object();
   for (const auto& [k, s] : r.by_tenants) by[std::to_string(k)] = ScoresToJson(s);
   j["by_tenants"] = by;
+  nlohmann::json arrival = nlohmann::json::object();
+  for (const auto& [k, s] : r.by_arrival) arrival[k] = ScoresToJson(s);
+  j["by_arrival"] = arrival;
   return j;
 }
 

@@ -42,6 +42,9 @@ struct Scores {
 
 struct EvalReport : Scores {
   std::map<int, Scores> by_tenants;  // key: tenants in the configuration
+  // Per-tenant outputs (latency, throughput, saturation) of closed-loop and of open-loop tenants
+  // ("closed", "open"); `samples` counts configurations with such a tenant; no power.
+  std::map<std::string, Scores> by_arrival;
 };
 
 // REQUIRES: predicted.size() == truth.size(), each prediction with as many tenants as its sample.
@@ -50,7 +53,8 @@ EvalReport Score(const std::vector<platform::Performance>& predicted,
 
 // {"samples", "tenants", "saturated_excluded", "saturation_accuracy",
 //  "latency_p50_mape", "latency_p50_r2", "latency_p95_mape", "latency_p95_r2", "throughput_mape",
-//  "throughput_r2", "power_mape", "power_r2", "by_tenants": {"1": {same keys}, ...}}
+//  "throughput_r2", "power_mape", "power_r2", "by_tenants": {"1": {same keys}, ...},
+//  "by_arrival": {"closed": {same keys, power count 0}, "open": {...}}}
 nlohmann::json ReportToJson(const EvalReport& r);
 nlohmann::json ScoresToJson(const Scores& s);
 
