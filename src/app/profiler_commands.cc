@@ -68,6 +68,12 @@ void RunProfileCommand(const ProfileArgs& a) {
     ho.window = Seconds{a.window_s};
     ho.warmup = Seconds{a.warmup_s};
     ho.min_completions = a.min_completions;
+    if (a.max_window_s > 0 && a.max_window_s < a.window_s) {
+      char msg[160];
+      std::snprintf(msg, sizeof msg, "profile: --max-window %g is shorter than --window %g; give --max-window >= --window",
+                    a.max_window_s, a.window_s);
+      Fail(msg);
+    }
     ho.max_window = Seconds{a.min_completions > 0 && a.max_window_s == 0 ? a.window_s * 4 : a.max_window_s};
     host = OrFail(profiler::HostEvaluator::Create(ho));
     // The real engine on this host: light models keep a sample to a few seconds.
@@ -166,7 +172,8 @@ void AddProfilerCommands(CLI::App& app) {
       ->check(CLI::Range(0, 100000));
   cmd->add_option("--max-window", args->max_window_s,
                   "host: longest window with --min-completions, seconds (default: 4 x --window)")
-      ->check(CLI::Range(0.2, 600.0));
+      ->check(CLI::Range(0.2, 600.0))
+      ->needs("--min-completions");
   cmd->add_option("--min-rate", args->min_rate, "open-loop tenants: lowest arrival rate, req/s (log-uniform)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
