@@ -107,6 +107,16 @@ std::vector<std::string> ModelsOf(const Configuration& c) {
   return out;
 }
 
+// Fills what a search-based re-plan records in its decision: the search's evaluations (plus
+// the reference configuration), prediction and search time since `t0`, and the chosen variants.
+void RecordSearch(const search::SearchResult& r, double predict_ms, Clock::time_point t0, Decision* d) {
+  d->evaluations = r.evaluations + 1;
+  d->predict_ms = predict_ms;
+  d->search_ms = std::max(0.0, MsSince(t0) - predict_ms);
+  d->replanned = true;
+  d->variants = ModelsOf(d->config);
+}
+
 // Tenants with only the variants at `idx` on their ladders.
 std::vector<search::MappingTenant> Fixed(const std::vector<TenantSpec>& tenants, const std::vector<int>& idx) {
   std::vector<search::MappingTenant> out;
@@ -573,11 +583,7 @@ class ThroughputController final : public ControllerBase {
     search::Budget b;
     b.max_evals = opt().budget_evals;
     ECOMAP_ASSIGN_OR_RETURN(search::SearchResult r, optimizer->Maximize(problem, b, opt().seed + searches_++));
-    d.evaluations = r.evaluations + 1;
-    d.predict_ms = predict_ms;
-    d.search_ms = std::max(0.0, MsSince(t0) - predict_ms);
-    d.replanned = true;
-    d.variants = ModelsOf(d.config);
+    RecordSearch(r, predict_ms, t0, &d);
     d.reason = "re-plan (" + why + "): fastest mapping of the best variants at " + HighestMode(info()).name;
     return d;
   }
@@ -718,11 +724,7 @@ class CloverController final : public ControllerBase {
     search::Budget b;
     b.max_evals = opt().budget_evals;
     ECOMAP_ASSIGN_OR_RETURN(search::SearchResult r, sa->Maximize(problem, b, opt().seed + searches_++));
-    d.evaluations = r.evaluations + 1;
-    d.predict_ms = predict_ms;
-    d.search_ms = std::max(0.0, MsSince(t0) - predict_ms);
-    d.replanned = true;
-    d.variants = ModelsOf(d.config);
+    RecordSearch(r, predict_ms, t0, &d);
     d.reason = "re-plan (" + why + "): variants by annealing (lambda " + Fmt("%.2f", lambda) + ") at " +
                HighestMode(info()).name;
     return d;
