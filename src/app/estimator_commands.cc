@@ -43,6 +43,7 @@ struct EvalArgs {
   std::string data;
   bool json = false;
   std::string split = "all";
+  std::string predictions;
 };
 
 struct PredictArgs {
@@ -100,13 +101,18 @@ void PrintReport(const std::string& name, const EvalReport& r, bool per_tenants)
   for (const auto& [k, s] : r.by_arrival) PrintScoresRow("  " + k + "-loop tenants", s);
 }
 
-EvalReport ScorePredictor(const estimator::Predictor& p, const std::vector<const profiler::Sample*>& samples) {
+std::vector<platform::Performance> PredictAll(const estimator::Predictor& p,
+                                              const std::vector<const profiler::Sample*>& samples) {
   std::vector<platform::Configuration> configs;
   configs.reserve(samples.size());
   for (const profiler::Sample* s : samples) configs.push_back(s->config);
   auto r = p.PredictBatch(configs);
   if (!r.ok()) Fail(p.name() + ": " + r.status().message());
-  return estimator::Score(*r, samples);
+  return std::move(*r);
+}
+
+EvalReport ScorePredictor(const estimator::Predictor& p, const std::vector<const profiler::Sample*>& samples) {
+  return estimator::Score(PredictAll(p, samples), samples);
 }
 
 #ifdef ECOMAP_ESTIMATOR_TORCH
@@ -225,8 +231,14 @@ void RunEval(const EvalArgs& a) {
   }
   if (set.empty()) Fail("--split " + a.split + " selects no samples of " + a.data);
   estimator::AnalyticPredictor baseline(model->analytic());
-  EvalReport t = ScorePredictor(*model, set);
-  EvalReport b = ScorePredictor(baseline, set);
+  std::vector<platform::Performance> tp = PredictAll(*model, set);
+  std::vector<platform::Performance> bp = PredictAll(baseline, set);
+  EvalReport t = estimator::Score(tp, set);
+  EvalReport b = estimator::Score(bp, set);
+  if (!a.predictions.empty()) {
+    OrFail(estimator::WritePredictions(a.predictions, set, {{"transformer", &tp}, {"analytic", &bp}}));
+    std::cerr << "estimator: wrote " << set.size() << " predictions to " << a.predictions << "\n";
+  }
   if (a.json) {
     nlohmann::json j = estimator::ReportToJson(t);
     j["predictor"] = "transformer";
@@ -319,6 +331,8 @@ void AddEstimatorCommands(CLI::App& app) {
       ->check(CLI::IsMember({"all", "holdout", "unseen", "train"}));
   eval->add_flag("--json", ea->json,
                  "JSON: latency_p95_mape, throughput_mape, power_mape (percent), samples, R2s, by_tenants, analytic");
+  eval->add_option("--predictions", ea->predictions,
+                    "also write one JSON line per sample (measured, transformer, analytic) to this file");
   eval->callback([ea] { RunEval(*ea); });
 
   auto pa = std::make_shared<PredictArgs>();

@@ -5,23 +5,28 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace ecomap::estimator {
 namespace {
 
 constexpr double kOpenSaturation = 0.98;
+constexpr double kClosedBusyCap = 0.999;  // a closed-loop stage thread is never quite always busy
 constexpr int kMvaIterations = 200;
 constexpr double kMvaTolerance = 1e-5;  // customers
 
 // Least squares on relative errors with non-negative coefficients: minimises
-// sum_r ((X_r . beta - y_r) / y_r)^2 + ridge, beta >= 0 (active set: negative coefficients are
-// pinned to zero and the rest refitted). Columns are normalised before the ridge.
+// sum_r ((offset_r + X_r . beta - y_r) / y_r)^2 + ridge, beta >= 0 (active set: negative
+// coefficients are pinned to zero and the rest refitted). Columns are normalised before the
+// ridge. No offset: 0.
 std::vector<double> FitNonNegative(const std::vector<std::vector<double>>& rows, const std::vector<double>& y,
-                                   size_t cols, double ridge = 1e-7) {
+                                   size_t cols, double ridge = 1e-7, const std::vector<double>* offset = nullptr) {
   const size_t n = rows.size();
   Eigen::MatrixXd a(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(cols));
+  Eigen::VectorXd target = Eigen::VectorXd::Ones(static_cast<Eigen::Index>(n));
   for (size_t r = 0; r < n; ++r) {
     for (size_t c = 0; c < cols; ++c) a(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c)) = rows[r][c] / y[r];
+    if (offset) target(static_cast<Eigen::Index>(r)) = 1.0 - (*offset)[r] / y[r];
   }
   std::vector<double> scale(cols, 0.0);
   std::vector<bool> active(cols, false);
@@ -42,7 +47,7 @@ std::vector<double> FitNonNegative(const std::vector<std::vector<double>>& rows,
     for (size_t k = 0; k < idx.size(); ++k) sub.col(static_cast<Eigen::Index>(k)) = a.col(idx[k]);
     Eigen::MatrixXd ata = sub.transpose() * sub;
     ata.diagonal().array() += ridge * static_cast<double>(n);
-    Eigen::VectorXd atb = sub.transpose() * Eigen::VectorXd::Ones(a.rows());
+    Eigen::VectorXd atb = sub.transpose() * target;
     Eigen::VectorXd sol = ata.ldlt().solve(atb);
     bool negative = false;
     Eigen::Index worst = -1;
@@ -113,7 +118,15 @@ double AnalyticModel::ServiceSeconds(const ConfigView& v, const UnitWork& w) con
   return t;
 }
 
-void AnalyticModel::Contention(const ConfigView& v, AnalyticEstimate* out, std::vector<double>* wait_s) const {
+void AnalyticModel::Contention(const ConfigView& v, AnalyticEstimate* out, Waits* w) const {
+  if (sharing_ == Sharing::kThreads) {
+    ContentionThreads(v, out, w);
+  } else {
+    ContentionQueue(v, out, w);
+  }
+}
+
+void AnalyticModel::ContentionQueue(const ConfigView& v, AnalyticEstimate* out, Waits* w) const {
   const size_t n = v.tenants.size();
   const size_t nu = v.mhz.size();
   std::vector<double> d(n * nu, 0.0), delay(n, 0.0), x(n, 0.0), bytes(n, 0.0);
@@ -223,9 +236,104 @@ void AnalyticModel::Contention(const ConfigView& v, AnalyticEstimate* out, std::
   }
   out->utilisation = util;
   out->memory_gbps = gbps;
-  wait_s->assign(n, 0.0);
+  w->stretch_s.assign(n, 0.0);
+  w->queue_s.assign(n, 0.0);
   for (size_t i = 0; i < n; ++i) {
-    (*wait_s)[i] = std::max(0.0, resp[i] - out->tenants[i].fixed_s);
+    w->queue_s[i] = std::max(0.0, resp[i] - out->tenants[i].fixed_s);
+    out->tenants[i].throughput_rps = x[i];
+  }
+}
+
+void AnalyticModel::ContentionThreads(const ConfigView& v, AnalyticEstimate* out, Waits* w) const {
+  const size_t n = v.tenants.size();
+  const size_t nu = v.mhz.size();
+  struct Thread {
+    size_t tenant, unit;
+    double d;         // service seconds alone on the unit
+    double busy = 0;  // probability the thread has work (executing or waiting for the core)
+    double eff = 0;   // service seconds stretched by the other busy threads of the unit
+    double q = 0;     // closed loop: requests at this thread
+  };
+  std::vector<Thread> th;
+  std::vector<double> delay(n, 0.0), x(n, 0.0), bytes(n, 0.0), resp(n, 0.0), work(nu, 0.0);
+  out->stage_service_s.assign(v.stages.size(), 0.0);
+  out->tenants.assign(n, {});
+  for (size_t s = 0; s < v.stages.size(); ++s) {
+    const StageView& st = v.stages[s];
+    const size_t i = static_cast<size_t>(st.tenant);
+    double a = ServiceSeconds(v, st.native);
+    double b = ServiceSeconds(v, st.fallback);
+    out->stage_service_s[s] = a + b;
+    if (st.native.unit >= 0 && a > 0) th.push_back({i, static_cast<size_t>(st.native.unit), a});
+    if (st.fallback.unit >= 0 && b > 0) th.push_back({i, static_cast<size_t>(st.fallback.unit), b});
+    bytes[i] += st.native.bytes + st.fallback.bytes + 2.0 * st.transfer_bytes;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const TenantView& t = v.tenants[i];
+    delay[i] = request_s_ + transfer_s_ * t.transfers + transfer_byte_ * t.transfer_bytes / (v.emc_mhz * 1e6);
+    double fixed = delay[i];
+    for (const Thread& t2 : th) {
+      if (t2.tenant == i) fixed += t2.d;
+    }
+    out->tenants[i].fixed_s = fixed;
+  }
+  // Fixed point over the threads' busy probabilities, damped by half a step.
+  std::vector<double> unit_busy(nu, 0.0);
+  for (int it = 0; it < kMvaIterations; ++it) {
+    std::fill(unit_busy.begin(), unit_busy.end(), 0.0);
+    for (const Thread& t : th) unit_busy[t.unit] += t.busy;
+    for (Thread& t : th) t.eff = t.d * (1.0 + unit_busy[t.unit] - t.busy);
+    double change = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const TenantView& tv = v.tenants[i];
+      double r = delay[i];
+      if (tv.open) {
+        // Each stage thread is a FIFO queue of its own, served at the stretched rate (M/M/1).
+        double scale = 1.0;
+        for (const Thread& t : th) {
+          if (t.tenant == i && tv.rate_rps * t.eff > kOpenSaturation) {
+            scale = std::min(scale, kOpenSaturation / (tv.rate_rps * t.eff));
+          }
+        }
+        x[i] = tv.rate_rps * scale;
+        out->tenants[i].saturated = scale < 1.0;
+        for (Thread& t : th) {
+          if (t.tenant != i) continue;
+          const double rho = x[i] * t.eff;
+          r += t.eff + rho * t.eff / (1.0 - rho);
+          const double busy = 0.5 * t.busy + 0.5 * rho;
+          change = std::max(change, std::abs(busy - t.busy));
+          t.busy = busy;
+        }
+      } else {
+        // Schweitzer's mean-value analysis over the tenant's own stage threads.
+        const double pop = tv.concurrency;
+        for (const Thread& t : th) {
+          if (t.tenant == i) r += t.eff * (1.0 + t.q * (pop - 1.0) / pop);
+        }
+        x[i] = pop / std::max(r, 1e-12);
+        for (Thread& t : th) {
+          if (t.tenant != i) continue;
+          t.q = x[i] * t.eff * (1.0 + t.q * (pop - 1.0) / pop);
+          const double busy = 0.5 * t.busy + 0.5 * std::min(kClosedBusyCap, x[i] * t.eff);
+          change = std::max(change, std::abs(busy - t.busy));
+          t.busy = busy;
+        }
+      }
+      resp[i] = r;
+    }
+    if (it > 0 && change < kMvaTolerance) break;
+  }
+  double gbps = 0;
+  for (const Thread& t : th) work[t.unit] += x[t.tenant] * t.d;
+  for (size_t i = 0; i < n; ++i) gbps += x[i] * bytes[i] / 1e9;
+  out->utilisation = work;
+  out->memory_gbps = gbps;
+  w->stretch_s.assign(n, 0.0);
+  w->queue_s.assign(n, 0.0);
+  for (const Thread& t : th) w->stretch_s[t.tenant] += t.eff - t.d;
+  for (size_t i = 0; i < n; ++i) {
+    w->queue_s[i] = std::max(0.0, resp[i] - out->tenants[i].fixed_s - w->stretch_s[i]);
     out->tenants[i].throughput_rps = x[i];
   }
 }
@@ -246,12 +354,12 @@ void AnalyticModel::PowerColumns(const ConfigView& v, const AnalyticEstimate& e,
 }
 
 void AnalyticModel::Estimate(const ConfigView& v, AnalyticEstimate* out) const {
-  std::vector<double> wait;
-  Contention(v, out, &wait);
+  Waits w;
+  Contention(v, out, &w);
   for (size_t i = 0; i < out->tenants.size(); ++i) {
     AnalyticEstimate::Tenant& t = out->tenants[i];
-    t.latency_p50_s = t.fixed_s + g50_ * wait[i];
-    t.latency_p95_s = std::max(t.latency_p50_s, c95_ * t.fixed_s + g95_ * wait[i]);
+    t.latency_p50_s = t.fixed_s + h50_ * w.stretch_s[i] + g50_ * w.queue_s[i];
+    t.latency_p95_s = std::max(t.latency_p50_s, c95_ * t.fixed_s + h95_ * w.stretch_s[i] + g95_ * w.queue_s[i]);
   }
   std::vector<double> cols;
   PowerColumns(v, *out, &cols);
@@ -321,43 +429,75 @@ StatusOr<AnalyticModel> AnalyticModel::Fit(const platform::PlatformInfo& info,
   m.transfer_byte_ = beta[nu * kColumnsPerUnit + 1];
   m.request_s_ = beta[nu * kColumnsPerUnit + 2];
 
-  // 2. Percentile factors and power, from the model's own contention estimates.
-  double g_num = 0, g_den = 0;
-  Eigen::Matrix2d p95_ata = Eigen::Matrix2d::Zero();
-  Eigen::Vector2d p95_atb = Eigen::Vector2d::Zero();
-  std::vector<std::vector<double>> prows;
-  std::vector<double> py;
+  // 2. Percentile factors and power from the model's own contention estimates, once per
+  // sharing discipline; the one whose latencies fit the training samples better is kept.
+  AnalyticModel best = m;
+  double best_error = std::numeric_limits<double>::infinity();
+  for (Sharing sharing : {Sharing::kQueue, Sharing::kThreads}) {
+    m.sharing_ = sharing;
+    double error = 0;
+    ECOMAP_RETURN_IF_ERROR(m.FitPercentilesAndPower(views, samples, &error));
+    if (error < best_error) {
+      best_error = error;
+      best = m;
+    }
+  }
+  return best;
+}
+
+Status AnalyticModel::FitPercentilesAndPower(const std::vector<ConfigView>& views,
+                                             const std::vector<const profiler::Sample*>& samples, double* error) {
+  // Latency rows: [fixed, stretch, queue] per tenant with a latency (saturated ones excluded).
+  std::vector<std::vector<double>> lrows, prows;
+  std::vector<double> y50, y95, fixed, py;
   AnalyticEstimate e;
-  std::vector<double> wait;
+  Waits w;
   for (size_t s = 0; s < samples.size(); ++s) {
-    m.Contention(views[s], &e, &wait);
+    Contention(views[s], &e, &w);
     for (size_t i = 0; i < e.tenants.size(); ++i) {
       const platform::TenantPerformance& tp = samples[s]->result.tenants[i];
       if (tp.saturated) continue;
-      const double y50 = tp.latency_p50.value() / 1000.0, y95 = tp.latency_p95.value() / 1000.0;
-      if (!(y50 > 0) || !(y95 > 0)) continue;
-      const double f = e.tenants[i].fixed_s, w = wait[i];
-      g_num += (w / y50) * (1.0 - f / y50);
-      g_den += (w / y50) * (w / y50);
-      Eigen::Vector2d r(f / y95, w / y95);
-      p95_ata += r * r.transpose();
-      p95_atb += r;
+      const double a50 = tp.latency_p50.value() / 1000.0, a95 = tp.latency_p95.value() / 1000.0;
+      if (!(a50 > 0) || !(a95 > 0)) continue;
+      lrows.push_back({e.tenants[i].fixed_s, w.stretch_s[i], w.queue_s[i]});
+      y50.push_back(a50);
+      y95.push_back(a95);
+      fixed.push_back(e.tenants[i].fixed_s);
     }
     if (samples[s]->result.power.value() > 0) {
       std::vector<double> pc;
-      m.PowerColumns(views[s], e, &pc);
+      PowerColumns(views[s], e, &pc);
       prows.push_back(std::move(pc));
       py.push_back(samples[s]->result.power.value());
     }
   }
-  m.g50_ = g_den > 0 ? std::max(0.0, g_num / g_den) : 1.0;
-  p95_ata.diagonal().array() += 1e-9;
-  Eigen::Vector2d c = p95_ata.ldlt().solve(p95_atb);
-  m.c95_ = std::max(1.0, c(0));
-  m.g95_ = std::max(0.0, c(1));
+  h50_ = 0;
+  g50_ = 1;
+  c95_ = 1;
+  h95_ = 0;
+  g95_ = 1;
+  *error = 0;
+  if (!lrows.empty()) {
+    // p50 = fixed + h50 x stretch + g50 x queue; p95 = c95 x fixed + h95 x stretch + g95 x queue.
+    std::vector<std::vector<double>> waits;
+    for (const auto& r : lrows) waits.push_back({r[1], r[2]});
+    std::vector<double> b50 = FitNonNegative(waits, y50, 2, 1e-9, &fixed);
+    std::vector<double> b95 = FitNonNegative(lrows, y95, 3, 1e-9);
+    h50_ = b50[0];
+    g50_ = b50[1];
+    c95_ = std::max(1.0, b95[0]);
+    h95_ = b95[1];
+    g95_ = b95[2];
+    for (size_t r = 0; r < lrows.size(); ++r) {
+      const double p50 = lrows[r][0] + h50_ * lrows[r][1] + g50_ * lrows[r][2];
+      const double p95 = std::max(p50, c95_ * lrows[r][0] + h95_ * lrows[r][1] + g95_ * lrows[r][2]);
+      *error += std::abs(p50 - y50[r]) / y50[r] + std::abs(p95 - y95[r]) / y95[r];
+    }
+    *error /= static_cast<double>(2 * lrows.size());
+  }
   if (prows.size() < 4) return InvalidArgument("analytic fit: fewer than 4 samples with a power reading");
-  m.power_ = FitNonNegative(prows, py, prows[0].size());
-  return m;
+  power_ = FitNonNegative(prows, py, prows[0].size());
+  return Status::Ok();
 }
 
 nlohmann::json AnalyticModel::ToJson() const {
@@ -369,6 +509,9 @@ nlohmann::json AnalyticModel::ToJson() const {
   j["g50"] = g50_;
   j["c95"] = c95_;
   j["g95"] = g95_;
+  j["sharing"] = sharing_ == Sharing::kThreads ? "threads" : "queue";
+  j["h50"] = h50_;
+  j["h95"] = h95_;
   j["power"] = power_;
   return j;
 }
@@ -395,6 +538,14 @@ StatusOr<AnalyticModel> AnalyticModel::FromJson(const nlohmann::json& j, const p
     m.g50_ = j.at("g50").get<double>();
     m.c95_ = j.at("c95").get<double>();
     m.g95_ = j.at("g95").get<double>();
+    // Model files written before the sharing discipline was fitted: queueing stations.
+    const std::string sharing = j.value("sharing", std::string("queue"));
+    if (sharing != "queue" && sharing != "threads") {
+      return InvalidArgument("analytic.sharing is '" + sharing + "'; expected \"queue\" or \"threads\"");
+    }
+    m.sharing_ = sharing == "threads" ? Sharing::kThreads : Sharing::kQueue;
+    m.h50_ = j.value("h50", 0.0);
+    m.h95_ = j.value("h95", 0.0);
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgument(std::string("analytic: ") + e.what());
   }

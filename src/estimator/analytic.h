@@ -9,22 +9,33 @@
 //     i.e. a per-(unit, kind) throughput table plus a memory and a per-block term.
 //   * Fixed latency of a tenant = sum of its service times + t_x * transfers
 //     + b_x * transfer_bytes / (emc_mhz * 1e6) + r (per request).
-//   * Contention: units are shared queueing stations (time-sharing). Closed-loop tenants are
-//     solved with Schweitzer's approximate mean-value analysis (each tenant a class with
-//     `concurrency` customers) on demands inflated by 1 / (1 - U_open_u); open-loop tenants
-//     (Poisson) wait Pollaczek-Khinchine-style behind the open load's residual service
-//     (rate x d^2 / 2) and the closed requests present at the unit, divided by 1 - U_open_u;
-//     an open load that would pass 98% of a unit is scaled down ("saturated"). This is the
-//     textbook mean-value decomposition of a mixed network; on the simulated Xavier it matches
-//     the simulator's own structure, on a real host it is an approximation (no memory
-//     contention: the transformer learns what it misses).
-//     Latency p50 = fixed + g50 * wait, p95 = c95 * fixed + g95 * wait (wait = response - fixed).
+//   * Contention, in one of two sharing disciplines (enum Sharing; Fit keeps the one whose
+//     latencies fit the training samples better):
+//     - kQueue: units are shared queueing stations. Closed-loop tenants are solved with
+//       Schweitzer's approximate mean-value analysis (each tenant a class with `concurrency`
+//       customers) on demands inflated by 1 / (1 - U_open_u); open-loop tenants (Poisson) wait
+//       Pollaczek-Khinchine-style behind the open load's residual service (rate x d^2 / 2) and the
+//       closed requests present at the unit, divided by 1 - U_open_u. This is the textbook
+//       mean-value decomposition of a mixed network and the simulated Xavier's own structure.
+//     - kThreads: every stage is a worker thread with a FIFO queue of its own, and the OS
+//       time-slices the threads that have work (the host engine, engine/engine.h). A thread's
+//       service stretches to d x (1 + the busy probabilities of the other threads on its unit);
+//       an open-loop thread is then an M/M/1 queue at that stretched service, a closed-loop
+//       tenant a mean-value analysis over its own threads; the busy probabilities are solved
+//       as a fixed point. Measured on the host: k identical closed tenants on one core each take
+//       ~k times as long as one alone, which kQueue (FIFO across tenants) cannot express.
+//     An open load that would pass 98% of a unit (a thread) is scaled down ("saturated").
+//     No memory contention in either: the transformer learns what they miss.
+//     Latency p50 = fixed + h50 x stretch + g50 x queue, p95 = c95 x fixed + h95 x stretch +
+//     g95 x queue (stretch: the time-slicing share of the response, 0 under kQueue; queue: the
+//     rest of the response beyond the fixed latency).
 //   * Power = idle[mode] + sum_u util_u * (p1[u] * f/fmax + p3[u] * (f/fmax)^3) (CPU also x the
 //     online-core fraction) + e * memory GB/s * emc_mhz/emc_max.
 // Fit (AnalyticModel::Fit): the service table from tenants running alone (closed loop, one
 // request outstanding: no queueing), by least squares on relative errors with non-negative
-// coefficients (active set) and a small ridge on normalised columns; g50, c95, g95 and the power
-// model by least squares over all samples, using the model's own utilisation estimates.
+// coefficients (active set) and a small ridge on normalised columns; then, for each sharing
+// discipline, the percentile factors (non-negative, on relative errors) and the power model by
+// least squares over all samples, using the model's own utilisation estimates.
 //
 //   ECOMAP_ASSIGN_OR_RETURN(AnalyticModel m, AnalyticModel::Fit(info, samples));
 //   AnalyticPredictor p(std::move(m));
@@ -65,6 +76,12 @@ struct AnalyticEstimate {
   double power_w = 0;
 };
 
+// How the tenants that share a unit are served (AnalyticModel::Fit picks the one that fits).
+enum class Sharing {
+  kQueue,    // one queueing station per unit, requests of all tenants in it (the simulator's model)
+  kThreads,  // one worker thread per stage, the OS time-slicing the busy ones (the host engine)
+};
+
 class AnalyticModel {
  public:
   static constexpr int kColumnsPerUnit = 2 * kNumBlockKinds + 2;
@@ -89,11 +106,22 @@ class AnalyticModel {
 
   const Decomposer& decomposer() const { return *decomposer_; }
   const platform::PlatformInfo& info() const { return decomposer_->info(); }
+  Sharing sharing() const { return sharing_; }
 
  private:
   AnalyticModel(const platform::PlatformInfo& info, platform::ModelLookup lookup);
   double ServiceSeconds(const ConfigView& v, const UnitWork& w) const;
-  void Contention(const ConfigView& v, AnalyticEstimate* out, std::vector<double>* wait_s) const;
+  // Per tenant: the time-sharing stretch of its service and its queueing wait, in seconds.
+  struct Waits {
+    std::vector<double> stretch_s, queue_s;
+  };
+  void Contention(const ConfigView& v, AnalyticEstimate* out, Waits* w) const;
+  void ContentionQueue(const ConfigView& v, AnalyticEstimate* out, Waits* w) const;
+  void ContentionThreads(const ConfigView& v, AnalyticEstimate* out, Waits* w) const;
+  // Step 2 of Fit for the current sharing discipline; `error` is the mean relative error of the
+  // fitted p50 and p95 latencies on the samples.
+  Status FitPercentilesAndPower(const std::vector<ConfigView>& views,
+                                const std::vector<const profiler::Sample*>& samples, double* error);
   void PowerColumns(const ConfigView& v, const AnalyticEstimate& e, std::vector<double>* cols) const;
 
   std::shared_ptr<const Decomposer> decomposer_;
@@ -101,7 +129,9 @@ class AnalyticModel {
   double transfer_s_ = 0;         // per change of executing unit
   double transfer_byte_ = 0;      // x bytes / (emc_mhz * 1e6)
   double request_s_ = 0;
+  Sharing sharing_ = Sharing::kQueue;
   double g50_ = 0, c95_ = 1, g95_ = 1;
+  double h50_ = 0, h95_ = 0;      // coefficients of the time-sharing stretch (kThreads only)
   std::vector<double> power_;     // modes + 2 x units + 1
 };
 

@@ -18,6 +18,8 @@
 #include "estimator/pipeline.h"
 #include "estimator/simulator_predictor.h"
 #include "estimator/testing.h"
+#include "platform/registry.h"
+#include "profiler/dataset.h"
 
 namespace ecomap::estimator {
 namespace {
@@ -113,6 +115,8 @@ TEST_F(AnalyticTest, FitsTheSimulatorReasonably) {
   auto r = p.PredictBatch(configs);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EvalReport e = Score(*r, testing::Pointers(*test_));
+  // The simulator serves each unit as one queueing station; the fit must see that.
+  EXPECT_EQ(m->sharing(), Sharing::kQueue);
   // The mean-value analysis has the queueing structure of a time-shared device, so on the
   // simulated Xavier the baseline is close (about 2% measured); a broken fit or a broken
   // contention term is far off (the previous utilisation-stretch term scored 28% / 39%).
@@ -178,11 +182,59 @@ TEST_F(AnalyticTest, JsonRoundTripPredictsTheSame) {
   ASSERT_TRUE(ra.ok() && rb.ok());
   EXPECT_DOUBLE_EQ(ra->power.value(), rb->power.value());
   EXPECT_DOUBLE_EQ(ra->tenants[0].latency_p95.value(), rb->tenants[0].latency_p95.value());
+  EXPECT_EQ(back->sharing(), m->sharing());
   nlohmann::json bad = m->ToJson();
   bad["service"] = std::vector<double>{1, 2};
   auto r = AnalyticModel::FromJson(bad, info);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("service"), std::string::npos);
+  bad = m->ToJson();
+  bad["sharing"] = "fifo";
+  r = AnalyticModel::FromJson(bad, info);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("analytic.sharing is 'fifo'"), std::string::npos) << r.status().message();
+  // A model file from before the sharing discipline was fitted reads as queueing stations.
+  nlohmann::json old = m->ToJson();
+  old.erase("sharing");
+  old.erase("h50");
+  old.erase("h95");
+  auto o = AnalyticModel::FromJson(old, info);
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  EXPECT_EQ(o->sharing(), Sharing::kQueue);
+}
+
+// The committed real host measurements (data/profiles/host.jsonl): every stage is a worker
+// thread pinned to a core and the OS time-slices the busy ones, so the fit must pick the
+// thread-sharing discipline, and k identical closed-loop tenants on one core must each take
+// about k times as long as one alone (measured in that file: 2.08x for two, 3.18x for three).
+TEST(AnalyticHost, RealHostMeasurementsFitTimeSlicedThreads) {
+  auto data = profiler::ReadDataset(std::string(ECOMAP_SOURCE_DIR) + "/data/profiles/host.jsonl");
+  ASSERT_TRUE(data.ok()) << data.status().message();
+  auto host = platform::MakePlatform("host", {});
+  ASSERT_TRUE(host.ok()) << host.status().message();
+  platform::PlatformInfo info = (*host)->info();
+  if (info.units.size() < 2) GTEST_SKIP() << "the host dataset uses cpu0 and cpu1; this machine has one core";
+  auto m = AnalyticModel::Fit(info, testing::Pointers(data->samples));
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(m->sharing(), Sharing::kThreads);
+  AnalyticPredictor p(*m);
+  Configuration alone;
+  alone.power_mode = 0;
+  alone.tenants.push_back(TenantConfig{.name = "a", .model = "resnet18", .stages = {{0, 7, "cpu0"}}});
+  auto one = p.Predict(alone);
+  ASSERT_TRUE(one.ok()) << one.status().message();
+  for (int k : {2, 3}) {
+    Configuration c = alone;
+    for (int i = 1; i < k; ++i) c.tenants.push_back(alone.tenants[0]);
+    auto r = p.Predict(c);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    for (const auto& t : r->tenants) {
+      const double slowdown = t.latency_p50.value() / one->tenants[0].latency_p50.value();
+      EXPECT_GT(slowdown, 0.85 * k) << k;
+      EXPECT_LT(slowdown, 1.25 * k) << k;
+      EXPECT_NEAR(t.throughput_rps / one->tenants[0].throughput_rps, 1.0 / k, 0.2 / k) << k;
+    }
+  }
 }
 
 TEST_F(AnalyticTest, FitRejectsUnusableData) {
@@ -313,6 +365,43 @@ TEST(Metrics, RepeatFloorScoresRepeatedConfigurationsByTheirMedian) {
   std::vector<profiler::Sample> twice = {sim[2], sim[2]};
   EXPECT_DOUBLE_EQ(MeasurementRepeatFloor(testing::Pointers(twice)).report.latency_p95.mape, 0.0);
   EXPECT_EQ(MeasurementRepeatFloor(testing::Pointers(sim)).groups, 0);
+}
+
+TEST(Metrics, PredictionsFileHasOneLinePerSampleAndNamesItsErrors) {
+  std::vector<profiler::Sample> samples = testing::SimulatedSamples(5, 4);
+  ASSERT_EQ(samples.size(), 5u);
+  std::vector<platform::Performance> truth, off;
+  for (const auto& s : samples) {
+    truth.push_back(s.result);
+    off.push_back(s.result);
+    off.back().power = Watts(s.result.power.value() * 2);
+  }
+  const std::string path = ::testing::TempDir() + "/predictions_" + std::to_string(::getpid()) + ".jsonl";
+  ASSERT_TRUE(WritePredictions(path, testing::Pointers(samples), {{"oracle", &truth}, {"double", &off}}).ok());
+  std::ifstream in(path);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    nlohmann::json j = nlohmann::json::parse(line);
+    EXPECT_EQ(j.at("schema"), "ecomap.predictions.v1");
+    EXPECT_EQ(j.at("index").get<int64_t>(), samples[static_cast<size_t>(n)].index);
+    EXPECT_EQ(j.at("config").at("tenants").size(), samples[static_cast<size_t>(n)].config.tenants.size());
+    const double p = j.at("truth").at("power_w").get<double>();
+    EXPECT_DOUBLE_EQ(j.at("oracle").at("power_w").get<double>(), p);
+    EXPECT_DOUBLE_EQ(j.at("double").at("power_w").get<double>(), 2 * p);
+    ++n;
+  }
+  EXPECT_EQ(n, 5);
+  std::remove(path.c_str());
+  std::vector<platform::Performance> short_one(truth.begin(), truth.begin() + 3);
+  Status s = WritePredictions(path, testing::Pointers(samples), {{"oracle", &short_one}});
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("'oracle': 3 for 5 samples"), std::string::npos) << s.message();
+  s = WritePredictions(path, testing::Pointers(samples), {{"truth", &truth}});
+  EXPECT_NE(s.message().find("clashes"), std::string::npos) << s.message();
+  s = WritePredictions("/nonexistent-dir/p.jsonl", testing::Pointers(samples), {{"oracle", &truth}});
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("/nonexistent-dir/p.jsonl.tmp"), std::string::npos) << s.message();
 }
 
 TEST(Dataset, MissingFieldsAndWrongTypesAreNamed) {

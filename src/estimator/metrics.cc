@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <string>
 
 namespace ecomap::estimator {
@@ -184,6 +186,44 @@ Split SplitSamples(const std::vector<profiler::Sample>& samples, double holdout_
     }
   }
   return split;
+}
+
+Status WritePredictions(const std::string& path, const std::vector<const profiler::Sample*>& samples,
+                        const std::vector<NamedPredictions>& predictors) {
+  for (const NamedPredictions& p : predictors) {
+    if (p.predicted == nullptr || p.predicted->size() != samples.size()) {
+      return InvalidArgument("predictions of '" + p.name + "': " +
+                             std::to_string(p.predicted ? p.predicted->size() : 0) + " for " +
+                             std::to_string(samples.size()) + " samples");
+    }
+    if (p.name == "schema" || p.name == "index" || p.name == "config" || p.name == "truth") {
+      return InvalidArgument("predictor name '" + p.name + "' clashes with a key of the predictions file");
+    }
+  }
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return Unavailable("cannot write " + tmp + ": check that its folder exists and is writable");
+    for (size_t i = 0; i < samples.size(); ++i) {
+      nlohmann::json line;
+      line["schema"] = "ecomap.predictions.v1";
+      line["index"] = samples[i]->index;
+      line["config"] = samples[i]->config;
+      line["truth"] = samples[i]->result;
+      for (const NamedPredictions& p : predictors) line[p.name] = (*p.predicted)[i];
+      out << line.dump() << "\n";
+    }
+    out.flush();
+    if (!out) {
+      std::remove(tmp.c_str());
+      return Unavailable("writing " + tmp + " failed (disk full?)");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return Unavailable("cannot move " + tmp + " over " + path);
+  }
+  return Status::Ok();
 }
 
 }  // namespace ecomap::estimator

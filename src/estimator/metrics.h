@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/status.h"
 #include "platform/platform.h"
 #include "profiler/dataset.h"
 
@@ -68,6 +69,19 @@ struct RepeatFloor {
   EvalReport report;     // over the samples of those groups (report.samples == 0: no repeats)
 };
 RepeatFloor MeasurementRepeatFloor(const std::vector<const profiler::Sample*>& samples);
+
+// Per-sample predictions for a closer look than the aggregate metrics: one JSON line per sample,
+//   {"schema": "ecomap.predictions.v1", "index": <the sample's index>, "config": {...},
+//    "truth": {<measured or simulated Performance>}, "<predictor name>": {<Performance>}, ...}
+// written to `path`.tmp and renamed over `path` when complete (a crash leaves `path` as it was).
+// InvalidArgument when a predictor has not one prediction per sample; Unavailable naming the
+// path when it cannot be written.
+struct NamedPredictions {
+  std::string name;                                     // "transformer", "analytic"
+  const std::vector<platform::Performance>* predicted;  // one per sample
+};
+Status WritePredictions(const std::string& path, const std::vector<const profiler::Sample*>& samples,
+                        const std::vector<NamedPredictions>& predictors);
 
 struct Split {
   std::vector<const profiler::Sample*> train;
