@@ -118,6 +118,31 @@ double AnalyticModel::ServiceSeconds(const ConfigView& v, const UnitWork& w) con
   return t;
 }
 
+void AnalyticModel::Demands(const ConfigView& v, AnalyticEstimate* out, Demand* d) const {
+  const size_t n = v.tenants.size();
+  d->parts.clear();
+  d->delay_s.assign(n, 0.0);
+  d->bytes.assign(n, 0.0);
+  out->stage_service_s.assign(v.stages.size(), 0.0);
+  out->tenants.assign(n, {});
+  for (size_t s = 0; s < v.stages.size(); ++s) {
+    const StageView& st = v.stages[s];
+    const size_t i = static_cast<size_t>(st.tenant);
+    const double a = ServiceSeconds(v, st.native);
+    const double b = ServiceSeconds(v, st.fallback);
+    out->stage_service_s[s] = a + b;
+    if (st.native.unit >= 0 && a > 0) d->parts.push_back({i, static_cast<size_t>(st.native.unit), a});
+    if (st.fallback.unit >= 0 && b > 0) d->parts.push_back({i, static_cast<size_t>(st.fallback.unit), b});
+    d->bytes[i] += st.native.bytes + st.fallback.bytes + 2.0 * st.transfer_bytes;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const TenantView& t = v.tenants[i];
+    d->delay_s[i] = request_s_ + transfer_s_ * t.transfers + transfer_byte_ * t.transfer_bytes / (v.emc_mhz * 1e6);
+    out->tenants[i].fixed_s = d->delay_s[i];
+  }
+  for (const Demand::Part& p : d->parts) out->tenants[p.tenant].fixed_s += p.service_s;
+}
+
 void AnalyticModel::Contention(const ConfigView& v, AnalyticEstimate* out, Waits* w) const {
   if (sharing_ == Sharing::kThreads) {
     ContentionThreads(v, out, w);
@@ -129,26 +154,12 @@ void AnalyticModel::Contention(const ConfigView& v, AnalyticEstimate* out, Waits
 void AnalyticModel::ContentionQueue(const ConfigView& v, AnalyticEstimate* out, Waits* w) const {
   const size_t n = v.tenants.size();
   const size_t nu = v.mhz.size();
-  std::vector<double> d(n * nu, 0.0), delay(n, 0.0), x(n, 0.0), bytes(n, 0.0);
-  out->stage_service_s.assign(v.stages.size(), 0.0);
-  out->tenants.assign(n, {});
-  for (size_t s = 0; s < v.stages.size(); ++s) {
-    const StageView& st = v.stages[s];
-    const size_t i = static_cast<size_t>(st.tenant);
-    double a = ServiceSeconds(v, st.native);
-    double b = ServiceSeconds(v, st.fallback);
-    out->stage_service_s[s] = a + b;
-    if (st.native.unit >= 0) d[i * nu + static_cast<size_t>(st.native.unit)] += a;
-    if (st.fallback.unit >= 0) d[i * nu + static_cast<size_t>(st.fallback.unit)] += b;
-    bytes[i] += st.native.bytes + st.fallback.bytes + 2.0 * st.transfer_bytes;
-  }
-  for (size_t i = 0; i < n; ++i) {
-    const TenantView& t = v.tenants[i];
-    delay[i] = request_s_ + transfer_s_ * t.transfers + transfer_byte_ * t.transfer_bytes / (v.emc_mhz * 1e6);
-    double fixed = delay[i];
-    for (size_t u = 0; u < nu; ++u) fixed += d[i * nu + u];
-    out->tenants[i].fixed_s = fixed;
-  }
+  Demand dem;
+  Demands(v, out, &dem);
+  const std::vector<double>& delay = dem.delay_s;
+  const std::vector<double>& bytes = dem.bytes;
+  std::vector<double> d(n * nu, 0.0), x(n, 0.0);
+  for (const Demand::Part& p : dem.parts) d[p.tenant * nu + p.unit] += p.service_s;
   // Open loops: the offered load, scaled down where it would pass saturation.
   std::vector<double> open_load(nu, 0.0), util(nu, 0.0);
   for (size_t i = 0; i < n; ++i) {
@@ -254,29 +265,13 @@ void AnalyticModel::ContentionThreads(const ConfigView& v, AnalyticEstimate* out
     double eff = 0;   // service seconds stretched by the other busy threads of the unit
     double q = 0;     // closed loop: requests at this thread
   };
+  Demand dem;
+  Demands(v, out, &dem);
+  const std::vector<double>& delay = dem.delay_s;
+  const std::vector<double>& bytes = dem.bytes;
   std::vector<Thread> th;
-  std::vector<double> delay(n, 0.0), x(n, 0.0), bytes(n, 0.0), resp(n, 0.0), work(nu, 0.0);
-  out->stage_service_s.assign(v.stages.size(), 0.0);
-  out->tenants.assign(n, {});
-  for (size_t s = 0; s < v.stages.size(); ++s) {
-    const StageView& st = v.stages[s];
-    const size_t i = static_cast<size_t>(st.tenant);
-    double a = ServiceSeconds(v, st.native);
-    double b = ServiceSeconds(v, st.fallback);
-    out->stage_service_s[s] = a + b;
-    if (st.native.unit >= 0 && a > 0) th.push_back({i, static_cast<size_t>(st.native.unit), a});
-    if (st.fallback.unit >= 0 && b > 0) th.push_back({i, static_cast<size_t>(st.fallback.unit), b});
-    bytes[i] += st.native.bytes + st.fallback.bytes + 2.0 * st.transfer_bytes;
-  }
-  for (size_t i = 0; i < n; ++i) {
-    const TenantView& t = v.tenants[i];
-    delay[i] = request_s_ + transfer_s_ * t.transfers + transfer_byte_ * t.transfer_bytes / (v.emc_mhz * 1e6);
-    double fixed = delay[i];
-    for (const Thread& t2 : th) {
-      if (t2.tenant == i) fixed += t2.d;
-    }
-    out->tenants[i].fixed_s = fixed;
-  }
+  for (const Demand::Part& p : dem.parts) th.push_back({p.tenant, p.unit, p.service_s});
+  std::vector<double> x(n, 0.0), resp(n, 0.0), work(nu, 0.0);
   // Fixed point over the threads' busy probabilities, damped by half a step.
   std::vector<double> unit_busy(nu, 0.0);
   for (int it = 0; it < kMvaIterations; ++it) {

@@ -111,6 +111,18 @@ class AnalyticModel {
  private:
   AnalyticModel(const platform::PlatformInfo& info, platform::ModelLookup lookup);
   double ServiceSeconds(const ConfigView& v, const UnitWork& w) const;
+  // What a configuration asks of the units, before contention.
+  struct Demand {
+    struct Part {
+      size_t tenant, unit;
+      double service_s;  // > 0: seconds of one request's work of that tenant on that unit
+    };
+    std::vector<Part> parts;       // per stage, its unit's and its fallback unit's share
+    std::vector<double> delay_s;   // per tenant: request overhead + transfers, outside the units
+    std::vector<double> bytes;     // per tenant: DRAM bytes moved per request
+  };
+  // Fills `d`, out->stage_service_s and every tenant's out->tenants[i].fixed_s.
+  void Demands(const ConfigView& v, AnalyticEstimate* out, Demand* d) const;
   // Per tenant: the time-sharing stretch of its service and its queueing wait, in seconds.
   struct Waits {
     std::vector<double> stretch_s, queue_s;
