@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -11,6 +12,7 @@ namespace ecomap::estimator {
 namespace {
 
 constexpr double kOpenSaturation = 0.98;
+constexpr size_t kMinRowsPerKind = 8;    // tenants of an arrival kind needed for factors of its own
 constexpr double kClosedBusyCap = 0.999;  // a closed-loop stage thread is never quite always busy
 constexpr int kMvaIterations = 200;
 constexpr double kMvaTolerance = 1e-5;  // customers
@@ -353,8 +355,9 @@ void AnalyticModel::Estimate(const ConfigView& v, AnalyticEstimate* out) const {
   Contention(v, out, &w);
   for (size_t i = 0; i < out->tenants.size(); ++i) {
     AnalyticEstimate::Tenant& t = out->tenants[i];
-    t.latency_p50_s = t.fixed_s + h50_ * w.stretch_s[i] + g50_ * w.queue_s[i];
-    t.latency_p95_s = std::max(t.latency_p50_s, c95_ * t.fixed_s + h95_ * w.stretch_s[i] + g95_ * w.queue_s[i]);
+    const Percentiles& k = percentiles_[v.tenants[i].open ? 1 : 0];
+    t.latency_p50_s = k.P50(t.fixed_s, w.stretch_s[i], w.queue_s[i]);
+    t.latency_p95_s = k.P95(t.fixed_s, w.stretch_s[i], w.queue_s[i]);
   }
   std::vector<double> cols;
   PowerColumns(v, *out, &cols);
@@ -440,11 +443,32 @@ StatusOr<AnalyticModel> AnalyticModel::Fit(const platform::PlatformInfo& info,
   return best;
 }
 
+AnalyticModel::Percentiles AnalyticModel::FitPercentiles(const LatencyRows& rows) {
+  Percentiles p;
+  if (rows.x.empty()) return p;
+  std::vector<std::vector<double>> waits;
+  std::vector<double> fixed;
+  for (const auto& x : rows.x) {
+    waits.push_back({x[1], x[2]});
+    fixed.push_back(x[0]);
+  }
+  std::vector<double> b50 = FitNonNegative(waits, rows.y50, 2, 1e-9, &fixed);
+  std::vector<double> b95 = FitNonNegative(rows.x, rows.y95, 3, 1e-9);
+  p.h50 = b50[0];
+  p.g50 = b50[1];
+  p.c95 = std::max(1.0, b95[0]);
+  p.h95 = b95[1];
+  p.g95 = b95[2];
+  return p;
+}
+
 Status AnalyticModel::FitPercentilesAndPower(const std::vector<ConfigView>& views,
                                              const std::vector<const profiler::Sample*>& samples, double* error) {
-  // Latency rows: [fixed, stretch, queue] per tenant with a latency (saturated ones excluded).
-  std::vector<std::vector<double>> lrows, prows;
-  std::vector<double> y50, y95, fixed, py;
+  // Latency rows: [fixed, stretch, queue] per tenant with a latency (saturated ones excluded),
+  // apart for closed-loop (0) and open-loop (1) tenants.
+  std::array<LatencyRows, 2> rows;
+  std::vector<std::vector<double>> prows;
+  std::vector<double> py;
   AnalyticEstimate e;
   Waits w;
   for (size_t s = 0; s < samples.size(); ++s) {
@@ -454,10 +478,10 @@ Status AnalyticModel::FitPercentilesAndPower(const std::vector<ConfigView>& view
       if (tp.saturated) continue;
       const double a50 = tp.latency_p50.value() / 1000.0, a95 = tp.latency_p95.value() / 1000.0;
       if (!(a50 > 0) || !(a95 > 0)) continue;
-      lrows.push_back({e.tenants[i].fixed_s, w.stretch_s[i], w.queue_s[i]});
-      y50.push_back(a50);
-      y95.push_back(a95);
-      fixed.push_back(e.tenants[i].fixed_s);
+      LatencyRows& r = rows[views[s].tenants[i].open ? 1 : 0];
+      r.x.push_back({e.tenants[i].fixed_s, w.stretch_s[i], w.queue_s[i]});
+      r.y50.push_back(a50);
+      r.y95.push_back(a95);
     }
     if (samples[s]->result.power.value() > 0) {
       std::vector<double> pc;
@@ -466,30 +490,25 @@ Status AnalyticModel::FitPercentilesAndPower(const std::vector<ConfigView>& view
       py.push_back(samples[s]->result.power.value());
     }
   }
-  h50_ = 0;
-  g50_ = 1;
-  c95_ = 1;
-  h95_ = 0;
-  g95_ = 1;
-  *error = 0;
-  if (!lrows.empty()) {
-    // p50 = fixed + h50 x stretch + g50 x queue; p95 = c95 x fixed + h95 x stretch + g95 x queue.
-    std::vector<std::vector<double>> waits;
-    for (const auto& r : lrows) waits.push_back({r[1], r[2]});
-    std::vector<double> b50 = FitNonNegative(waits, y50, 2, 1e-9, &fixed);
-    std::vector<double> b95 = FitNonNegative(lrows, y95, 3, 1e-9);
-    h50_ = b50[0];
-    g50_ = b50[1];
-    c95_ = std::max(1.0, b95[0]);
-    h95_ = b95[1];
-    g95_ = b95[2];
-    for (size_t r = 0; r < lrows.size(); ++r) {
-      const double p50 = lrows[r][0] + h50_ * lrows[r][1] + g50_ * lrows[r][2];
-      const double p95 = std::max(p50, c95_ * lrows[r][0] + h95_ * lrows[r][1] + g95_ * lrows[r][2]);
-      *error += std::abs(p50 - y50[r]) / y50[r] + std::abs(p95 - y95[r]) / y95[r];
-    }
-    *error /= static_cast<double>(2 * lrows.size());
+  // Each arrival kind gets factors of its own where it has enough tenants (open loops queue
+  // behind Poisson bursts that closed loops never see); otherwise both share the pooled ones.
+  LatencyRows all;
+  for (const LatencyRows& r : rows) {
+    all.x.insert(all.x.end(), r.x.begin(), r.x.end());
+    all.y50.insert(all.y50.end(), r.y50.begin(), r.y50.end());
+    all.y95.insert(all.y95.end(), r.y95.begin(), r.y95.end());
   }
+  const Percentiles pooled = FitPercentiles(all);
+  *error = 0;
+  for (size_t k = 0; k < 2; ++k) {
+    percentiles_[k] = rows[k].x.size() >= kMinRowsPerKind ? FitPercentiles(rows[k]) : pooled;
+    for (size_t r = 0; r < rows[k].x.size(); ++r) {
+      const std::vector<double>& x = rows[k].x[r];
+      *error += std::abs(percentiles_[k].P50(x[0], x[1], x[2]) - rows[k].y50[r]) / rows[k].y50[r] +
+                std::abs(percentiles_[k].P95(x[0], x[1], x[2]) - rows[k].y95[r]) / rows[k].y95[r];
+    }
+  }
+  if (!all.x.empty()) *error /= static_cast<double>(2 * all.x.size());
   if (prows.size() < 4) return InvalidArgument("analytic fit: fewer than 4 samples with a power reading");
   power_ = FitNonNegative(prows, py, prows[0].size());
   return Status::Ok();
@@ -501,12 +520,17 @@ nlohmann::json AnalyticModel::ToJson() const {
   j["transfer_s"] = transfer_s_;
   j["transfer_byte"] = transfer_byte_;
   j["request_s"] = request_s_;
-  j["g50"] = g50_;
-  j["c95"] = c95_;
-  j["g95"] = g95_;
+  // Top level: the closed-loop tenants' percentile factors; "open": the open-loop tenants'.
+  auto put = [](nlohmann::json& o, const Percentiles& p) {
+    o["g50"] = p.g50;
+    o["c95"] = p.c95;
+    o["g95"] = p.g95;
+    o["h50"] = p.h50;
+    o["h95"] = p.h95;
+  };
+  put(j, percentiles_[0]);
+  put(j["open"], percentiles_[1]);
   j["sharing"] = sharing_ == Sharing::kThreads ? "threads" : "queue";
-  j["h50"] = h50_;
-  j["h95"] = h95_;
   j["power"] = power_;
   return j;
 }
@@ -530,17 +554,25 @@ StatusOr<AnalyticModel> AnalyticModel::FromJson(const nlohmann::json& j, const p
     m.transfer_s_ = j.at("transfer_s").get<double>();
     m.transfer_byte_ = j.at("transfer_byte").get<double>();
     m.request_s_ = j.at("request_s").get<double>();
-    m.g50_ = j.at("g50").get<double>();
-    m.c95_ = j.at("c95").get<double>();
-    m.g95_ = j.at("g95").get<double>();
+    // Model files from before the stretch terms (no h50/h95) or the per-kind factors (no
+    // "open") read as zero stretch and shared factors.
+    auto get = [](const nlohmann::json& o) {
+      Percentiles p;
+      p.g50 = o.at("g50").get<double>();
+      p.c95 = o.at("c95").get<double>();
+      p.g95 = o.at("g95").get<double>();
+      p.h50 = o.value("h50", 0.0);
+      p.h95 = o.value("h95", 0.0);
+      return p;
+    };
+    m.percentiles_[0] = get(j);
+    m.percentiles_[1] = j.contains("open") ? get(j.at("open")) : m.percentiles_[0];
     // Model files written before the sharing discipline was fitted: queueing stations.
     const std::string sharing = j.value("sharing", std::string("queue"));
     if (sharing != "queue" && sharing != "threads") {
       return InvalidArgument("analytic.sharing is '" + sharing + "'; expected \"queue\" or \"threads\"");
     }
     m.sharing_ = sharing == "threads" ? Sharing::kThreads : Sharing::kQueue;
-    m.h50_ = j.value("h50", 0.0);
-    m.h95_ = j.value("h95", 0.0);
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgument(std::string("analytic: ") + e.what());
   }

@@ -28,14 +28,17 @@
 //     No memory contention in either: the transformer learns what they miss.
 //     Latency p50 = fixed + h50 x stretch + g50 x queue, p95 = c95 x fixed + h95 x stretch +
 //     g95 x queue (stretch: the time-slicing share of the response, 0 under kQueue; queue: the
-//     rest of the response beyond the fixed latency).
+//     rest of the response beyond the fixed latency), with factors of their own for closed-loop
+//     and for open-loop tenants (Poisson bursts spread an open loop's latencies even at low
+//     load; shared factors where a kind has fewer than 8 tenants in the training data).
 //   * Power = idle[mode] + sum_u util_u * (p1[u] * f/fmax + p3[u] * (f/fmax)^3) (CPU also x the
 //     online-core fraction) + e * memory GB/s * emc_mhz/emc_max.
 // Fit (AnalyticModel::Fit): the service table from tenants running alone (closed loop, one
 // request outstanding: no queueing), by least squares on relative errors with non-negative
 // coefficients (active set) and a small ridge on normalised columns; then, for each sharing
-// discipline, the percentile factors (non-negative, on relative errors) and the power model by
-// least squares over all samples, using the model's own utilisation estimates.
+// discipline, the percentile factors per arrival kind (non-negative, on relative errors) and
+// the power model by least squares over all samples, using the model's own utilisation
+// estimates.
 //
 //   ECOMAP_ASSIGN_OR_RETURN(AnalyticModel m, AnalyticModel::Fit(info, samples));
 //   AnalyticPredictor p(std::move(m));
@@ -50,6 +53,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <algorithm>
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -130,6 +135,20 @@ class AnalyticModel {
   void Contention(const ConfigView& v, AnalyticEstimate* out, Waits* w) const;
   void ContentionQueue(const ConfigView& v, AnalyticEstimate* out, Waits* w) const;
   void ContentionThreads(const ConfigView& v, AnalyticEstimate* out, Waits* w) const;
+  // Latency p50 = fixed + h50 x stretch + g50 x queue, p95 = c95 x fixed + h95 x stretch +
+  // g95 x queue (at least p50).
+  struct Percentiles {
+    double h50 = 0, g50 = 0, c95 = 1, h95 = 0, g95 = 1;
+    double P50(double fixed, double stretch, double queue) const { return fixed + h50 * stretch + g50 * queue; }
+    double P95(double fixed, double stretch, double queue) const {
+      return std::max(P50(fixed, stretch, queue), c95 * fixed + h95 * stretch + g95 * queue);
+    }
+  };
+  struct LatencyRows {
+    std::vector<std::vector<double>> x;  // [fixed, stretch, queue] seconds
+    std::vector<double> y50, y95;        // measured seconds
+  };
+  static Percentiles FitPercentiles(const LatencyRows& rows);
   // Step 2 of Fit for the current sharing discipline; `error` is the mean relative error of the
   // fitted p50 and p95 latencies on the samples.
   Status FitPercentilesAndPower(const std::vector<ConfigView>& views,
@@ -142,8 +161,7 @@ class AnalyticModel {
   double transfer_byte_ = 0;      // x bytes / (emc_mhz * 1e6)
   double request_s_ = 0;
   Sharing sharing_ = Sharing::kQueue;
-  double g50_ = 0, c95_ = 1, g95_ = 1;
-  double h50_ = 0, h95_ = 0;      // coefficients of the time-sharing stretch (kThreads only)
+  std::array<Percentiles, 2> percentiles_;  // closed-loop tenants, open-loop tenants
   std::vector<double> power_;     // modes + 2 x units + 1
 };
 
