@@ -138,7 +138,7 @@ class AnalyticModel {
   // Latency p50 = fixed + h50 x stretch + g50 x queue, p95 = c95 x fixed + h95 x stretch +
   // g95 x queue (at least p50).
   struct Percentiles {
-    double h50 = 0, g50 = 0, c95 = 1, h95 = 0, g95 = 1;
+    double h50 = 0, g50 = 1, c95 = 1, h95 = 0, g95 = 1;  // before any fit: waits count in full
     double P50(double fixed, double stretch, double queue) const { return fixed + h50 * stretch + g50 * queue; }
     double P95(double fixed, double stretch, double queue) const {
       return std::max(P50(fixed, stretch, queue), c95 * fixed + h95 * stretch + g95 * queue);
