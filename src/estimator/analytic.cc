@@ -80,6 +80,7 @@ bool IsCpuLike(const platform::PlatformInfo& info, int u) {
 AnalyticModel::AnalyticModel(const platform::PlatformInfo& info, platform::ModelLookup lookup)
     : decomposer_(std::make_shared<Decomposer>(info, std::move(lookup))) {
   service_.assign(static_cast<size_t>(decomposer_->num_units() * kColumnsPerUnit), 0.0);
+  observed_.assign(service_.size(), true);
   power_.assign(static_cast<size_t>(decomposer_->num_modes() + 2 * decomposer_->num_units() + 1), 0.0);
 }
 
@@ -335,6 +336,53 @@ void AnalyticModel::ContentionThreads(const ConfigView& v, AnalyticEstimate* out
   }
 }
 
+std::vector<std::string> AnalyticModel::UnfittedWork(const ConfigView& v) const {
+  std::vector<std::string> out;
+  auto check = [&](const UnitWork& w) {
+    if (w.unit < 0) return;
+    const size_t base = static_cast<size_t>(w.unit) * kColumnsPerUnit;
+    for (int k = 0; k < kNumBlockKinds; ++k) {
+      if (w.flops[static_cast<size_t>(k)] == 0) continue;
+      const size_t ki = static_cast<size_t>(k);
+      if (observed_[base + ki] || observed_[base + kNumBlockKinds + ki]) continue;
+      std::string line = std::string(zoo::BlockKindName(static_cast<zoo::BlockKind>(k))) + " blocks on " +
+                         info().units[static_cast<size_t>(w.unit)].id;
+      if (std::find(out.begin(), out.end(), line) == out.end()) out.push_back(std::move(line));
+    }
+  };
+  for (const StageView& st : v.stages) {
+    check(st.native);
+    check(st.fallback);
+  }
+  return out;
+}
+
+std::vector<std::string> AnalyticModel::UncoveredModels(const std::vector<std::string>& models) const {
+  std::vector<std::string> out;
+  for (const std::string& name : models) {
+    const zoo::ModelInfo* model = decomposer_->Lookup(name);
+    if (model == nullptr) {
+      out.push_back(name + " (not a known model)");
+      continue;
+    }
+    std::vector<std::string> missing;
+    for (const platform::ComputeUnit& unit : info().units) {
+      platform::Configuration c;
+      c.power_mode = info().modes.empty() ? 0 : info().modes.front().id;
+      c.tenants.push_back(platform::TenantConfig{
+          .name = name, .model = name, .stages = {{0, static_cast<int>(model->blocks.size()), unit.id}}});
+      ConfigView v;
+      if (!decomposer_->Decompose(c, &v).ok()) continue;  // the unit cannot hold it: nothing to predict
+      for (std::string& m : UnfittedWork(v)) missing.push_back(std::move(m));
+    }
+    if (missing.empty()) continue;
+    std::string line = name + " (";
+    for (size_t i = 0; i < missing.size(); ++i) line += (i ? ", " : "") + missing[i];
+    out.push_back(line + ")");
+  }
+  return out;
+}
+
 void AnalyticModel::PowerColumns(const ConfigView& v, const AnalyticEstimate& e, std::vector<double>* cols) const {
   const size_t nm = static_cast<size_t>(decomposer_->num_modes());
   const size_t nu = v.mhz.size();
@@ -422,6 +470,9 @@ StatusOr<AnalyticModel> AnalyticModel::Fit(const platform::PlatformInfo& info,
                            "table needs more (profile more samples)");
   }
   std::vector<double> beta = FitNonNegative(rows, y, cols);
+  for (size_t c = 0; c < m.observed_.size(); ++c) {
+    m.observed_[c] = std::any_of(rows.begin(), rows.end(), [c](const std::vector<double>& r) { return r[c] != 0; });
+  }
   std::copy(beta.begin(), beta.begin() + static_cast<std::ptrdiff_t>(nu * kColumnsPerUnit), m.service_.begin());
   m.transfer_s_ = beta[nu * kColumnsPerUnit];
   m.transfer_byte_ = beta[nu * kColumnsPerUnit + 1];
@@ -531,6 +582,8 @@ nlohmann::json AnalyticModel::ToJson() const {
   put(j, percentiles_[0]);
   put(j["open"], percentiles_[1]);
   j["sharing"] = sharing_ == Sharing::kThreads ? "threads" : "queue";
+  std::vector<int> observed(observed_.begin(), observed_.end());
+  j["observed"] = observed;
   j["power"] = power_;
   return j;
 }
@@ -573,6 +626,14 @@ StatusOr<AnalyticModel> AnalyticModel::FromJson(const nlohmann::json& j, const p
       return InvalidArgument("analytic.sharing is '" + sharing + "'; expected \"queue\" or \"threads\"");
     }
     m.sharing_ = sharing == "threads" ? Sharing::kThreads : Sharing::kQueue;
+    if (j.contains("observed")) {
+      std::vector<int> observed = j.at("observed").get<std::vector<int>>();
+      if (observed.size() != m.observed_.size()) {
+        return InvalidArgument("analytic.observed has " + std::to_string(observed.size()) +
+                               " entries; the platform needs " + std::to_string(m.observed_.size()));
+      }
+      m.observed_.assign(observed.begin(), observed.end());
+    }
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgument(std::string("analytic: ") + e.what());
   }

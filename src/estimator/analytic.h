@@ -109,6 +109,16 @@ class AnalyticModel {
   // Decomposes and estimates (errors from the Decomposer).
   Status Estimate(const platform::Configuration& config, ConfigView* view, AnalyticEstimate* out) const;
 
+  // Work the fit saw no timing for: blocks of a kind on a unit where no training tenant ran that
+  // kind keep service coefficients of zero, so the model counts them as free. One line per
+  // (kind, unit) that `view` meets, e.g. "attention blocks on cpu1"; empty when the training
+  // data covers the configuration (always, for model files from before this check).
+  std::vector<std::string> UnfittedWork(const ConfigView& view) const;
+  // Each model of `models` alone, as one stage on every unit of the platform: the models that
+  // meet unfitted work, as "bert_mini (attention blocks on cpu0, ...)". Unknown models are
+  // named as such. Empty when the training data covers them all.
+  std::vector<std::string> UncoveredModels(const std::vector<std::string>& models) const;
+
   const Decomposer& decomposer() const { return *decomposer_; }
   const platform::PlatformInfo& info() const { return decomposer_->info(); }
   Sharing sharing() const { return sharing_; }
@@ -157,6 +167,9 @@ class AnalyticModel {
 
   std::shared_ptr<const Decomposer> decomposer_;
   std::vector<double> service_;   // num_units x kColumnsPerUnit
+  // Per service column: did a training tenant's work have a nonzero value in it? All true for
+  // model files from before this was recorded.
+  std::vector<bool> observed_;
   double transfer_s_ = 0;         // per change of executing unit
   double transfer_byte_ = 0;      // x bytes / (emc_mhz * 1e6)
   double request_s_ = 0;

@@ -89,9 +89,10 @@ class Decomposer {
   int unit_cores(int u) const { return info_.units[static_cast<size_t>(u)].cores; }
   // Index of the unit with that id; -1 when none.
   int UnitIndex(const std::string& id) const;
+  // The model of that name in the lookup; nullptr when unknown.
+  const zoo::ModelInfo* Lookup(const std::string& name) const;
 
  private:
-  const zoo::ModelInfo* Lookup(const std::string& name) const;
 
   platform::PlatformInfo info_;
   platform::ModelLookup lookup_;

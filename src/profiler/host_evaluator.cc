@@ -33,7 +33,8 @@ StatusOr<std::unique_ptr<HostEvaluator>> HostEvaluator::Create(const HostEvaluat
 const platform::PlatformInfo& HostEvaluator::info() const { return host_->info(); }
 
 std::vector<std::string> HostEvaluator::DefaultModels() const {
-  return {"resnet18", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0"};
+  return {"resnet18", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0",
+          "bert_tiny", "bert_mini"};
 }
 
 platform::Provenance HostEvaluator::power_provenance() const {

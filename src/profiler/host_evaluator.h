@@ -49,7 +49,8 @@ class HostEvaluator {
   ~HostEvaluator();
 
   const platform::PlatformInfo& info() const;
-  // Models light enough to profile many configurations on a small CPU.
+  // Models light enough to profile many configurations on a small CPU: five vision models and
+  // the two smallest BERTs (the serve demo's text tenant).
   std::vector<std::string> DefaultModels() const;
   platform::Provenance power_provenance() const;
 

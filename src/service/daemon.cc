@@ -133,6 +133,21 @@ Status Daemon::Build() {
       return Status(m.status().code(), "fitting the analytic predictor on " + config_.controller.profile_path +
                                            ": " + m.status().message());
     }
+    // A variant whose blocks the profile never timed would be planned as free work.
+    std::vector<std::string> variants;
+    for (const policy::TenantSpec& t : tenants_) {
+      for (const std::string& v : TenantVariants(t)) {
+        if (std::find(variants.begin(), variants.end(), v) == variants.end()) variants.push_back(v);
+      }
+    }
+    for (const std::string& v : variants) {
+      for (const std::string& line : m->UncoveredModels({v})) {
+        std::cerr << "ecomap serve: warning: " << config_.controller.profile_path << " has no timing for " << line
+                  << ", so the analytic predictor counts that work as free; measure it with `ecomap profile --platform "
+                  << config_.platform << " --models " << v << " --append --out " << config_.controller.profile_path
+                  << "`\n";
+      }
+    }
     predictor_ = std::make_shared<estimator::AnalyticPredictor>(std::move(m).value());
   }
   if (config_.platform == "xavier-sim") oracle_ = std::make_shared<estimator::SimulatorPredictor>(platform::PlatformOptions{});
