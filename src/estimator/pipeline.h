@@ -93,7 +93,6 @@ class Decomposer {
   const zoo::ModelInfo* Lookup(const std::string& name) const;
 
  private:
-
   platform::PlatformInfo info_;
   platform::ModelLookup lookup_;
   std::unordered_map<std::string, const zoo::ModelInfo*> models_;  // zoo models, prefilled
