@@ -1,11 +1,11 @@
 #include "carbon/cache.h"
 
-#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "carbon/live_json.h"
+#include "core/file.h"
 
 namespace ecomap::carbon {
 namespace {
@@ -109,19 +109,8 @@ Status SaveCacheFile(const std::string& path, const CacheSnapshot& s) {
     for (const auto& r : s.forecast->readings) arr.push_back(ReadingToJson(r));
     j["forecast"] = {{"fetched_at", FormatIso8601(s.forecast->fetched_at)}, {"readings", arr}};
   }
-  // Write to a temporary file then rename, so that a crash never leaves half a cache.
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out)
-      return Unavailable("cannot write cache file '" + tmp + "': check the folder exists and is writable");
-    out << j.dump(2) << "\n";
-    if (!out) return Unavailable("cannot write cache file '" + tmp + "'");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Unavailable("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
-  return Status::Ok();
+  // Through a temporary file and a rename, so that a crash never leaves half a cache.
+  return WriteFileAtomic(path, j.dump(2) + "\n");
 }
 
 StatusOr<CacheSnapshot> LoadCacheFile(const std::string& path) {

@@ -1,11 +1,47 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/file.h"
 #include "core/status.h"
 #include "core/time.h"
 #include "core/units.h"
 
 namespace ecomap {
 namespace {
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(File, WriteFileAtomicReplacesTheFileAndLeavesNoTemporary) {
+  const std::string dir = ::testing::TempDir() + "/core_file_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/out.txt";
+  ASSERT_TRUE(WriteFileAtomic(path, "first\n").ok());
+  ASSERT_TRUE(WriteFileAtomic(path, "second\n").ok());
+  EXPECT_EQ(ReadAll(path), "second\n");
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    ++files;
+    EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
+  }
+  EXPECT_EQ(files, 1);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(File, WriteToAnUnwritablePlaceFails) {
+  Status s = WriteFileAtomic("/nonexistent-dir/x/index.html", "x");
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find("/nonexistent-dir/x"), std::string::npos);
+}
 
 TEST(Units, EnergyAndCarbonConversions) {
   Joules e = Watts{10} * Seconds{360};  // 3600 J = 1 Wh

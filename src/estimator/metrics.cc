@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <fstream>
 #include <string>
+
+#include "core/file.h"
 
 namespace ecomap::estimator {
 namespace {
@@ -200,30 +200,18 @@ Status WritePredictions(const std::string& path, const std::vector<const profile
       return InvalidArgument("predictor name '" + p.name + "' clashes with a key of the predictions file");
     }
   }
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return Unavailable("cannot write " + tmp + ": check that its folder exists and is writable");
-    for (size_t i = 0; i < samples.size(); ++i) {
-      nlohmann::json line;
-      line["schema"] = "ecomap.predictions.v1";
-      line["index"] = samples[i]->index;
-      line["config"] = samples[i]->config;
-      line["truth"] = samples[i]->result;
-      for (const NamedPredictions& p : predictors) line[p.name] = (*p.predicted)[i];
-      out << line.dump() << "\n";
-    }
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      return Unavailable("writing " + tmp + " failed (disk full?)");
-    }
+  std::string lines;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    nlohmann::json line;
+    line["schema"] = "ecomap.predictions.v1";
+    line["index"] = samples[i]->index;
+    line["config"] = samples[i]->config;
+    line["truth"] = samples[i]->result;
+    for (const NamedPredictions& p : predictors) line[p.name] = (*p.predicted)[i];
+    lines += line.dump();
+    lines += '\n';
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return Unavailable("cannot move " + tmp + " over " + path);
-  }
-  return Status::Ok();
+  return WriteFileAtomic(path, lines);
 }
 
 }  // namespace ecomap::estimator

@@ -73,7 +73,7 @@ RepeatFloor MeasurementRepeatFloor(const std::vector<const profiler::Sample*>& s
 // Per-sample predictions for a closer look than the aggregate metrics: one JSON line per sample,
 //   {"schema": "ecomap.predictions.v1", "index": <the sample's index>, "config": {...},
 //    "truth": {<measured or simulated Performance>}, "<predictor name>": {<Performance>}, ...}
-// written to `path`.tmp and renamed over `path` when complete (a crash leaves `path` as it was).
+// written with WriteFileAtomic (core/file.h: a crash leaves `path` as it was).
 // InvalidArgument when a predictor has not one prediction per sample; Unavailable naming the
 // path when it cannot be written.
 struct NamedPredictions {

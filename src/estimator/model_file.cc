@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/file.h"
+
 namespace ecomap::estimator {
 namespace {
 
@@ -83,20 +85,7 @@ std::string SerializeModelFile(const ModelFile& f) {
 }
 
 Status WriteModelFile(const std::string& path, const ModelFile& file) {
-  const std::string bytes = SerializeModelFile(file);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Unavailable("cannot write " + tmp + ": check that the directory exists and is writable");
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) return DataLoss("short write to " + tmp + " (disk full?)");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return Unavailable("cannot rename " + tmp + " to " + path);
-  }
-  return Status::Ok();
+  return WriteFileAtomic(path, SerializeModelFile(file));
 }
 
 StatusOr<ModelFile> ParseModelFile(const std::string& bytes, const std::string& where,

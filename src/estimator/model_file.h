@@ -35,7 +35,7 @@ struct ModelFile {
   std::string weights;
 };
 
-// Writes atomically (a temporary beside it, then rename). Unavailable/DataLoss on I/O errors.
+// Writes atomically (core/file.h: a temporary beside it, then rename). Unavailable on I/O errors.
 Status WriteModelFile(const std::string& path, const ModelFile& file);
 // Parses a container from bytes; `where` names it in errors.
 StatusOr<ModelFile> ParseModelFile(const std::string& bytes, const std::string& where,

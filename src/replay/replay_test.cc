@@ -376,11 +376,5 @@ TEST(ReportTest, TextJsonAndHtml) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(ReportTest, WriteToAnUnwritablePlaceFails) {
-  Status s = WriteFileAtomic("/nonexistent-dir/x/index.html", "x");
-  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
-  EXPECT_NE(s.message().find("/nonexistent-dir/x"), std::string::npos);
-}
-
 }  // namespace
 }  // namespace ecomap::replay

@@ -1,7 +1,5 @@
 #include "replay/report.h"
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -178,27 +176,6 @@ std::string FormatTextReport(const ReplayResult& r, const ReportOptions& o) {
          ".\n  Carbon = sum of measured power x interval x CI; every figure is " + label + ".\n";
   if (!r.attribution.empty()) out += "Carbon data: " + r.attribution + "\n";
   return out;
-}
-
-Status WriteFileAtomic(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return Unavailable("cannot write '" + tmp + "' (check that the folder exists and is writable)");
-    f << content;
-    f.flush();
-    if (!f) {
-      std::remove(tmp.c_str());
-      return Unavailable("short write to '" + tmp + "' (disk full?)");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    return Unavailable("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
-  }
-  return Status::Ok();
 }
 
 StatusOr<std::string> RenderHtmlReport(const ReplayResult& r, const ReportOptions& o) {

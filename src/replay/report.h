@@ -36,6 +36,7 @@
 
 #include <string>
 
+#include "core/file.h"
 #include "core/status.h"
 #include "replay/replay.h"
 
@@ -62,10 +63,6 @@ struct ReportOptions {
 std::string FormatTextReport(const ReplayResult& result, const ReportOptions& options);
 
 nlohmann::json ReplayToJson(const ReplayResult& result, const ReportOptions& options, bool with_intervals);
-
-// Writes `content` to `path` through a temporary file in the same folder and a rename.
-// Unavailable naming the path on I/O errors.
-Status WriteFileAtomic(const std::string& path, const std::string& content);
 
 // Creates DIR (and parents) when missing and writes DIR/index.html and DIR/replay.json.
 Status WriteHtmlReport(const ReplayResult& result, const ReportOptions& options, const std::string& dir);
