@@ -124,6 +124,7 @@ double AnalyticModel::ServiceSeconds(const ConfigView& v, const UnitWork& w) con
 void AnalyticModel::Demands(const ConfigView& v, AnalyticEstimate* out, Demand* d) const {
   const size_t n = v.tenants.size();
   d->parts.clear();
+  d->parts.reserve(2 * v.stages.size());
   d->delay_s.assign(n, 0.0);
   d->bytes.assign(n, 0.0);
   out->stage_service_s.assign(v.stages.size(), 0.0);
@@ -543,13 +544,14 @@ Status AnalyticModel::FitPercentilesAndPower(const std::vector<ConfigView>& view
   }
   // Each arrival kind gets factors of its own where it has enough tenants (open loops queue
   // behind Poisson bursts that closed loops never see); otherwise both share the pooled ones.
-  LatencyRows all;
-  for (const LatencyRows& r : rows) {
-    all.x.insert(all.x.end(), r.x.begin(), r.x.end());
-    all.y50.insert(all.y50.end(), r.y50.begin(), r.y50.end());
-    all.y95.insert(all.y95.end(), r.y95.begin(), r.y95.end());
+  Percentiles pooled;
+  if (rows[0].x.size() < kMinRowsPerKind || rows[1].x.size() < kMinRowsPerKind) {
+    LatencyRows all = rows[0];
+    all.x.insert(all.x.end(), rows[1].x.begin(), rows[1].x.end());
+    all.y50.insert(all.y50.end(), rows[1].y50.begin(), rows[1].y50.end());
+    all.y95.insert(all.y95.end(), rows[1].y95.begin(), rows[1].y95.end());
+    pooled = FitPercentiles(all);
   }
-  const Percentiles pooled = FitPercentiles(all);
   *error = 0;
   for (size_t k = 0; k < 2; ++k) {
     percentiles_[k] = rows[k].x.size() >= kMinRowsPerKind ? FitPercentiles(rows[k]) : pooled;
@@ -559,7 +561,8 @@ Status AnalyticModel::FitPercentilesAndPower(const std::vector<ConfigView>& view
                 std::abs(percentiles_[k].P95(x[0], x[1], x[2]) - rows[k].y95[r]) / rows[k].y95[r];
     }
   }
-  if (!all.x.empty()) *error /= static_cast<double>(2 * all.x.size());
+  const size_t scored = rows[0].x.size() + rows[1].x.size();
+  if (scored > 0) *error /= static_cast<double>(2 * scored);
   if (prows.size() < 4) return InvalidArgument("analytic fit: fewer than 4 samples with a power reading");
   power_ = FitNonNegative(prows, py, prows[0].size());
   return Status::Ok();
