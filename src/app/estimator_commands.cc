@@ -25,7 +25,8 @@ using estimator::EvalReport;
 using estimator::Scores;
 
 struct TrainArgs {
-  std::string data;
+  std::vector<std::string> data;
+  std::vector<std::string> exclude_configs;
   std::string out;
   int epochs = 30;
   uint64_t seed = 1;
@@ -40,7 +41,8 @@ struct TrainArgs {
 
 struct EvalArgs {
   std::string model;
-  std::string data;
+  std::vector<std::string> data;
+  std::vector<std::string> exclude_configs;
   bool json = false;
   std::string split = "all";
   std::string predictions;
@@ -52,17 +54,35 @@ struct PredictArgs {
   bool json = false;
 };
 
-profiler::Dataset LoadData(const std::string& path) {
-  profiler::Dataset d = OrFail(profiler::ReadDataset(path));
-  if (d.samples.empty()) Fail(path + ": no samples");
-  if (d.truncated_lines > 0) std::cerr << "estimator: " << path << ": skipped a truncated last line\n";
-  const std::string& platform = d.samples[0].platform;
-  for (const profiler::Sample& s : d.samples) {
-    if (s.platform != platform) {
-      Fail(path + ": mixes platforms '" + platform + "' and '" + s.platform + "' (sample " + std::to_string(s.index) +
-           "): an estimator learns one platform; split the file");
+std::string Joined(const std::vector<std::string>& paths) {
+  std::string out;
+  for (const std::string& p : paths) out += (out.empty() ? "" : " ") + p;
+  return out;
+}
+
+// The samples of `paths`, in order, less every sample whose configuration is in one of
+// `exclude_paths` (a separately measured test set): one platform throughout.
+profiler::Dataset LoadData(const std::vector<std::string>& paths, const std::vector<std::string>& exclude_paths) {
+  profiler::Dataset d;
+  std::string first_path;
+  for (const std::string& path : paths) {
+    profiler::Dataset part = OrFail(profiler::ReadDataset(path));
+    if (part.truncated_lines > 0) std::cerr << "estimator: " << path << ": skipped a truncated last line\n";
+    for (profiler::Sample& s : part.samples) {
+      if (!d.samples.empty() && s.platform != d.samples[0].platform) {
+        Fail(path + ": sample " + std::to_string(s.index) + " is of platform '" + s.platform + "' but " + first_path +
+             " starts with '" + d.samples[0].platform + "': an estimator learns one platform; split the data");
+      }
+      if (d.samples.empty()) first_path = path;
+      d.samples.push_back(std::move(s));
     }
   }
+  for (const std::string& path : exclude_paths) {
+    profiler::Dataset test = OrFail(profiler::ReadDataset(path));
+    const int removed = profiler::RemoveConfigurations(&d.samples, test.samples);
+    std::cerr << "estimator: left out " << removed << " samples whose configuration is in " << path << "\n";
+  }
+  if (d.samples.empty()) Fail(Joined(paths) + ": no samples" + (exclude_paths.empty() ? "" : " left after --exclude-configs"));
   return d;
 }
 
@@ -139,12 +159,12 @@ nlohmann::json PrintRepeatFloor(const std::vector<const profiler::Sample*>& samp
 
 void RunTrain(const TrainArgs& a) {
   if (!(a.holdout >= 0 && a.holdout < 1)) Fail("--holdout " + std::to_string(a.holdout) + " must be in [0, 1)");
-  profiler::Dataset d = LoadData(a.data);
+  profiler::Dataset d = LoadData(a.data, a.exclude_configs);
   platform::PlatformInfo info = InfoOf(d.samples[0].platform);
   estimator::Split split = estimator::SplitSamples(d.samples, a.holdout, a.seed, a.max_train_tenants);
   std::printf("estimator train: %zu samples of %s (%s) from %s: %zu train, %zu held out",
               d.samples.size(), info.name.c_str(), platform::ProvenanceName(d.samples[0].provenance),
-              a.data.c_str(), split.train.size(), split.holdout.size());
+              Joined(a.data).c_str(), split.train.size(), split.holdout.size());
   if (a.max_train_tenants > 0) {
     std::printf(", %zu with more than %d tenants kept unseen", split.unseen.size(), a.max_train_tenants);
   }
@@ -168,16 +188,22 @@ void RunTrain(const TrainArgs& a) {
   model->set_intra_op_threads(1);
   estimator::AnalyticPredictor baseline(model->analytic());
   nlohmann::json record;
-  record["data"] = a.data;
+  record["data"] = Joined(a.data);
+  record["exclude_configs"] = a.exclude_configs;
   record["samples"] = d.samples.size();
   record["seed"] = a.seed;
   record["epochs"] = a.epochs;
   record["max_minutes"] = a.max_minutes;
-  record["command"] = "ecomap estimator train --data " + a.data + " --out " + a.out + " --epochs " +
+  char lr[32];
+  std::snprintf(lr, sizeof lr, "%g", a.lr);
+  record["command"] = "ecomap estimator train --data " + Joined(a.data) +
+                      (a.exclude_configs.empty() ? "" : " --exclude-configs " + Joined(a.exclude_configs)) +
+                      " --out " + a.out + " --epochs " +
                       std::to_string(a.epochs) + " --seed " + std::to_string(a.seed) + " --holdout " +
                       std::to_string(a.holdout) + " --max-train-tenants " + std::to_string(a.max_train_tenants) +
                       " --d-model " + std::to_string(a.d_model) + " --heads " + std::to_string(a.heads) + " --layers " +
                       std::to_string(a.layers) + " --ff " + std::to_string(a.ff_dim) + " --batch " + std::to_string(a.batch) +
+                      " --lr " + lr +
                       " --threads " + std::to_string(a.threads) +
                       (a.max_minutes > 0 ? " --max-minutes " + std::to_string(a.max_minutes) : "");
   record["holdout"] = a.holdout;
@@ -205,11 +231,11 @@ void RunTrain(const TrainArgs& a) {
 }
 
 void RunEval(const EvalArgs& a) {
-  profiler::Dataset d = LoadData(a.data);
+  profiler::Dataset d = LoadData(a.data, a.exclude_configs);
   auto model = OrFail(estimator::TransformerPredictor::Load(a.model));
   model->set_intra_op_threads(1);
   if (d.samples[0].platform != model->info().name) {
-    Fail(a.data + " was measured on '" + d.samples[0].platform + "' but " + a.model + " models '" +
+    Fail(Joined(a.data) + " was measured on '" + d.samples[0].platform + "' but " + a.model + " models '" +
          model->info().name + "': evaluate with a model of that platform");
   }
   std::vector<const profiler::Sample*> set;
@@ -229,7 +255,7 @@ void RunEval(const EvalArgs& a) {
       set = split.train;
     }
   }
-  if (set.empty()) Fail("--split " + a.split + " selects no samples of " + a.data);
+  if (set.empty()) Fail("--split " + a.split + " selects no samples of " + Joined(a.data));
   estimator::AnalyticPredictor baseline(model->analytic());
   std::vector<platform::Performance> tp = PredictAll(*model, set);
   std::vector<platform::Performance> bp = PredictAll(baseline, set);
@@ -243,7 +269,7 @@ void RunEval(const EvalArgs& a) {
     nlohmann::json j = estimator::ReportToJson(t);
     j["predictor"] = "transformer";
     j["model"] = a.model;
-    j["data"] = a.data;
+    j["data"] = Joined(a.data);
     j["split"] = a.split;
     j["truth"] = platform::ProvenanceName(d.samples[0].provenance);
     j["analytic"] = estimator::ReportToJson(b);
@@ -255,7 +281,7 @@ void RunEval(const EvalArgs& a) {
     std::cout << j.dump(2) << "\n";
     return;
   }
-  PrintHeader("estimator eval: " + a.model + " on " + a.data + " (" + a.split + ", " + std::to_string(set.size()) +
+  PrintHeader("estimator eval: " + a.model + " on " + Joined(a.data) + " (" + a.split + ", " + std::to_string(set.size()) +
               " samples; predicted vs " + platform::ProvenanceName(d.samples[0].provenance) +
               "; MAPE in %, saturated open-loop tenants excluded from latency)");
   PrintReport("transformer", t, true);
@@ -296,7 +322,10 @@ void AddEstimatorCommands(CLI::App& app) {
   auto ta = std::make_shared<TrainArgs>();
   CLI::App* train = est->add_subcommand(
       "train", "Train the transformer estimator on a profiler dataset (JSON lines from `ecomap profile`)");
-  train->add_option("--data", ta->data, "dataset (.jsonl)")->required();
+  train->add_option("--data", ta->data, "dataset(s) (.jsonl), read in order as one")->required();
+  train->add_option("--exclude-configs", ta->exclude_configs,
+                    "leave out every sample whose configuration is in these datasets (a test set measured "
+                    "separately: score it with `estimator eval --data`)");
   train->add_option("--out", ta->out, "model file to write")->required();
   train->add_option("--epochs", ta->epochs, "passes over the training set")->capture_default_str()->check(CLI::Range(1, 10000));
   train->add_option("--seed", ta->seed, "seed of the split, the initialisation and the shuffling")->capture_default_str();
@@ -324,9 +353,13 @@ void AddEstimatorCommands(CLI::App& app) {
       "eval", "MAPE and R2 of the transformer and its analytic baseline per output and per number of tenants");
   ea->model = estimator::DefaultModelPath();
   eval->add_option("--model", ea->model, "model file")->capture_default_str();
-  eval->add_option("--data", ea->data, "dataset (.jsonl)")->required();
+  eval->add_option("--data", ea->data, "dataset(s) (.jsonl), read in order as one")->required();
+  eval->add_option("--exclude-configs", ea->exclude_configs,
+                   "leave out every sample whose configuration is in these datasets (as in training, so that "
+                   "--split selects the training run's parts)");
   eval->add_option("--split", ea->split,
-                   "all samples, or the training run's split (same seed/hold-out/tenant limit): holdout, unseen, train")
+                   "all samples, or the training run's split (same seed/hold-out/tenant limit; give the same --data "
+                   "and --exclude-configs): holdout, unseen, train")
       ->capture_default_str()
       ->check(CLI::IsMember({"all", "holdout", "unseen", "train"}));
   eval->add_flag("--json", ea->json,

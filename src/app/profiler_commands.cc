@@ -29,7 +29,9 @@ struct ProfileArgs {
   double window_s = 2.0;
   double warmup_s = 0.5;
   int min_completions = 0;
+  int min_open_completions = -1;
   double max_window_s = 0;
+  double backlog_growth = 0.1;
   double min_rate = 1.0;
   double max_rate = 60.0;
   bool append = false;
@@ -68,6 +70,8 @@ void RunProfileCommand(const ProfileArgs& a) {
     ho.window = Seconds{a.window_s};
     ho.warmup = Seconds{a.warmup_s};
     ho.min_completions = a.min_completions;
+    ho.min_open_completions = a.min_open_completions;
+    ho.backlog_growth = a.backlog_growth;
     if (a.max_window_s > 0 && a.max_window_s < a.window_s) {
       char msg[160];
       std::snprintf(msg, sizeof msg, "profile: --max-window %g is shorter than --window %g; give --max-window >= --window",
@@ -170,6 +174,16 @@ void AddProfilerCommands(CLI::App& app) {
                   "host: extend the window until every tenant completed this many requests (0: fixed window)")
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));
+  cmd->add_option("--min-open-completions", args->min_open_completions,
+                  "host: the same for open-loop tenants, whose percentiles converge more slowly (default: "
+                  "--min-completions)")
+      ->check(CLI::Range(0, 100000))
+      ->needs("--min-completions");
+  cmd->add_option("--backlog-growth", args->backlog_growth,
+                  "host: an open-loop tenant whose backlog grew in the window by more than this share of its "
+                  "arrivals (and by more than 5 requests) is saturated; 0: only a queue overflow counts")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--max-window", args->max_window_s,
                   "host: longest window with --min-completions, seconds (default: 4 x --window)")
       ->check(CLI::Range(0.2, 600.0))

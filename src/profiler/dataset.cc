@@ -1,5 +1,6 @@
 #include "profiler/dataset.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -124,6 +125,14 @@ StatusOr<Dataset> ReadDataset(const std::string& path) {
   }
   if (d.samples.empty()) return InvalidArgument("dataset '" + path + "' has no samples");
   return d;
+}
+
+int RemoveConfigurations(std::vector<Sample>* samples, const std::vector<Sample>& others) {
+  const size_t before = samples->size();
+  std::erase_if(*samples, [&](const Sample& s) {
+    return std::any_of(others.begin(), others.end(), [&](const Sample& o) { return o.config == s.config; });
+  });
+  return static_cast<int>(before - samples->size());
 }
 
 }  // namespace ecomap::profiler

@@ -73,6 +73,11 @@ struct Dataset {
 // empty file. NotFound when the file does not exist.
 StatusOr<Dataset> ReadDataset(const std::string& path);
 
+// Removes from `samples` every sample whose configuration equals one in `others` (e.g. a test
+// set measured separately, so that no configuration is both trained on and scored); keeps the
+// order of the rest. Returns how many were removed.
+int RemoveConfigurations(std::vector<Sample>* samples, const std::vector<Sample>& others);
+
 // One line of the format above, without the '\n'.
 std::string SampleToJsonLine(const Sample& sample);
 // Parses one line; `where` prefixes errors ("FILE:LINE").

@@ -16,6 +16,13 @@ StatusOr<std::unique_ptr<HostEvaluator>> HostEvaluator::Create(const HostEvaluat
   if (!(options.window.value() > 0)) return InvalidArgument("host evaluator: window must be > 0 s");
   if (options.warmup.value() < 0) return InvalidArgument("host evaluator: warmup must be >= 0 s");
   if (options.min_completions < 0) return InvalidArgument("host evaluator: min_completions must be >= 0");
+  if (options.min_open_completions < -1) {
+    return InvalidArgument("host evaluator: min_open_completions must be >= 0 (or -1: min_completions)");
+  }
+  if (!(options.backlog_growth >= 0) || options.backlog_growth > 1) {
+    return InvalidArgument("host evaluator: backlog_growth must be in [0, 1], got " +
+                           std::to_string(options.backlog_growth));
+  }
   if (options.min_completions > 0 && options.max_window.value() < options.window.value()) {
     return InvalidArgument("host evaluator: max_window (" + std::to_string(options.max_window.value()) +
                            " s) must be >= window (" + std::to_string(options.window.value()) +
@@ -81,22 +88,29 @@ StatusOr<platform::Performance> HostEvaluator::Evaluate(const platform::Configur
   const auto window_start = std::chrono::steady_clock::now();
   const engine::EngineReport at_start = eng.Report();
   sleep_s(options_.window.value());
+  // Report() counts since Start; the window's counts are differences against at_start.
+  auto start_of = [&](const std::string& name) -> const engine::TenantReport* {
+    for (const auto& b : at_start.tenants) {
+      if (b.name == name) return &b;
+    }
+    return nullptr;
+  };
   if (options_.min_completions > 0) {
-    // Report() counts since Start; the window's completions are the difference.
+    const int open_needed = options_.min_open_completions >= 0 ? options_.min_open_completions : options_.min_completions;
     auto enough = [&] {
       engine::EngineReport now = eng.Report();
       for (const auto& t : now.tenants) {
-        uint64_t before = 0;
-        for (const auto& b : at_start.tenants) {
-          if (b.name == t.name) before = b.completed;
-        }
-        if (t.completed - before < static_cast<uint64_t>(options_.min_completions)) return false;
+        const engine::TenantReport* b = start_of(t.name);
+        const uint64_t before = b ? b->completed : 0;
+        const bool open = t.source.kind == engine::SourceSpec::Kind::kPoisson;
+        if (t.completed - before < static_cast<uint64_t>(open ? open_needed : options_.min_completions)) return false;
       }
       return true;
     };
     const auto deadline = window_start + std::chrono::duration<double>(options_.max_window.value());
     while (std::chrono::steady_clock::now() < deadline && !enough()) sleep_s(0.05);
   }
+  const engine::EngineReport at_end = eng.Report();
   engine::EngineReport window = eng.TakeWindow();
   // What is still queued after the window is not measured: drop it instead of draining it.
   (void)eng.Shutdown(Milliseconds{50});
@@ -120,6 +134,18 @@ StatusOr<platform::Performance> HostEvaluator::Evaluate(const platform::Configur
     tp.latency_p95 = Milliseconds{r->latency.p95_ms};
     tp.throughput_rps = r->throughput_rps;
     tp.saturated = r->rejected > 0;
+    if (!tp.saturated && options_.backlog_growth > 0 && config.tenants[i].arrival == platform::ArrivalKind::kOpenLoop) {
+      const engine::TenantReport* b = start_of(r->name);
+      const engine::TenantReport* e = nullptr;
+      for (const auto& t : at_end.tenants) {
+        if (t.name == r->name) e = &t;
+      }
+      if (b && e) {
+        const double grown = static_cast<double>(e->in_flight) - static_cast<double>(b->in_flight);
+        const double arrivals = static_cast<double>(e->submitted - b->submitted);
+        tp.saturated = grown > std::max<double>(kMinBacklogGrowth, options_.backlog_growth * arrivals);
+      }
+    }
     perf.tenants.push_back(tp);
   }
   std::map<std::string, Milliseconds> busy;

@@ -40,8 +40,20 @@ struct HostEvaluatorOptions {
   // on until every tenant completed `min_completions` requests in it, up to `max_window`
   // (0: the fixed `window`). The window actually measured is Performance::window.
   int min_completions = 0;
+  // Open-loop tenants may need more: a Poisson-fed queue's percentile converges far more slowly
+  // than a closed loop's (-1: min_completions). Needs min_completions > 0.
+  int min_open_completions = -1;
   Seconds max_window{0};
+  // Saturation: an open-loop tenant is saturated when its queue overflowed (a rejected request)
+  // or when its backlog (admitted, not finished) grew in the window by more than
+  // max(kMinBacklogGrowth, backlog_growth x the window's arrivals): a stable queue's backlog
+  // returns to where it was, an overloaded one grows by (arrival - service rate) x window. The
+  // latency of such a tenant is only what the window saw, so it is not a label (0: overflow only).
+  double backlog_growth = 0.1;
 };
+
+// Requests of backlog growth below which a window is never called saturated (queue noise).
+inline constexpr int kMinBacklogGrowth = 5;
 
 class HostEvaluator {
  public:

@@ -90,6 +90,62 @@ TEST(HostEvaluator, AdaptiveWindowWaitsForEnoughCompletions) {
   }
 }
 
+TEST(HostEvaluator, OpenLoopTenantsCanNeedMoreCompletions) {
+  HostEvaluatorOptions o;
+  o.window = Seconds{0.2};
+  o.warmup = Seconds{0.1};
+  o.min_completions = 2;
+  o.min_open_completions = 12;
+  o.max_window = Seconds{10};
+  auto ev = HostEvaluator::Create(o);
+  ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+  const int blocks = static_cast<int>(zoo::FindModel("mobilenet_v3_small")->blocks.size());
+  platform::Configuration c = OneTenant("mobilenet_v3_small", {{0, blocks, "cpu0"}});
+  platform::TenantConfig open = c.tenants[0];
+  open.name = "b";
+  open.arrival = platform::ArrivalKind::kOpenLoop;
+  open.rate_rps = 12;  // about 1 s for 12 completions; the closed loop has its 2 within 0.2 s
+  open.stages = {{0, blocks, "cpu1"}};
+  c.tenants.push_back(open);
+  auto p = (*ev)->Evaluate(c);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_GE(p->tenants[1].throughput_rps * p->window.value(), 11.5) << "window " << p->window.value() << " s";
+  EXPECT_GT(p->window.value(), 0.4);
+}
+
+TEST(HostEvaluator, GrowingBacklogIsSaturationEvenWithoutOverflow) {
+  HostEvaluatorOptions o;
+  o.window = Seconds{1.0};
+  o.warmup = Seconds{0.1};
+  o.queue_capacity = 100000;  // never overflows: only the backlog test can flag it
+  auto ev = HostEvaluator::Create(o);
+  ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+  const int blocks = static_cast<int>(zoo::FindModel("resnet18")->blocks.size());
+  platform::Configuration c = OneTenant("resnet18", {{0, blocks, "cpu0"}});
+  c.tenants[0].arrival = platform::ArrivalKind::kOpenLoop;
+  c.tenants[0].rate_rps = 400;  // tens of times what one core serves
+  auto p = (*ev)->Evaluate(c);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_TRUE(p->tenants[0].saturated);
+
+  // The same overload with the backlog test off: no overflow, so no flag.
+  o.backlog_growth = 0;
+  ev = HostEvaluator::Create(o);
+  ASSERT_TRUE(ev.ok());
+  p = (*ev)->Evaluate(c);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_FALSE(p->tenants[0].saturated);
+
+  // A light load keeps its backlog: not saturated.
+  o.backlog_growth = 0.1;
+  ev = HostEvaluator::Create(o);
+  ASSERT_TRUE(ev.ok());
+  c.tenants[0].rate_rps = 3;
+  p = (*ev)->Evaluate(c);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_FALSE(p->tenants[0].saturated);
+}
+
 TEST(HostEvaluator, RejectsBadOptions) {
   HostEvaluatorOptions o;
   o.window = Seconds{0};
@@ -102,6 +158,16 @@ TEST(HostEvaluator, RejectsBadOptions) {
   auto bad = HostEvaluator::Create(o);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("max_window"), std::string::npos) << bad.status().message();
+  o.max_window = Seconds{5};
+  o.min_open_completions = -2;
+  bad = HostEvaluator::Create(o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("min_open_completions"), std::string::npos) << bad.status().message();
+  o.min_open_completions = -1;
+  o.backlog_growth = 1.5;
+  bad = HostEvaluator::Create(o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("backlog_growth"), std::string::npos) << bad.status().message();
 }
 
 }  // namespace

@@ -156,6 +156,28 @@ TEST(Dataset, TruncatedLastLineIsSkippedAndCounted) {
   EXPECT_EQ(d->truncated_lines, 1);
 }
 
+TEST(Dataset, RemoveConfigurationsDropsEveryMeasurementOfATestConfiguration) {
+  auto sim = Sim();
+  auto sampler = Sampler::Create(sim->info(), {}, zoo::Models());
+  std::mt19937_64 rng(3);
+  std::vector<Sample> samples;
+  for (int i = 0; i < 6; ++i) {
+    Sample s;
+    s.index = i;
+    s.config = sampler->Next(rng);
+    samples.push_back(s);
+  }
+  samples.push_back(samples[2]);  // configuration 2 measured twice
+  samples.back().index = 6;
+  std::vector<Sample> test = {samples[2], samples[4]};
+  test[0].result.power = Watts{99};  // another measurement of the same configuration still matches
+  EXPECT_EQ(RemoveConfigurations(&samples, test), 3);
+  std::vector<int64_t> left;
+  for (const Sample& s : samples) left.push_back(s.index);
+  EXPECT_EQ(left, (std::vector<int64_t>{0, 1, 3, 5}));
+  EXPECT_EQ(RemoveConfigurations(&samples, {}), 0);
+}
+
 TEST(Dataset, MalformedLinesNameFileLineAndProblem) {
   auto sim = Sim();
   auto sampler = Sampler::Create(sim->info(), {}, zoo::Models());
