@@ -428,6 +428,7 @@ TEST(Metrics, PredictionsFileHasOneLinePerSampleAndNamesItsErrors) {
     nlohmann::json j = nlohmann::json::parse(line);
     EXPECT_EQ(j.at("schema"), "ecomap.predictions.v1");
     EXPECT_EQ(j.at("index").get<int64_t>(), samples[static_cast<size_t>(n)].index);
+    EXPECT_EQ(j.at("seed").get<uint64_t>(), samples[static_cast<size_t>(n)].seed);
     EXPECT_EQ(j.at("config").at("tenants").size(), samples[static_cast<size_t>(n)].config.tenants.size());
     const double p = j.at("truth").at("power_w").get<double>();
     EXPECT_DOUBLE_EQ(j.at("oracle").at("power_w").get<double>(), p);

@@ -196,7 +196,7 @@ Status WritePredictions(const std::string& path, const std::vector<const profile
                              std::to_string(p.predicted ? p.predicted->size() : 0) + " for " +
                              std::to_string(samples.size()) + " samples");
     }
-    if (p.name == "schema" || p.name == "index" || p.name == "config" || p.name == "truth") {
+    if (p.name == "schema" || p.name == "index" || p.name == "seed" || p.name == "config" || p.name == "truth") {
       return InvalidArgument("predictor name '" + p.name + "' clashes with a key of the predictions file");
     }
   }
@@ -205,6 +205,7 @@ Status WritePredictions(const std::string& path, const std::vector<const profile
     nlohmann::json line;
     line["schema"] = "ecomap.predictions.v1";
     line["index"] = samples[i]->index;
+    line["seed"] = samples[i]->seed;
     line["config"] = samples[i]->config;
     line["truth"] = samples[i]->result;
     for (const NamedPredictions& p : predictors) line[p.name] = (*p.predicted)[i];

@@ -71,8 +71,10 @@ struct RepeatFloor {
 RepeatFloor MeasurementRepeatFloor(const std::vector<const profiler::Sample*>& samples);
 
 // Per-sample predictions for a closer look than the aggregate metrics: one JSON line per sample,
-//   {"schema": "ecomap.predictions.v1", "index": <the sample's index>, "config": {...},
-//    "truth": {<measured or simulated Performance>}, "<predictor name>": {<Performance>}, ...}
+//   {"schema": "ecomap.predictions.v1", "index": <the sample's index>, "seed": <its run's seed>,
+//    "config": {...}, "truth": {<measured or simulated Performance>},
+//    "<predictor name>": {<Performance>}, ...}
+// (`index` and `seed` together name a dataset line; a file may hold several runs.)
 // written with WriteFileAtomic (core/file.h: a crash leaves `path` as it was).
 // InvalidArgument when a predictor has not one prediction per sample; Unavailable naming the
 // path when it cannot be written.

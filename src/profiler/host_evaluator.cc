@@ -9,6 +9,16 @@
 #include "platform/linux_host_platform.h"
 
 namespace ecomap::profiler {
+namespace {
+
+const engine::TenantReport* FindTenant(const engine::EngineReport& report, const std::string& name) {
+  for (const engine::TenantReport& t : report.tenants) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 HostEvaluator::~HostEvaluator() = default;
 
@@ -22,6 +32,9 @@ StatusOr<std::unique_ptr<HostEvaluator>> HostEvaluator::Create(const HostEvaluat
   if (!(options.backlog_growth >= 0) || options.backlog_growth > 1) {
     return InvalidArgument("host evaluator: backlog_growth must be in [0, 1], got " +
                            std::to_string(options.backlog_growth));
+  }
+  if (options.min_open_completions > 0 && options.min_completions == 0) {
+    return InvalidArgument("host evaluator: min_open_completions needs min_completions > 0 (the adaptive window)");
   }
   if (options.min_completions > 0 && options.max_window.value() < options.window.value()) {
     return InvalidArgument("host evaluator: max_window (" + std::to_string(options.max_window.value()) +
@@ -89,18 +102,12 @@ StatusOr<platform::Performance> HostEvaluator::Evaluate(const platform::Configur
   const engine::EngineReport at_start = eng.Report();
   sleep_s(options_.window.value());
   // Report() counts since Start; the window's counts are differences against at_start.
-  auto start_of = [&](const std::string& name) -> const engine::TenantReport* {
-    for (const auto& b : at_start.tenants) {
-      if (b.name == name) return &b;
-    }
-    return nullptr;
-  };
   if (options_.min_completions > 0) {
     const int open_needed = options_.min_open_completions >= 0 ? options_.min_open_completions : options_.min_completions;
     auto enough = [&] {
       engine::EngineReport now = eng.Report();
       for (const auto& t : now.tenants) {
-        const engine::TenantReport* b = start_of(t.name);
+        const engine::TenantReport* b = FindTenant(at_start, t.name);
         const uint64_t before = b ? b->completed : 0;
         const bool open = t.source.kind == engine::SourceSpec::Kind::kPoisson;
         if (t.completed - before < static_cast<uint64_t>(open ? open_needed : options_.min_completions)) return false;
@@ -119,10 +126,7 @@ StatusOr<platform::Performance> HostEvaluator::Evaluate(const platform::Configur
   perf.provenance = platform::Provenance::kMeasured;
   perf.window = Seconds{window.elapsed_s};
   for (size_t i = 0; i < config.tenants.size(); ++i) {
-    const engine::TenantReport* r = nullptr;
-    for (const auto& tr : window.tenants) {
-      if (tr.name == spec.tenants[i].name) r = &tr;
-    }
+    const engine::TenantReport* r = FindTenant(window, spec.tenants[i].name);
     if (!r) return Internal("host evaluator: no report for tenant '" + spec.tenants[i].name + "'");
     if (r->completed == 0) {
       return Unavailable("host evaluator: tenant '" + r->name + "' (" + r->model + ") completed no request in " +
@@ -135,11 +139,8 @@ StatusOr<platform::Performance> HostEvaluator::Evaluate(const platform::Configur
     tp.throughput_rps = r->throughput_rps;
     tp.saturated = r->rejected > 0;
     if (!tp.saturated && options_.backlog_growth > 0 && config.tenants[i].arrival == platform::ArrivalKind::kOpenLoop) {
-      const engine::TenantReport* b = start_of(r->name);
-      const engine::TenantReport* e = nullptr;
-      for (const auto& t : at_end.tenants) {
-        if (t.name == r->name) e = &t;
-      }
+      const engine::TenantReport* b = FindTenant(at_start, r->name);
+      const engine::TenantReport* e = FindTenant(at_end, r->name);
       if (b && e) {
         const double grown = static_cast<double>(e->in_flight) - static_cast<double>(b->in_flight);
         const double arrivals = static_cast<double>(e->submitted - b->submitted);

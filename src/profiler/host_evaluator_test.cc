@@ -163,6 +163,12 @@ TEST(HostEvaluator, RejectsBadOptions) {
   bad = HostEvaluator::Create(o);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("min_open_completions"), std::string::npos) << bad.status().message();
+  o.min_open_completions = 20;
+  o.min_completions = 0;
+  bad = HostEvaluator::Create(o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("needs min_completions"), std::string::npos) << bad.status().message();
+  o.min_completions = 10;
   o.min_open_completions = -1;
   o.backlog_growth = 1.5;
   bad = HostEvaluator::Create(o);
