@@ -33,6 +33,7 @@ struct TrainArgs {
   double holdout = 0.1;
   int max_train_tenants = 0;
   int d_model = 32, heads = 2, layers = 2, ff_dim = 64;
+  int ensemble = 1;
   int batch = 256;
   double lr = 2e-3;
   int threads = 1;
@@ -170,7 +171,8 @@ void RunTrain(const TrainArgs& a) {
   }
   std::printf("\n");
   std::fflush(stdout);
-  estimator::TransformerConfig c{.d_model = a.d_model, .heads = a.heads, .layers = a.layers, .ff_dim = a.ff_dim};
+  estimator::TransformerConfig c{
+      .d_model = a.d_model, .heads = a.heads, .layers = a.layers, .ff_dim = a.ff_dim, .members = a.ensemble};
   estimator::TrainOptions o;
   o.epochs = a.epochs;
   o.seed = a.seed;
@@ -179,6 +181,7 @@ void RunTrain(const TrainArgs& a) {
   o.threads = a.threads;
   o.time_limit_s = a.max_minutes * 60.0;
   o.progress = [](const estimator::EpochReport& r) {
+    if (r.members > 1) std::printf("member %d/%d, ", r.member, r.members);
     std::printf("epoch %3d/%d: train loss %.5f, held-out MAPE p95 %.2f%%, throughput %.2f%%, power %.2f%% (%.0f s)\n",
                 r.epoch, r.epochs, r.train_loss, r.holdout_p95_mape, r.holdout_throughput_mape,
                 r.holdout_power_mape, r.seconds);
@@ -202,7 +205,7 @@ void RunTrain(const TrainArgs& a) {
                       std::to_string(a.epochs) + " --seed " + std::to_string(a.seed) + " --holdout " +
                       std::to_string(a.holdout) + " --max-train-tenants " + std::to_string(a.max_train_tenants) +
                       " --d-model " + std::to_string(a.d_model) + " --heads " + std::to_string(a.heads) + " --layers " +
-                      std::to_string(a.layers) + " --ff " + std::to_string(a.ff_dim) + " --batch " + std::to_string(a.batch) +
+                      std::to_string(a.layers) + " --ff " + std::to_string(a.ff_dim) + " --ensemble " + std::to_string(a.ensemble) + " --batch " + std::to_string(a.batch) +
                       " --lr " + lr +
                       " --threads " + std::to_string(a.threads) +
                       (a.max_minutes > 0 ? " --max-minutes " + std::to_string(a.max_minutes) : "");
@@ -339,6 +342,11 @@ void AddEstimatorCommands(CLI::App& app) {
   train->add_option("--heads", ta->heads, "attention heads (divides --d-model)")->capture_default_str()->check(CLI::Range(1, 64));
   train->add_option("--layers", ta->layers, "encoder layers")->capture_default_str()->check(CLI::Range(1, 16));
   train->add_option("--ff", ta->ff_dim, "feed-forward width")->capture_default_str()->check(CLI::Range(4, 8192));
+  train->add_option("--ensemble", ta->ensemble,
+                    "networks trained from seeds seed, seed+1, ... whose outputs are averaged (inference costs "
+                    "this many times as much)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, estimator::kMaxMembers));
   train->add_option("--batch", ta->batch, "minibatch size")->capture_default_str()->check(CLI::Range(8, 65536));
   train->add_option("--lr", ta->lr, "Adam learning rate (cosine decay)")->capture_default_str()->check(CLI::Range(1e-6, 1.0));
   train->add_option("--threads", ta->threads, "libtorch threads while training (more only on an idle machine: OpenMP spin-waits)")->capture_default_str()->check(CLI::Range(1, 64));

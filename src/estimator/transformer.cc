@@ -132,22 +132,24 @@ std::vector<const platform::Configuration*> ConfigsOf(const std::vector<const pr
 }
 
 nlohmann::json ConfigToJson(const TransformerConfig& c) {
-  return {{"d_model", c.d_model}, {"heads", c.heads}, {"layers", c.layers}, {"ff_dim", c.ff_dim}};
+  return {{"d_model", c.d_model}, {"heads", c.heads}, {"layers", c.layers}, {"ff_dim", c.ff_dim}, {"members", c.members}};
 }
 
 }  // namespace
 
 struct TransformerPredictor::Impl {
   Impl(platform::PlatformInfo i, AnalyticModel a, TransformerConfig c)
-      : info(std::move(i)), analytic(std::move(a)), featurizer(analytic), config(c),
-        net(featurizer.num_features(), c) {
-    net->eval();
+      : info(std::move(i)), analytic(std::move(a)), featurizer(analytic), config(c) {
+    for (int m = 0; m < std::max(1, c.members); ++m) {
+      nets.push_back(Net(featurizer.num_features(), c));
+      nets.back()->eval();
+    }
   }
   platform::PlatformInfo info;
   AnalyticModel analytic;
   Featurizer featurizer;
   TransformerConfig config;
-  Net net;
+  std::vector<Net> nets;  // the ensemble's members (one unless config.members > 1)
   torch::Tensor feature_mean, feature_inv_std;      // [F]
   torch::Tensor target_mean, target_std;            // [kTargets]
   std::vector<double> target_mean_v, target_std_v;
@@ -165,12 +167,27 @@ struct TransformerPredictor::Impl {
     target_std_v = ts;
   }
 
-  // Normalised network outputs -> absolute log outputs: tenant [B,T,3] and power [B], + logits.
+  // Normalised features: clamped, so that a feature far outside its training range (e.g. a unit
+  // never used in training) cannot blow up the embedding.
+  torch::Tensor Normalise(const Tensors& t) const {
+    return ((t.x - feature_mean) * feature_inv_std).clamp_(-kFeatureClamp, kFeatureClamp);
+  }
+  // One member's normalised outputs: tenant [B,T,kTenantHead] and power [B].
+  std::pair<torch::Tensor, torch::Tensor> ForwardMember(size_t m, const Tensors& t) {
+    return nets[m]->forward(Normalise(t), t.padding, t.pool, t.global_pool);
+  }
+  // The ensemble's: the mean of its members' normalised outputs (a geometric mean of their
+  // predictions, and the mean saturation logit).
   std::pair<torch::Tensor, torch::Tensor> Forward(const Tensors& t) {
-    // Clamped: a feature far outside its training range (e.g. a unit never used in training)
-    // must not blow up the embedding.
-    torch::Tensor x = ((t.x - feature_mean) * feature_inv_std).clamp_(-kFeatureClamp, kFeatureClamp);
-    return net->forward(x, t.padding, t.pool, t.global_pool);
+    if (nets.size() == 1) return ForwardMember(0, t);
+    torch::Tensor x = Normalise(t), tout, pout;
+    for (Net& net : nets) {
+      auto [to, po] = net->forward(x, t.padding, t.pool, t.global_pool);
+      tout = tout.defined() ? tout.add_(to) : to;
+      pout = pout.defined() ? pout.add_(po) : po;
+    }
+    const double k = static_cast<double>(nets.size());
+    return {tout.div_(k), pout.div_(k)};
   }
 };
 
@@ -184,7 +201,9 @@ const nlohmann::json& TransformerPredictor::training_record() const { return imp
 void TransformerPredictor::set_intra_op_threads(int n) { impl_->intra_op_threads = std::max(1, n); }
 int64_t TransformerPredictor::num_parameters() const {
   int64_t n = 0;
-  for (const torch::Tensor& p : impl_->net->parameters()) n += p.numel();
+  for (const Net& net : impl_->nets) {
+    for (const torch::Tensor& p : net->parameters()) n += p.numel();
+  }
   return n;
 }
 
@@ -196,6 +215,10 @@ StatusOr<std::unique_ptr<TransformerPredictor>> TransformerPredictor::Train(
     return InvalidArgument("train: only " + std::to_string(train.size()) +
                            " training samples; the estimator needs at least 16 (profile more)");
   }
+  if (config.members < 1 || config.members > kMaxMembers) {
+    return InvalidArgument("train: an ensemble of " + std::to_string(config.members) + " members; give 1 to " +
+                           std::to_string(kMaxMembers));
+  }
   if (config.d_model % config.heads != 0) {
     return InvalidArgument("train: d_model " + std::to_string(config.d_model) + " is not a multiple of heads " +
                            std::to_string(config.heads));
@@ -204,8 +227,6 @@ StatusOr<std::unique_ptr<TransformerPredictor>> TransformerPredictor::Train(
   auto impl = std::make_unique<Impl>(info, std::move(analytic), config);
   try {
     at::set_num_threads(std::max(1, options.threads));
-    torch::manual_seed(options.seed);
-    impl->net = Net(impl->featurizer.num_features(), config);  // re-initialise under the seed
 
     // Featurise the training set once.
     TokenBatch tb;
@@ -262,124 +283,136 @@ StatusOr<std::unique_ptr<TransformerPredictor>> TransformerPredictor::Train(
       ht = ToTensors(hb);
     }
 
-    torch::optim::Adam opt(impl->net->parameters(), torch::optim::AdamOptions(options.learning_rate));
-    std::mt19937_64 rng(options.seed);
-    // Minibatches are drawn from buckets of equal token count (samples shuffled inside their
-    // bucket, minibatches shuffled across buckets) and cut to that count: no padding tokens.
-    const int64_t bs = std::max(8, options.batch_size);
-    std::map<int, std::vector<int64_t>> buckets;
-    for (int64_t s = 0; s < N; ++s) {
-      int tokens = 0;
-      for (const platform::TenantConfig& t : train[static_cast<size_t>(s)]->config.tenants) {
-        tokens += static_cast<int>(t.stages.size());
-      }
-      buckets[tokens].push_back(s);
-    }
-    struct Minibatch {
-      int tokens;
-      std::vector<int64_t> idx;
-    };
-    std::vector<Minibatch> minibatches;
-    auto make_minibatches = [&] {
-      minibatches.clear();
-      for (auto& [tokens, members] : buckets) {
-        std::shuffle(members.begin(), members.end(), rng);
-        for (size_t b0 = 0; b0 < members.size(); b0 += static_cast<size_t>(bs)) {
-          const size_t b1 = std::min(members.size(), b0 + static_cast<size_t>(bs));
-          minibatches.push_back({tokens, std::vector<int64_t>(members.begin() + static_cast<std::ptrdiff_t>(b0),
-                                                              members.begin() + static_cast<std::ptrdiff_t>(b1))});
+    // Each member of the ensemble trains on the same data from its own seed (initialisation and
+    // minibatch order: options.seed + member), within its share of the time budget.
+    const double member_budget_s = options.time_limit_s / static_cast<double>(impl->nets.size());
+    const auto run_start = std::chrono::steady_clock::now();
+    for (size_t member = 0; member < impl->nets.size(); ++member) {
+      const uint64_t seed = options.seed + member;
+      torch::manual_seed(seed);
+      impl->nets[member] = Net(impl->featurizer.num_features(), config);
+      Net& net = impl->nets[member];
+      torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(options.learning_rate));
+      std::mt19937_64 rng(seed);
+      // Minibatches are drawn from buckets of equal token count (samples shuffled inside their
+      // bucket, minibatches shuffled across buckets) and cut to that count: no padding tokens.
+      const int64_t bs = std::max(8, options.batch_size);
+      std::map<int, std::vector<int64_t>> buckets;
+      for (int64_t s = 0; s < N; ++s) {
+        int tokens = 0;
+        for (const platform::TenantConfig& t : train[static_cast<size_t>(s)]->config.tenants) {
+          tokens += static_cast<int>(t.stages.size());
         }
+        buckets[tokens].push_back(s);
       }
-      std::shuffle(minibatches.begin(), minibatches.end(), rng);
-    };
-    make_minibatches();
-    const int64_t steps_per_epoch = static_cast<int64_t>(minibatches.size());
-    const int64_t total_steps = steps_per_epoch * std::max(1, options.epochs);
-    int64_t step = 0;
-    const auto start = std::chrono::steady_clock::now();
-    bool out_of_time = false;
-    for (int epoch = 1; epoch <= options.epochs && !out_of_time; ++epoch) {
-      impl->net->train();
-      if (epoch > 1) make_minibatches();
-      double loss_sum = 0;
-      int64_t steps_done = 0;
-      for (Minibatch& batch : minibatches) {
-        torch::Tensor idx = torch::from_blob(batch.idx.data(), {static_cast<int64_t>(batch.idx.size())}, torch::kInt64);
-        Tensors mb;
-        mb.x = tt.x.index_select(0, idx).slice(1, 0, batch.tokens);
-        mb.pool = tt.pool.index_select(0, idx).slice(2, 0, batch.tokens);
-        mb.global_pool = tt.global_pool.index_select(0, idx).slice(1, 0, batch.tokens);
-        double frac = static_cast<double>(step) / static_cast<double>(std::max<int64_t>(1, total_steps - 1));
-        if (options.time_limit_s > 0) {
-          const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-          frac = std::max(frac, el / options.time_limit_s);
-          if (frac >= 1.0) {
-            out_of_time = true;
-            break;
+      struct Minibatch {
+        int tokens;
+        std::vector<int64_t> idx;
+      };
+      std::vector<Minibatch> minibatches;
+      auto make_minibatches = [&] {
+        minibatches.clear();
+        for (auto& [tokens, members] : buckets) {
+          std::shuffle(members.begin(), members.end(), rng);
+          for (size_t b0 = 0; b0 < members.size(); b0 += static_cast<size_t>(bs)) {
+            const size_t b1 = std::min(members.size(), b0 + static_cast<size_t>(bs));
+            minibatches.push_back({tokens, std::vector<int64_t>(members.begin() + static_cast<std::ptrdiff_t>(b0),
+                                                                members.begin() + static_cast<std::ptrdiff_t>(b1))});
           }
         }
-        const double lr = options.final_learning_rate +
-                          0.5 * (options.learning_rate - options.final_learning_rate) * (1.0 + std::cos(M_PI * std::min(frac, 1.0)));
-        for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
-        auto [tout, pout] = impl->Forward(mb);
-        torch::Tensor nt = norm_target.index_select(0, idx);
-        torch::Tensor lm = lat_mask.index_select(0, idx), vm = valid.index_select(0, idx);
-        torch::Tensor err = Huber(tout.slice(2, 0, kTenantOutputs) - nt);
-        torch::Tensor lat_loss = ((err.select(2, 0) + err.select(2, 1)) * lm).sum() / lm.sum().clamp_min(1.0);
-        torch::Tensor thr_loss = (err.select(2, 2) * vm).sum() / vm.sum().clamp_min(1.0);
-        torch::Tensor pow_loss = Huber(pout - norm_power.index_select(0, idx)).mean();
-        torch::Tensor sat_loss =
-            (torch::binary_cross_entropy_with_logits(tout.select(2, kTenantOutputs), sat_t.index_select(0, idx),
-                                                     {}, {}, at::Reduction::None) * vm).sum() / vm.sum().clamp_min(1.0);
-        torch::Tensor loss = lat_loss + thr_loss + pow_loss + kSaturationWeight * sat_loss;
-        opt.zero_grad();
-        loss.backward();
-        torch::nn::utils::clip_grad_norm_(impl->net->parameters(), 1.0);
-        opt.step();
-        loss_sum += loss.item<double>();
-        ++step;
-        ++steps_done;
-      }
-      EpochReport rep;
-      rep.epoch = epoch;
-      rep.epochs = options.epochs;
-      rep.train_loss = loss_sum / static_cast<double>(std::max<int64_t>(1, steps_done));
-      impl->net->eval();
-      if (!holdout.empty()) {
-        torch::NoGradGuard no_grad;
-        auto [tout, pout] = impl->Forward(ht);
-        torch::Tensor logs = ht.base + tmean3 + tout.slice(2, 0, kTenantOutputs) * tstd3;
-        torch::Tensor lp = ht.base_power + tm[kTenantOutputs] + pout * ts[kTenantOutputs];
-        auto acc = logs.exp().contiguous();
-        auto pw = lp.exp().contiguous();
-        const float* a = acc.data_ptr<float>();
-        const float* p = pw.data_ptr<float>();
-        double e95 = 0, ethr = 0, epow = 0;
-        int64_t n95 = 0, nthr = 0;
-        for (size_t s = 0; s < holdout.size(); ++s) {
-          const platform::Performance& r = holdout[s]->result;
-          if (r.power.value() > 0) epow += std::abs(p[s] - r.power.value()) / r.power.value();
-          for (size_t i = 0; i < r.tenants.size(); ++i) {
-            const float* o = a + (s * static_cast<size_t>(hb.max_tenants) + i) * kTenantOutputs;
-            const platform::TenantPerformance& tp = r.tenants[i];
-            if (!tp.saturated && tp.latency_p95.value() > 0) {
-              e95 += std::abs(std::max(o[1], o[0]) - tp.latency_p95.value()) / tp.latency_p95.value();
-              ++n95;
-            }
-            if (tp.throughput_rps > 0) {
-              ethr += std::abs(o[2] - tp.throughput_rps) / tp.throughput_rps;
-              ++nthr;
+        std::shuffle(minibatches.begin(), minibatches.end(), rng);
+      };
+      make_minibatches();
+      const int64_t steps_per_epoch = static_cast<int64_t>(minibatches.size());
+      const int64_t total_steps = steps_per_epoch * std::max(1, options.epochs);
+      int64_t step = 0;
+      const auto start = std::chrono::steady_clock::now();
+      bool out_of_time = false;
+      for (int epoch = 1; epoch <= options.epochs && !out_of_time; ++epoch) {
+        net->train();
+        if (epoch > 1) make_minibatches();
+        double loss_sum = 0;
+        int64_t steps_done = 0;
+        for (Minibatch& batch : minibatches) {
+          torch::Tensor idx = torch::from_blob(batch.idx.data(), {static_cast<int64_t>(batch.idx.size())}, torch::kInt64);
+          Tensors mb;
+          mb.x = tt.x.index_select(0, idx).slice(1, 0, batch.tokens);
+          mb.pool = tt.pool.index_select(0, idx).slice(2, 0, batch.tokens);
+          mb.global_pool = tt.global_pool.index_select(0, idx).slice(1, 0, batch.tokens);
+          double frac = static_cast<double>(step) / static_cast<double>(std::max<int64_t>(1, total_steps - 1));
+          if (member_budget_s > 0) {
+            const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            frac = std::max(frac, el / member_budget_s);
+            if (frac >= 1.0) {
+              out_of_time = true;
+              break;
             }
           }
+          const double lr = options.final_learning_rate +
+                            0.5 * (options.learning_rate - options.final_learning_rate) * (1.0 + std::cos(M_PI * std::min(frac, 1.0)));
+          for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+          auto [tout, pout] = impl->ForwardMember(member, mb);
+          torch::Tensor nt = norm_target.index_select(0, idx);
+          torch::Tensor lm = lat_mask.index_select(0, idx), vm = valid.index_select(0, idx);
+          torch::Tensor err = Huber(tout.slice(2, 0, kTenantOutputs) - nt);
+          torch::Tensor lat_loss = ((err.select(2, 0) + err.select(2, 1)) * lm).sum() / lm.sum().clamp_min(1.0);
+          torch::Tensor thr_loss = (err.select(2, 2) * vm).sum() / vm.sum().clamp_min(1.0);
+          torch::Tensor pow_loss = Huber(pout - norm_power.index_select(0, idx)).mean();
+          torch::Tensor sat_loss =
+              (torch::binary_cross_entropy_with_logits(tout.select(2, kTenantOutputs), sat_t.index_select(0, idx),
+                                                       {}, {}, at::Reduction::None) * vm).sum() / vm.sum().clamp_min(1.0);
+          torch::Tensor loss = lat_loss + thr_loss + pow_loss + kSaturationWeight * sat_loss;
+          opt.zero_grad();
+          loss.backward();
+          torch::nn::utils::clip_grad_norm_(net->parameters(), 1.0);
+          opt.step();
+          loss_sum += loss.item<double>();
+          ++step;
+          ++steps_done;
         }
-        rep.holdout_p95_mape = n95 ? 100.0 * e95 / static_cast<double>(n95) : 0.0;
-        rep.holdout_throughput_mape = nthr ? 100.0 * ethr / static_cast<double>(nthr) : 0.0;
-        rep.holdout_power_mape = 100.0 * epow / static_cast<double>(holdout.size());
+        EpochReport rep;
+        rep.epoch = epoch;
+        rep.epochs = options.epochs;
+        rep.member = static_cast<int>(member) + 1;
+        rep.members = static_cast<int>(impl->nets.size());
+        rep.train_loss = loss_sum / static_cast<double>(std::max<int64_t>(1, steps_done));
+        net->eval();
+        if (!holdout.empty()) {
+          torch::NoGradGuard no_grad;
+          auto [tout, pout] = impl->ForwardMember(member, ht);
+          torch::Tensor logs = ht.base + tmean3 + tout.slice(2, 0, kTenantOutputs) * tstd3;
+          torch::Tensor lp = ht.base_power + tm[kTenantOutputs] + pout * ts[kTenantOutputs];
+          auto acc = logs.exp().contiguous();
+          auto pw = lp.exp().contiguous();
+          const float* a = acc.data_ptr<float>();
+          const float* p = pw.data_ptr<float>();
+          double e95 = 0, ethr = 0, epow = 0;
+          int64_t n95 = 0, nthr = 0;
+          for (size_t s = 0; s < holdout.size(); ++s) {
+            const platform::Performance& r = holdout[s]->result;
+            if (r.power.value() > 0) epow += std::abs(p[s] - r.power.value()) / r.power.value();
+            for (size_t i = 0; i < r.tenants.size(); ++i) {
+              const float* o = a + (s * static_cast<size_t>(hb.max_tenants) + i) * kTenantOutputs;
+              const platform::TenantPerformance& tp = r.tenants[i];
+              if (!tp.saturated && tp.latency_p95.value() > 0) {
+                e95 += std::abs(std::max(o[1], o[0]) - tp.latency_p95.value()) / tp.latency_p95.value();
+                ++n95;
+              }
+              if (tp.throughput_rps > 0) {
+                ethr += std::abs(o[2] - tp.throughput_rps) / tp.throughput_rps;
+                ++nthr;
+              }
+            }
+          }
+          rep.holdout_p95_mape = n95 ? 100.0 * e95 / static_cast<double>(n95) : 0.0;
+          rep.holdout_throughput_mape = nthr ? 100.0 * ethr / static_cast<double>(nthr) : 0.0;
+          rep.holdout_power_mape = 100.0 * epow / static_cast<double>(holdout.size());
+        }
+        rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
+        if (options.progress) options.progress(rep);
       }
-      rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (options.progress) options.progress(rep);
+      net->eval();
     }
-    impl->net->eval();
   } catch (const std::exception& e) {
     return Internal(std::string("train: libtorch failed: ") + e.what());
   }
@@ -403,8 +436,18 @@ Status TransformerPredictor::Save(const std::string& path, const nlohmann::json&
   f.meta["analytic"] = impl_->analytic.ToJson();
   f.meta["training"] = training.is_null() ? impl_->training : training;
   try {
+    // One member: its parameters at the archive's top level (as before ensembles). Several:
+    // member k's in the sub-archive "member<k>".
     torch::serialize::OutputArchive archive;
-    impl_->net->save(archive);
+    if (impl_->nets.size() == 1) {
+      impl_->nets[0]->save(archive);
+    } else {
+      for (size_t k = 0; k < impl_->nets.size(); ++k) {
+        torch::serialize::OutputArchive sub;
+        impl_->nets[k]->save(sub);
+        archive.write("member" + std::to_string(k), sub);
+      }
+    }
     std::ostringstream out;
     archive.save_to(out);
     f.weights = out.str();
@@ -429,6 +472,7 @@ StatusOr<std::unique_ptr<TransformerPredictor>> TransformerPredictor::Load(const
     config.heads = c.at("heads").get<int>();
     config.layers = c.at("layers").get<int>();
     config.ff_dim = c.at("ff_dim").get<int>();
+    config.members = c.value("members", 1);  // files from before ensembles: one network
     features = m.at("features").get<int>();
     fm = m.at("feature_mean").get<std::vector<double>>();
     fs = m.at("feature_std").get<std::vector<double>>();
@@ -438,7 +482,8 @@ StatusOr<std::unique_ptr<TransformerPredictor>> TransformerPredictor::Load(const
     return DataLoss(path + ": meta: " + e.what());
   }
   if (config.d_model <= 0 || config.heads <= 0 || config.layers <= 0 || config.ff_dim <= 0 ||
-      config.d_model % config.heads != 0 || config.d_model > 4096 || config.layers > 64 || config.ff_dim > 65536) {
+      config.d_model % config.heads != 0 || config.d_model > 4096 || config.layers > 64 || config.ff_dim > 65536 ||
+      config.members <= 0 || config.members > kMaxMembers) {
     return DataLoss(path + ": meta.config has impossible sizes");
   }
   auto analytic = AnalyticModel::FromJson(m.at("analytic"), info, lookup);
@@ -456,13 +501,24 @@ StatusOr<std::unique_ptr<TransformerPredictor>> TransformerPredictor::Load(const
     torch::serialize::InputArchive archive;
     std::istringstream in(f.weights);
     archive.load_from(in);
-    impl->net->load(archive);
+    if (impl->nets.size() == 1) {
+      impl->nets[0]->load(archive);
+    } else {
+      for (size_t k = 0; k < impl->nets.size(); ++k) {
+        torch::serialize::InputArchive sub;
+        if (!archive.try_read("member" + std::to_string(k), sub)) {
+          return DataLoss(path + ": the weights block has no member" + std::to_string(k) + " of the " +
+                          std::to_string(impl->nets.size()) + " that meta.config.members names");
+        }
+        impl->nets[k]->load(sub);
+      }
+    }
   } catch (const std::exception& e) {
     std::string what = e.what();
     if (what.size() > 300) what = what.substr(0, 300) + "...";
     return DataLoss(path + ": the weights block cannot be read by libtorch (" + what + ")");
   }
-  impl->net->eval();
+  for (Net& net : impl->nets) net->eval();
   return std::unique_ptr<TransformerPredictor>(new TransformerPredictor(std::move(impl)));
 }
 

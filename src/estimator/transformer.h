@@ -21,6 +21,10 @@
 // measured-saturated tenants, whose latency is only what the window saw) + 0.2 x binary
 // cross-entropy of the saturation flag; Adam, cosine learning-rate decay, minibatches of 256
 // drawn from buckets of equal token count (no padding), deterministic for a seed.
+// Ensembles (TransformerConfig::members > 1): the networks train one after another on the same
+// data and normalisation, member k from seed + k (its initialisation and minibatch order), and
+// inference averages their normalised outputs. Averaging cancels much of what each network
+// learnt from label noise; it costs `members` times the inference time.
 // Inference: configurations are bucketed by token count and run in chunks of 512 under
 // c10::InferenceMode.
 //
@@ -62,7 +66,12 @@ struct TransformerConfig {
   int heads = 2;
   int layers = 2;
   int ff_dim = 64;
+  // An ensemble: this many networks of the sizes above, each trained from its own seed, whose
+  // normalised outputs are averaged (a geometric mean of their predictions). Inference costs
+  // `members` times as much.
+  int members = 1;
 };
+inline constexpr int kMaxMembers = 16;
 
 struct EpochReport {
   int epoch = 0;             // 1-based
@@ -72,6 +81,7 @@ struct EpochReport {
   double holdout_power_mape = 0;  // percent
   double holdout_throughput_mape = 0;
   double seconds = 0;        // since training started
+  int member = 1, members = 1;  // which member of the ensemble the epoch trained (1-based)
 };
 
 struct TrainOptions {

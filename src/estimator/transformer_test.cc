@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -230,6 +231,83 @@ TEST(TransformerUnseen, MoreTenantsThanEverSeenInTraining) {
   EXPECT_LT(e.power.mape, 3.0);
 }
 
+TEST(TransformerEnsemble, AveragesItsMembersAndRoundTrips) {
+  // Member k of an ensemble trained with seed s is the single network trained with seed s + k
+  // on the same data, so the ensemble's log predictions are the mean of those networks'.
+  at::set_num_threads(1);
+  auto train = testing::SimulatedSamples(600, 51);
+  auto test = testing::SimulatedSamples(40, 52);
+  std::vector<platform::Configuration> configs;
+  for (const auto& s : test) configs.push_back(s.config);
+  const TransformerConfig single{.d_model = 16, .heads = 2, .layers = 1, .ff_dim = 32};
+  TransformerConfig three = single;
+  three.members = 3;
+  std::vector<EpochReport> reports;
+  TrainOptions o;
+  o.epochs = 3;
+  o.seed = 5;
+  o.progress = [&](const EpochReport& r) { reports.push_back(r); };
+  auto ensemble = TransformerPredictor::Train(platform::XavierSim::MakeInfo(), testing::Pointers(train), {}, three, o);
+  ASSERT_TRUE(ensemble.ok()) << ensemble.status().message();
+  ASSERT_EQ(reports.size(), 9u);  // 3 epochs of each member, in order
+  EXPECT_EQ(reports.front().member, 1);
+  EXPECT_EQ(reports.back().member, 3);
+  EXPECT_EQ(reports.back().members, 3);
+  o.progress = nullptr;
+  std::vector<std::vector<platform::Performance>> singles;
+  for (uint64_t k = 0; k < 3; ++k) {
+    o.seed = 5 + k;
+    auto m = TransformerPredictor::Train(platform::XavierSim::MakeInfo(), testing::Pointers(train), {}, single, o);
+    ASSERT_TRUE(m.ok()) << m.status().message();
+    EXPECT_EQ(3 * (*m)->num_parameters(), (*ensemble)->num_parameters());
+    auto r = (*m)->PredictBatch(configs);
+    ASSERT_TRUE(r.ok());
+    singles.push_back(std::move(*r));
+  }
+  auto e = (*ensemble)->PredictBatch(configs);
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  bool members_differ = false;
+  for (size_t c = 0; c < configs.size(); ++c) {
+    double log_power = 0;
+    for (const auto& s : singles) log_power += std::log(s[c].power.value()) / 3.0;
+    EXPECT_NEAR(std::log((*e)[c].power.value()), log_power, 1e-4) << c;
+    for (size_t i = 0; i < configs[c].tenants.size(); ++i) {
+      double log_p50 = 0;
+      for (const auto& s : singles) log_p50 += std::log(s[c].tenants[i].latency_p50.value()) / 3.0;
+      EXPECT_NEAR(std::log((*e)[c].tenants[i].latency_p50.value()), log_p50, 1e-4) << c << " tenant " << i;
+      members_differ |= std::abs(singles[0][c].tenants[i].latency_p50.value() /
+                                     singles[1][c].tenants[i].latency_p50.value() - 1.0) > 1e-3;
+    }
+  }
+  EXPECT_TRUE(members_differ) << "the members should start from different seeds";
+
+  // Save and load: every member comes back.
+  const std::string path = TempPath("ensemble");
+  ASSERT_TRUE((*ensemble)->Save(path, {}).ok());
+  auto loaded = TransformerPredictor::Load(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  EXPECT_EQ((*loaded)->config().members, 3);
+  auto l = (*loaded)->PredictBatch(configs);
+  ASSERT_TRUE(l.ok());
+  for (size_t c = 0; c < configs.size(); ++c) EXPECT_FLOAT_EQ((*l)[c].power.value(), (*e)[c].power.value());
+
+  // A file whose meta names more members than its weights hold is refused, naming the member.
+  auto file = ReadModelFile(path, kTransformerFormat, kTransformerVersion);
+  ASSERT_TRUE(file.ok());
+  file->meta["config"]["members"] = 4;
+  WriteAll(path, SerializeModelFile(*file));
+  auto bad = TransformerPredictor::Load(path);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(bad.status().message().find("no member3"), std::string::npos) << bad.status().message();
+  file->meta["config"]["members"] = 0;
+  WriteAll(path, SerializeModelFile(*file));
+  auto zero = TransformerPredictor::Load(path);
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.status().message().find("impossible sizes"), std::string::npos) << zero.status().message();
+  std::remove(path.c_str());
+}
+
 TEST(TransformerTrain, RejectsTooFewSamplesAndBadSizes) {
   auto few = testing::SimulatedSamples(5, 1);
   auto r = TransformerPredictor::Train(platform::XavierSim::MakeInfo(), testing::Pointers(few), {}, {}, {});
@@ -240,6 +318,13 @@ TEST(TransformerTrain, RejectsTooFewSamplesAndBadSizes) {
                                        {.d_model = 30, .heads = 4}, {});
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.status().message().find("multiple of heads"), std::string::npos);
+  for (int members : {0, kMaxMembers + 1}) {
+    auto t = TransformerPredictor::Train(platform::XavierSim::MakeInfo(), testing::Pointers(some), {},
+                                         {.members = members}, {});
+    ASSERT_FALSE(t.ok());
+    EXPECT_NE(t.status().message().find("ensemble of " + std::to_string(members)), std::string::npos)
+        << t.status().message();
+  }
 }
 
 }  // namespace
