@@ -197,18 +197,21 @@ void RunTrain(const TrainArgs& a) {
   record["seed"] = a.seed;
   record["epochs"] = a.epochs;
   record["max_minutes"] = a.max_minutes;
-  char lr[32];
-  std::snprintf(lr, sizeof lr, "%g", a.lr);
-  record["command"] = "ecomap estimator train --data " + Joined(a.data) +
-                      (a.exclude_configs.empty() ? "" : " --exclude-configs " + Joined(a.exclude_configs)) +
-                      " --out " + a.out + " --epochs " +
-                      std::to_string(a.epochs) + " --seed " + std::to_string(a.seed) + " --holdout " +
-                      std::to_string(a.holdout) + " --max-train-tenants " + std::to_string(a.max_train_tenants) +
-                      " --d-model " + std::to_string(a.d_model) + " --heads " + std::to_string(a.heads) + " --layers " +
-                      std::to_string(a.layers) + " --ff " + std::to_string(a.ff_dim) + " --ensemble " + std::to_string(a.ensemble) + " --batch " + std::to_string(a.batch) +
-                      " --lr " + lr +
-                      " --threads " + std::to_string(a.threads) +
-                      (a.max_minutes > 0 ? " --max-minutes " + std::to_string(a.max_minutes) : "");
+  auto number = [](double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%g", v);
+    return std::string(b);
+  };
+  record["command"] =
+      "ecomap estimator train --data " + Joined(a.data) +
+      (a.exclude_configs.empty() ? "" : " --exclude-configs " + Joined(a.exclude_configs)) + " --out " + a.out +
+      " --epochs " + std::to_string(a.epochs) + " --seed " + std::to_string(a.seed) + " --holdout " +
+      std::to_string(a.holdout) + " --max-train-tenants " + std::to_string(a.max_train_tenants) + " --d-model " +
+      std::to_string(a.d_model) + " --heads " + std::to_string(a.heads) + " --layers " + std::to_string(a.layers) +
+      " --ff " + std::to_string(a.ff_dim) + " --ensemble " + std::to_string(a.ensemble) + " --batch " +
+      std::to_string(a.batch) + " --lr " + number(a.lr) +
+      " --threads " + std::to_string(a.threads) +
+      (a.max_minutes > 0 ? " --max-minutes " + std::to_string(a.max_minutes) : "");
   record["holdout"] = a.holdout;
   record["max_train_tenants"] = a.max_train_tenants;
   record["train_samples"] = split.train.size();

@@ -38,7 +38,8 @@
 // version kTransformerVersion; version 1 had tenant-slot features and a post-norm encoder, and
 // is refused with "retrain") holds in its meta JSON: the platform description, the sizes,
 // feature and target normalisation, the fitted analytic baseline and the training record; the
-// weights are a libtorch archive.
+// weights are a libtorch archive (an ensemble's: member k's parameters in sub-archive
+// "member<k>"; one network's at the top level, as in files from before ensembles).
 //
 // Thread-safety: PredictBatch is const and may be called from several threads at once; each
 // call runs on the calling thread with `intra_op_threads` libtorch threads (set per call).
@@ -95,7 +96,8 @@ struct TrainOptions {
   int threads = 1;
   // > 0: a wall-clock budget in seconds. The learning-rate schedule then advances by
   // max(step / total steps, elapsed / budget) and training stops when either reaches 1, so a
-  // run fits a time slot (at the price of bit-for-bit reproducibility across machines).
+  // run fits a time slot (at the price of bit-for-bit reproducibility across machines). An
+  // ensemble's members share it equally.
   double time_limit_s = 0;
   std::function<void(const EpochReport&)> progress;  // called after every epoch
 };
