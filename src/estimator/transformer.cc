@@ -283,6 +283,40 @@ StatusOr<std::unique_ptr<TransformerPredictor>> TransformerPredictor::Train(
       ht = ToTensors(hb);
     }
 
+    // One member's held-out MAPE of p95, throughput and power, into `rep` (nothing without a hold-out).
+    auto score_holdout = [&](size_t member, EpochReport* rep) {
+      if (holdout.empty()) return;
+      torch::NoGradGuard no_grad;
+      auto [tout, pout] = impl->ForwardMember(member, ht);
+      torch::Tensor logs = ht.base + tmean3 + tout.slice(2, 0, kTenantOutputs) * tstd3;
+      torch::Tensor lp = ht.base_power + tm[kTenantOutputs] + pout * ts[kTenantOutputs];
+      auto acc = logs.exp().contiguous();
+      auto pw = lp.exp().contiguous();
+      const float* a = acc.data_ptr<float>();
+      const float* p = pw.data_ptr<float>();
+      double e95 = 0, ethr = 0, epow = 0;
+      int64_t n95 = 0, nthr = 0;
+      for (size_t s = 0; s < holdout.size(); ++s) {
+        const platform::Performance& r = holdout[s]->result;
+        if (r.power.value() > 0) epow += std::abs(p[s] - r.power.value()) / r.power.value();
+        for (size_t i = 0; i < r.tenants.size(); ++i) {
+          const float* o = a + (s * static_cast<size_t>(hb.max_tenants) + i) * kTenantOutputs;
+          const platform::TenantPerformance& tp = r.tenants[i];
+          if (!tp.saturated && tp.latency_p95.value() > 0) {
+            e95 += std::abs(std::max(o[1], o[0]) - tp.latency_p95.value()) / tp.latency_p95.value();
+            ++n95;
+          }
+          if (tp.throughput_rps > 0) {
+            ethr += std::abs(o[2] - tp.throughput_rps) / tp.throughput_rps;
+            ++nthr;
+          }
+        }
+      }
+      rep->holdout_p95_mape = n95 ? 100.0 * e95 / static_cast<double>(n95) : 0.0;
+      rep->holdout_throughput_mape = nthr ? 100.0 * ethr / static_cast<double>(nthr) : 0.0;
+      rep->holdout_power_mape = 100.0 * epow / static_cast<double>(holdout.size());
+    };
+
     // Each member of the ensemble trains on the same data from its own seed (initialisation and
     // minibatch order: options.seed + member), within its share of the time budget.
     const double member_budget_s = options.time_limit_s / static_cast<double>(impl->nets.size());
@@ -296,6 +330,7 @@ StatusOr<std::unique_ptr<TransformerPredictor>> TransformerPredictor::Train(
       std::mt19937_64 rng(seed);
       // Minibatches are drawn from buckets of equal token count (samples shuffled inside their
       // bucket, minibatches shuffled across buckets) and cut to that count: no padding tokens.
+      // Built afresh for each member, so that member k trains exactly as one network from seed + k.
       const int64_t bs = std::max(8, options.batch_size);
       std::map<int, std::vector<int64_t>> buckets;
       for (int64_t s = 0; s < N; ++s) {
@@ -377,37 +412,7 @@ StatusOr<std::unique_ptr<TransformerPredictor>> TransformerPredictor::Train(
         rep.members = static_cast<int>(impl->nets.size());
         rep.train_loss = loss_sum / static_cast<double>(std::max<int64_t>(1, steps_done));
         net->eval();
-        if (!holdout.empty()) {
-          torch::NoGradGuard no_grad;
-          auto [tout, pout] = impl->ForwardMember(member, ht);
-          torch::Tensor logs = ht.base + tmean3 + tout.slice(2, 0, kTenantOutputs) * tstd3;
-          torch::Tensor lp = ht.base_power + tm[kTenantOutputs] + pout * ts[kTenantOutputs];
-          auto acc = logs.exp().contiguous();
-          auto pw = lp.exp().contiguous();
-          const float* a = acc.data_ptr<float>();
-          const float* p = pw.data_ptr<float>();
-          double e95 = 0, ethr = 0, epow = 0;
-          int64_t n95 = 0, nthr = 0;
-          for (size_t s = 0; s < holdout.size(); ++s) {
-            const platform::Performance& r = holdout[s]->result;
-            if (r.power.value() > 0) epow += std::abs(p[s] - r.power.value()) / r.power.value();
-            for (size_t i = 0; i < r.tenants.size(); ++i) {
-              const float* o = a + (s * static_cast<size_t>(hb.max_tenants) + i) * kTenantOutputs;
-              const platform::TenantPerformance& tp = r.tenants[i];
-              if (!tp.saturated && tp.latency_p95.value() > 0) {
-                e95 += std::abs(std::max(o[1], o[0]) - tp.latency_p95.value()) / tp.latency_p95.value();
-                ++n95;
-              }
-              if (tp.throughput_rps > 0) {
-                ethr += std::abs(o[2] - tp.throughput_rps) / tp.throughput_rps;
-                ++nthr;
-              }
-            }
-          }
-          rep.holdout_p95_mape = n95 ? 100.0 * e95 / static_cast<double>(n95) : 0.0;
-          rep.holdout_throughput_mape = nthr ? 100.0 * ethr / static_cast<double>(nthr) : 0.0;
-          rep.holdout_power_mape = 100.0 * epow / static_cast<double>(holdout.size());
-        }
+        score_holdout(member, &rep);
         rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
         if (options.progress) options.progress(rep);
       }

@@ -23,8 +23,8 @@
 // drawn from buckets of equal token count (no padding), deterministic for a seed.
 // Ensembles (TransformerConfig::members > 1): the networks train one after another on the same
 // data and normalisation, member k from seed + k (its initialisation and minibatch order), and
-// inference averages their normalised outputs. Averaging cancels much of what each network
-// learnt from label noise; it costs `members` times the inference time.
+// inference averages their normalised outputs. Averaging evens out how networks trained from
+// different seeds scatter around the labels; it costs `members` times the inference time.
 // Inference: configurations are bucketed by token count and run in chunks of 512 under
 // c10::InferenceMode.
 //
