@@ -44,6 +44,7 @@ struct EvalArgs {
   std::string model;
   std::vector<std::string> data;
   std::vector<std::string> exclude_configs;
+  std::vector<std::string> only_configs;
   bool json = false;
   std::string split = "all";
   std::string predictions;
@@ -62,8 +63,10 @@ std::string Joined(const std::vector<std::string>& paths) {
 }
 
 // The samples of `paths`, in order, less every sample whose configuration is in one of
-// `exclude_paths` (a separately measured test set): one platform throughout.
-profiler::Dataset LoadData(const std::vector<std::string>& paths, const std::vector<std::string>& exclude_paths) {
+// `exclude_paths` (a separately measured test set) and, where `only_paths` is given, every sample
+// whose configuration is in none of them: one platform throughout.
+profiler::Dataset LoadData(const std::vector<std::string>& paths, const std::vector<std::string>& exclude_paths,
+                           const std::vector<std::string>& only_paths = {}) {
   profiler::Dataset d;
   std::string first_path;
   for (const std::string& path : paths) {
@@ -83,7 +86,20 @@ profiler::Dataset LoadData(const std::vector<std::string>& paths, const std::vec
     const int removed = profiler::RemoveConfigurations(&d.samples, test.samples);
     std::cerr << "estimator: left out " << removed << " samples whose configuration is in " << path << "\n";
   }
-  if (d.samples.empty()) Fail(Joined(paths) + ": no samples" + (exclude_paths.empty() ? "" : " left after --exclude-configs"));
+  if (!only_paths.empty()) {
+    std::vector<profiler::Sample> wanted;
+    for (const std::string& path : only_paths) {
+      profiler::Dataset part = OrFail(profiler::ReadDataset(path));
+      for (profiler::Sample& s : part.samples) wanted.push_back(std::move(s));
+    }
+    const int removed = profiler::KeepConfigurations(&d.samples, wanted);
+    std::cerr << "estimator: left out " << removed << " samples whose configuration is not in " << Joined(only_paths)
+              << "\n";
+  }
+  if (d.samples.empty()) {
+    Fail(Joined(paths) + ": no samples" +
+         (exclude_paths.empty() && only_paths.empty() ? "" : " left after --exclude-configs / --only-configs"));
+  }
   return d;
 }
 
@@ -237,7 +253,11 @@ void RunTrain(const TrainArgs& a) {
 }
 
 void RunEval(const EvalArgs& a) {
-  profiler::Dataset d = LoadData(a.data, a.exclude_configs);
+  if (!a.only_configs.empty() && a.split != "all") {
+    Fail("--only-configs scores a subset, which a training run's --split " + a.split +
+         " does not describe: drop --split (or --only-configs)");
+  }
+  profiler::Dataset d = LoadData(a.data, a.exclude_configs, a.only_configs);
   auto model = OrFail(estimator::TransformerPredictor::Load(a.model));
   model->set_intra_op_threads(1);
   if (d.samples[0].platform != model->info().name) {
@@ -368,6 +388,9 @@ void AddEstimatorCommands(CLI::App& app) {
   eval->add_option("--exclude-configs", ea->exclude_configs,
                    "leave out every sample whose configuration is in these datasets (as in training, so that "
                    "--split selects the training run's parts)");
+  eval->add_option("--only-configs", ea->only_configs,
+                   "score only the samples whose configuration is in these datasets (e.g. another measurement "
+                   "of the same configurations)");
   eval->add_option("--split", ea->split,
                    "all samples, or the training run's split (same seed/hold-out/tenant limit; give the same --data "
                    "and --exclude-configs): holdout, unseen, train")

@@ -127,12 +127,25 @@ StatusOr<Dataset> ReadDataset(const std::string& path) {
   return d;
 }
 
-int RemoveConfigurations(std::vector<Sample>* samples, const std::vector<Sample>& others) {
+namespace {
+
+// Removes the samples whose configuration is (`in_others`) or is not (!`in_others`) in `others`.
+int EraseByConfiguration(std::vector<Sample>* samples, const std::vector<Sample>& others, bool in_others) {
   const size_t before = samples->size();
   std::erase_if(*samples, [&](const Sample& s) {
-    return std::any_of(others.begin(), others.end(), [&](const Sample& o) { return o.config == s.config; });
+    return in_others == std::any_of(others.begin(), others.end(), [&](const Sample& o) { return o.config == s.config; });
   });
   return static_cast<int>(before - samples->size());
+}
+
+}  // namespace
+
+int RemoveConfigurations(std::vector<Sample>* samples, const std::vector<Sample>& others) {
+  return EraseByConfiguration(samples, others, true);
+}
+
+int KeepConfigurations(std::vector<Sample>* samples, const std::vector<Sample>& others) {
+  return EraseByConfiguration(samples, others, false);
 }
 
 }  // namespace ecomap::profiler

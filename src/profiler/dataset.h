@@ -77,6 +77,10 @@ StatusOr<Dataset> ReadDataset(const std::string& path);
 // set measured separately, so that no configuration is both trained on and scored); keeps the
 // order of the rest. Returns how many were removed.
 int RemoveConfigurations(std::vector<Sample>* samples, const std::vector<Sample>& others);
+// The converse: keeps only the samples whose configuration equals one in `others` (e.g. to score
+// the measurements of one dataset's configurations against another measurement of them). Returns
+// how many were removed.
+int KeepConfigurations(std::vector<Sample>* samples, const std::vector<Sample>& others);
 
 // One line of the format above, without the '\n'.
 std::string SampleToJsonLine(const Sample& sample);

@@ -178,6 +178,29 @@ TEST(Dataset, RemoveConfigurationsDropsEveryMeasurementOfATestConfiguration) {
   EXPECT_EQ(RemoveConfigurations(&samples, {}), 0);
 }
 
+TEST(Dataset, KeepConfigurationsKeepsEveryMeasurementOfTheGivenConfigurations) {
+  auto sim = Sim();
+  auto sampler = Sampler::Create(sim->info(), {}, zoo::Models());
+  std::mt19937_64 rng(5);
+  std::vector<Sample> samples;
+  for (int i = 0; i < 5; ++i) {
+    Sample s;
+    s.index = i;
+    s.config = sampler->Next(rng);
+    samples.push_back(s);
+  }
+  samples.push_back(samples[1]);  // configuration 1 measured twice
+  samples.back().index = 5;
+  std::vector<Sample> wanted = {samples[1], samples[3]};
+  wanted[1].result.power = Watts{42};  // another measurement of the same configuration still matches
+  EXPECT_EQ(KeepConfigurations(&samples, wanted), 3);  // 0, 2 and 4
+  std::vector<int64_t> left;
+  for (const Sample& s : samples) left.push_back(s.index);
+  EXPECT_EQ(left, (std::vector<int64_t>{1, 3, 5}));
+  EXPECT_EQ(KeepConfigurations(&samples, {}), 3);
+  EXPECT_TRUE(samples.empty());
+}
+
 TEST(Dataset, MalformedLinesNameFileLineAndProblem) {
   auto sim = Sim();
   auto sampler = Sampler::Create(sim->info(), {}, zoo::Models());
