@@ -156,19 +156,26 @@ TEST(Dataset, TruncatedLastLineIsSkippedAndCounted) {
   EXPECT_EQ(d->truncated_lines, 1);
 }
 
-TEST(Dataset, RemoveConfigurationsDropsEveryMeasurementOfATestConfiguration) {
+// `n` samples of sampled xavier-sim configurations, index 0..n-1, then a second measurement of
+// sample `again` (index n).
+std::vector<Sample> SamplesWithARepeat(int n, uint64_t seed, int again) {
   auto sim = Sim();
   auto sampler = Sampler::Create(sim->info(), {}, zoo::Models());
-  std::mt19937_64 rng(3);
+  std::mt19937_64 rng(seed);
   std::vector<Sample> samples;
-  for (int i = 0; i < 6; ++i) {
+  for (int i = 0; i < n; ++i) {
     Sample s;
     s.index = i;
     s.config = sampler->Next(rng);
     samples.push_back(s);
   }
-  samples.push_back(samples[2]);  // configuration 2 measured twice
-  samples.back().index = 6;
+  samples.push_back(samples[static_cast<size_t>(again)]);
+  samples.back().index = n;
+  return samples;
+}
+
+TEST(Dataset, RemoveConfigurationsDropsEveryMeasurementOfATestConfiguration) {
+  std::vector<Sample> samples = SamplesWithARepeat(6, 3, 2);  // configuration 2 measured twice
   std::vector<Sample> test = {samples[2], samples[4]};
   test[0].result.power = Watts{99};  // another measurement of the same configuration still matches
   EXPECT_EQ(RemoveConfigurations(&samples, test), 3);
@@ -179,18 +186,7 @@ TEST(Dataset, RemoveConfigurationsDropsEveryMeasurementOfATestConfiguration) {
 }
 
 TEST(Dataset, KeepConfigurationsKeepsEveryMeasurementOfTheGivenConfigurations) {
-  auto sim = Sim();
-  auto sampler = Sampler::Create(sim->info(), {}, zoo::Models());
-  std::mt19937_64 rng(5);
-  std::vector<Sample> samples;
-  for (int i = 0; i < 5; ++i) {
-    Sample s;
-    s.index = i;
-    s.config = sampler->Next(rng);
-    samples.push_back(s);
-  }
-  samples.push_back(samples[1]);  // configuration 1 measured twice
-  samples.back().index = 5;
+  std::vector<Sample> samples = SamplesWithARepeat(5, 5, 1);  // configuration 1 measured twice
   std::vector<Sample> wanted = {samples[1], samples[3]};
   wanted[1].result.power = Watts{42};  // another measurement of the same configuration still matches
   EXPECT_EQ(KeepConfigurations(&samples, wanted), 3);  // 0, 2 and 4
