@@ -175,16 +175,8 @@ std::vector<std::string> Breaches(const std::vector<TenantSpec>& specs, const Co
       if (t.name == config.tenants[i].name) s = &t;
     }
     if (s == nullptr) continue;
-    const auto& m = measured.tenants[i];
-    if (m.saturated) {
-      out.push_back(s->name + " saturated");
-    } else if (m.latency_p95 > s->slo_p95) {
-      out.push_back(s->name + " p95 " + Fmt("%.1f", m.latency_p95.value()) + " > " +
-                    Fmt("%.1f", s->slo_p95.value()) + " ms");
-    } else if (s->min_throughput_rps > 0 && m.throughput_rps < s->min_throughput_rps) {
-      out.push_back(s->name + " throughput " + Fmt("%.1f", m.throughput_rps) + " < " +
-                    Fmt("%.1f", s->min_throughput_rps) + " req/s");
-    }
+    SloVerdict v = JudgeSlo(*s, measured.tenants[i]);
+    if (v.violated) out.push_back(s->name + " " + v.why);
   }
   return out;
 }

@@ -40,26 +40,11 @@
 #include "core/units.h"
 #include "estimator/predictor.h"
 #include "platform/platform.h"
+#include "policy/tenant.h"
 #include "policy/threshold.h"
 #include "search/mapping.h"
 
 namespace ecomap::policy {
-
-// A tenant as the operator declares it: a service with a family of variants and an SLO.
-struct TenantSpec {
-  std::string name;                   // unique
-  std::string family;                 // zoo family, e.g. "resnet"
-  std::vector<std::string> variants;  // allowed members, increasing accuracy; empty: the family
-  Milliseconds slo_p95{0};            // > 0
-  double min_throughput_rps = 0;      // 0: none
-  platform::ArrivalKind arrival = platform::ArrivalKind::kOpenLoop;
-  double rate_rps = 0;                // the current offered load (open loop)
-  int concurrency = 1;                // closed loop
-};
-
-// InvalidArgument / NotFound naming the tenant and the bad value (unknown family or variant,
-// variant outside its family, SLO <= 0, rate <= 0 for open loop, duplicate name).
-Status ValidateTenants(const std::vector<TenantSpec>& tenants);
 
 struct ControlInput {
   TimePoint time{};

@@ -1,9 +1,11 @@
-// ValidateTenants (policy/controller.h): the checks every controller runs on its demand.
+// policy/tenant.h: ValidateTenants (the checks every controller runs on its demand) and JudgeSlo.
 #include <cmath>
 #include <set>
 #include <string>
 
-#include "policy/controller.h"
+#include <fmt/format.h>
+
+#include "policy/tenant.h"
 #include "zoo/model.h"
 
 namespace ecomap::policy {
@@ -73,6 +75,19 @@ Status ValidateTenants(const std::vector<TenantSpec>& tenants) {
     }
   }
   return Status::Ok();
+}
+
+SloVerdict JudgeSlo(const TenantSpec& spec, const platform::TenantPerformance& measured) {
+  SloVerdict v;
+  if (measured.saturated) {
+    v.why = "saturated";
+  } else if (spec.slo_p95.value() > 0 && measured.latency_p95 > spec.slo_p95) {
+    v.why = fmt::format("p95 {:.1f} > {:.1f} ms", measured.latency_p95.value(), spec.slo_p95.value());
+  } else if (spec.min_throughput_rps > 0 && measured.throughput_rps < spec.min_throughput_rps) {
+    v.why = fmt::format("throughput {:.1f} < {:.1f} req/s", measured.throughput_rps, spec.min_throughput_rps);
+  }
+  v.violated = !v.why.empty();
+  return v;
 }
 
 }  // namespace ecomap::policy
