@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "app/cli_util.h"
 #include "app/commands.h"
 #include "carbon/cache.h"
@@ -102,9 +104,7 @@ void Print(const carbon::CarbonReading& r, const std::string& provider, TimePoin
     std::cout << j.dump() << "\n";
     return;
   }
-  char value[64];
-  std::snprintf(value, sizeof value, "%.1f", r.intensity.value());
-  std::cout << "carbon intensity: " << value << " gCO2eq/kWh";
+  std::cout << "carbon intensity: " << fmt::format("{:.1f}", r.intensity.value()) << " gCO2eq/kWh";
   if (r.forecast) std::cout << " (forecast)";
   if (r.estimated) std::cout << " (estimated by the provider)";
   std::cout << "\n";
@@ -119,8 +119,7 @@ void Print(const carbon::CarbonReading& r, const std::string& provider, TimePoin
     } else {
       std::cout << "forecast (" << fc.readings.size() << " readings, gCO2eq/kWh):\n";
       for (const auto& p : fc.readings) {
-        std::snprintf(value, sizeof value, "%8.1f", p.intensity.value());
-        std::cout << "  " << FormatIso8601(p.time) << " " << value << "  " << p.source
+        std::cout << "  " << FormatIso8601(p.time) << " " << fmt::format("{:8.1f}", p.intensity.value()) << "  " << p.source
                   << (p.forecast ? "" : " (measured)") << (p.stale ? " STALE" : "") << "\n";
       }
       if (!fc.readings.empty() && !fc.readings.front().note.empty()) {

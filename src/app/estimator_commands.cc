@@ -7,6 +7,8 @@
 #include <sstream>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "app/cli_util.h"
 #include "app/commands.h"
 #include "estimator/analytic.h"
@@ -112,13 +114,8 @@ platform::PlatformInfo InfoOf(const std::string& name) {
 void PrintScoresRow(const std::string& label, const Scores& s) {
   // An output nothing was scored on (e.g. power in the per-arrival rows) prints as "-".
   auto cell = [](const estimator::OutputMetrics& m) {
-    char buf[32];
-    if (m.count == 0) {
-      std::snprintf(buf, sizeof buf, "%8s %6s", "-", "-");
-    } else {
-      std::snprintf(buf, sizeof buf, "%8.2f %6.3f", m.mape, m.r2);
-    }
-    return std::string(buf);
+    if (m.count == 0) return fmt::format("{:>8} {:>6}", "-", "-");
+    return fmt::format("{:8.2f} {:6.3f}", m.mape, m.r2);
   };
   std::printf("%-22s %7lld %s %s %s %s %6lld\n", label.c_str(), static_cast<long long>(s.samples),
               cell(s.latency_p50).c_str(), cell(s.latency_p95).c_str(), cell(s.throughput).c_str(),
@@ -213,11 +210,7 @@ void RunTrain(const TrainArgs& a) {
   record["seed"] = a.seed;
   record["epochs"] = a.epochs;
   record["max_minutes"] = a.max_minutes;
-  auto number = [](double v) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%g", v);
-    return std::string(b);
-  };
+  auto number = [](double v) { return fmt::format("{:g}", v); };
   record["command"] =
       "ecomap estimator train --data " + Joined(a.data) +
       (a.exclude_configs.empty() ? "" : " --exclude-configs " + Joined(a.exclude_configs)) + " --out " + a.out +

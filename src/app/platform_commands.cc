@@ -7,6 +7,8 @@
 #include <sstream>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "app/cli_util.h"
 #include "app/commands.h"
 #include "platform/calibration.h"
@@ -19,12 +21,6 @@ namespace {
 
 using platform::PlatformInfo;
 using platform::Provenance;
-
-std::string Num(double v, int precision = 1) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", precision, v);
-  return buf;
-}
 
 // "(simulated)" / "(modelled)" / "" to put beside every figure.
 std::string Label(Provenance p) {
@@ -46,7 +42,7 @@ void PrintInfo(const PlatformInfo& info) {
   std::cout << "compute units:\n";
   for (const platform::ComputeUnit& u : info.units) {
     std::cout << "  " << u.id << "  " << platform::UnitKindName(u.kind) << "  cores " << u.cores << "  max "
-              << (u.max_frequency_mhz > 0 ? Num(u.max_frequency_mhz) + " MHz" : "clock unknown") << "  "
+              << (u.max_frequency_mhz > 0 ? fmt::format("{:.1f}", u.max_frequency_mhz) + " MHz" : "clock unknown") << "  "
               << u.description << "\n";
     std::string kinds;
     for (zoo::BlockKind k : u.native_kinds)
@@ -59,12 +55,10 @@ void PrintInfo(const PlatformInfo& info) {
   std::cout << "  id  name              budget   cpus  clock caps (MHz)                      emc MHz\n";
   for (const platform::PowerMode& m : info.modes) {
     std::string caps;
-    for (const auto& [unit, mhz] : m.max_frequency_mhz) caps += unit + " " + Num(mhz) + "  ";
-    char line[512];
-    std::snprintf(line, sizeof(line), "  %-3d %-17s %-8s %-5d %-37s %s\n", m.id, m.name.c_str(),
-                  m.budget ? (Num(m.budget->value(), 0) + " W").c_str() : "none", m.online_cpu_cores,
-                  caps.c_str(), m.emc_max_mhz ? Num(*m.emc_max_mhz).c_str() : "-");
-    std::cout << line;
+    for (const auto& [unit, mhz] : m.max_frequency_mhz) caps += unit + " " + fmt::format("{:.1f}", mhz) + "  ";
+    std::cout << fmt::format("  {:<3} {:<17} {:<8} {:<5} {:<37} {}\n", m.id, m.name,
+                             m.budget ? fmt::format("{:.0f} W", m.budget->value()) : "none", m.online_cpu_cores, caps,
+                             m.emc_max_mhz ? fmt::format("{:.1f}", *m.emc_max_mhz) : "-");
   }
 }
 
@@ -129,9 +123,9 @@ void AddPlatformCommands(CLI::App& app) {
     std::string label = Label(r.provenance);
     std::cout << "power at " << FormatIso8601(r.time) << label << ":\n";
     for (const platform::RailPower& rail : r.rails) {
-      std::cout << "  " << rail.name << "  " << Num(rail.power.value(), 2) << " W" << label << "\n";
+      std::cout << "  " << rail.name << "  " << fmt::format("{:.2f}", rail.power.value()) << " W" << label << "\n";
     }
-    std::cout << "  total  " << Num(r.total.value(), 2) << " W" << label << "\n";
+    std::cout << "  total  " << fmt::format("{:.2f}", r.total.value()) << " W" << label << "\n";
   });
 
   // platform evaluate
@@ -184,15 +178,15 @@ void AddPlatformCommands(CLI::App& app) {
     }
     std::string label = Label(perf.provenance);
     for (const platform::TenantPerformance& t : perf.tenants) {
-      std::cout << t.name << ": p50 " << Num(t.latency_p50.value(), 2) << " ms, p95 "
-                << Num(t.latency_p95.value(), 2) << " ms, " << Num(t.throughput_rps, 1) << " req/s"
+      std::cout << t.name << ": p50 " << fmt::format("{:.2f}", t.latency_p50.value()) << " ms, p95 "
+                << fmt::format("{:.2f}", t.latency_p95.value()) << " ms, " << fmt::format("{:.1f}", t.throughput_rps) << " req/s"
                 << (t.saturated ? " (saturated)" : "") << label << "\n";
     }
-    std::cout << "power " << Num(perf.power.value(), 2) << " W" << label << "\n";
+    std::cout << "power " << fmt::format("{:.2f}", perf.power.value()) << " W" << label << "\n";
     for (const auto& [unit, u] : perf.unit_utilisation) {
-      std::cout << "  " << unit << " busy " << Num(100 * u, 1) << "%" << label << "\n";
+      std::cout << "  " << unit << " busy " << fmt::format("{:.1f}", 100 * u) << "%" << label << "\n";
     }
-    std::cout << "  EMC bandwidth use " << Num(100 * perf.emc_utilisation, 1) << "%" << label << "\n";
+    std::cout << "  EMC bandwidth use " << fmt::format("{:.1f}", 100 * perf.emc_utilisation) << "%" << label << "\n";
   });
 
   // platform calibrate
@@ -236,9 +230,9 @@ void AddPlatformCommands(CLI::App& app) {
       std::cout << "| --- | --- | --- | --- | --- | --- |\n";
       for (const auto& r : rows) {
         int prec = r.unit == "ms" ? 3 : (r.unit == "W" ? 2 : 0);
-        std::string range = r.checked ? Num(r.low, prec) + " .. " + Num(r.high, prec) : "context only";
-        std::cout << "| " << r.target << " | " << r.unit << " | " << Num(r.published, prec) << " | "
-                  << Num(r.modelled, prec) << " | " << range << " | "
+        std::string range = r.checked ? fmt::format("{:.{}f}", r.low, prec) + " .. " + fmt::format("{:.{}f}", r.high, prec) : "context only";
+        std::cout << "| " << r.target << " | " << r.unit << " | " << fmt::format("{:.{}f}", r.published, prec) << " | "
+                  << fmt::format("{:.{}f}", r.modelled, prec) << " | " << range << " | "
                   << (r.checked ? (r.pass ? "ok" : "MISSED") : "-") << " |\n";
         failed += !r.pass;
       }

@@ -19,6 +19,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "app/cli_util.h"
 #include "app/commands.h"
 #include "platform/cgroup.h"
@@ -33,12 +35,6 @@
 
 namespace ecomap::app {
 namespace {
-
-std::string Fixed(double v, int precision) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", precision, v);
-  return buf;
-}
 
 // "rapl: x" -> "x": the probe already names the driver at the start of each line.
 std::string Msg(const Status& s) {
@@ -69,7 +65,7 @@ void Probe(const std::string& root) {
   if (rails.ok()) {
     std::cout << "  ina3221:  " << rails->rails.size() << " rails, "
               << platform::Ina3221LayoutName(rails->layout) << " layout, total "
-              << Fixed(rails->total.value(), 2) << " W (" << rails->total_rule << ", measured)\n";
+              << fmt::format("{:.2f}", rails->total.value()) << " W (" << rails->total_rule << ", measured)\n";
   } else {
     std::cout << "  ina3221:  " << Msg(rails.status()) << "\n";
   }
@@ -95,7 +91,7 @@ void Probe(const std::string& root) {
       for (const platform::RaplConstraint& c : z.constraints) {
         if (z.depth != 0) continue;
         std::cout << "            " << z.id << " constraint " << c.index << " (" << c.name << "): limit "
-                  << Fixed(static_cast<double>(c.power_limit_uw) / 1e6, 1) << " W"
+                  << fmt::format("{:.1f}", static_cast<double>(c.power_limit_uw) / 1e6) << " W"
                   << (c.time_window_us ? ", window " + std::to_string(*c.time_window_us) + " us"
                                        : std::string())
                   << "\n";
@@ -180,14 +176,14 @@ void Tegrastats(const std::string& file, bool json) {
       std::cout << j.dump() << "\n";
     } else {
       std::cout << line_no << "  " << (s->timestamp ? *s->timestamp + "  " : "") << "total "
-                << Fixed(total, 3) << " W";
+                << fmt::format("{:.3f}", total) << " W";
       if (s->gr3d_load_pct) std::cout << "  GPU " << *s->gr3d_load_pct << "%";
       std::cout << "\n";
     }
   }
   if (good == 0) Fail(file + ": no valid tegrastats line (" + std::to_string(bad) + " malformed)");
   if (!json) {
-    std::cout << "mean total power " << Fixed(sum_w / good, 3) << " W over " << good
+    std::cout << "mean total power " << fmt::format("{:.3f}", sum_w / good) << " W over " << good
               << " lines (measured by tegrastats)";
     if (bad > 0) std::cout << "; " << bad << " malformed lines skipped";
     std::cout << "\n";

@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "app/cli_util.h"
 #include "app/commands.h"
 #include "platform/registry.h"
@@ -73,10 +75,8 @@ void RunProfileCommand(const ProfileArgs& a) {
     ho.min_open_completions = a.min_open_completions;
     ho.backlog_growth = a.backlog_growth;
     if (a.max_window_s > 0 && a.max_window_s < a.window_s) {
-      char msg[160];
-      std::snprintf(msg, sizeof msg, "profile: --max-window %g is shorter than --window %g; give --max-window >= --window",
-                    a.max_window_s, a.window_s);
-      Fail(msg);
+      Fail(fmt::format("profile: --max-window {:g} is shorter than --window {:g}; give --max-window >= --window",
+                       a.max_window_s, a.window_s));
     }
     ho.max_window = Seconds{a.min_completions > 0 && a.max_window_s == 0 ? a.window_s * 4 : a.max_window_s};
     host = OrFail(profiler::HostEvaluator::Create(ho));

@@ -13,6 +13,8 @@
 #include <sstream>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "app/cli_util.h"
 #include "app/commands.h"
 #include "estimator/analytic.h"
@@ -295,18 +297,12 @@ void RunMapCommand(const MapFlags& f, CLI::App* cmd) {
   for (size_t i = 0; i < r.config.tenants.size(); ++i) {
     const auto& t = r.config.tenants[i];
     const auto& p = r.predicted.tenants[i];
-    char load[32];
-    if (t.arrival == platform::ArrivalKind::kOpenLoop) {
-      std::snprintf(load, sizeof load, "%.1f rps", t.rate_rps);
-    } else {
-      std::snprintf(load, sizeof load, "closed x%d", t.concurrency);
-    }
-    char p95[32];
-    std::snprintf(p95, sizeof p95, "%.2f ms%s", p.latency_p95.value(), p.saturated ? " SAT" : "");
-    char slo[32];
-    std::snprintf(slo, sizeof slo, "%g ms", tenants[i].slo_p95.value());
-    std::printf("  %-12s %-20s %10s  %-34s %16s %8s %8s\n", t.name.c_str(), t.model.c_str(), load,
-                StagesText(t).c_str(), p95, slo, r.score.slo_met[i] ? "yes" : "NO");
+    const std::string load = t.arrival == platform::ArrivalKind::kOpenLoop ? fmt::format("{:.1f} rps", t.rate_rps)
+                                                                           : fmt::format("closed x{}", t.concurrency);
+    const std::string p95 = fmt::format("{:.2f} ms{}", p.latency_p95.value(), p.saturated ? " SAT" : "");
+    const std::string slo = fmt::format("{:g} ms", tenants[i].slo_p95.value());
+    fmt::print("  {:<12} {:<20} {:>10}  {:<34} {:>16} {:>8} {:>8}\n", t.name, t.model, load, StagesText(t), p95, slo,
+               r.score.slo_met[i] ? "yes" : "NO");
   }
   std::printf("\npower (%s): %.2f W %s threshold %g W\n", pred.provenance.c_str(), r.score.power.value(),
               r.score.power.value() <= threshold ? "<=" : "ABOVE", threshold);

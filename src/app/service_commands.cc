@@ -19,6 +19,8 @@
 #ifdef ECOMAP_SERVICE_RUNNABLE
 #include <httplib.h>
 
+#include <fmt/format.h>
+
 #include "engine/torch_executor.h"
 #include "policy/controller.h"
 #endif
@@ -38,12 +40,6 @@ struct ServeFlags {
 };
 
 #ifdef ECOMAP_SERVICE_RUNNABLE
-
-std::string Fmt(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
 
 double TotalRps(const std::map<std::string, uint64_t>& a, const std::map<std::string, uint64_t>& b, double s) {
   uint64_t n = 0;
@@ -132,8 +128,8 @@ int LoadCheck(service::Daemon& d, const ServeFlags& f) {
       b = RunPhase(d, f.load_seconds, f.load_rps);
       a = RunPhase(d, f.load_seconds, 0);
     }
-    std::cout << "  pair " << pair + 1 << ": tenants " << Fmt(a.tenants_rps, 1) << " req/s without load, "
-              << Fmt(b.tenants_rps, 1) << " req/s with " << Fmt(b.api_rps, 0) << " /status req/s" << std::endl;
+    std::cout << "  pair " << pair + 1 << ": tenants " << fmt::format("{:.1f}", a.tenants_rps) << " req/s without load, "
+              << fmt::format("{:.1f}", b.tenants_rps) << " req/s with " << fmt::format("{:.0f}", b.api_rps) << " /status req/s" << std::endl;
     base += a.tenants_rps / f.load_pairs;
     loaded += b.tenants_rps / f.load_pairs;
     api += b.api_rps / f.load_pairs;
@@ -143,13 +139,13 @@ int LoadCheck(service::Daemon& d, const ServeFlags& f) {
   }
   LoadPhase max = RunPhase(d, f.load_seconds, -1);
   double drop = base > 0 ? (base - loaded) / base * 100 : 0;
-  std::cout << "/status (paced at " << f.load_rps << "/s): " << Fmt(api, 0) << " req/s answered, p50 "
-            << Fmt(Pct(lat, 50), 3) << " ms, p99 " << Fmt(Pct(lat, 99), 3) << " ms, " << errors << " errors\n"
-            << "/status (unpaced, one client): " << Fmt(max.api_rps, 0) << " req/s; tenants meanwhile "
-            << Fmt(max.tenants_rps, 1) << " req/s\n"
-            << "tenants' throughput (measured, real engine): " << Fmt(base, 2) << " req/s without load, "
-            << Fmt(loaded, 2) << " req/s under the paced load: drop " << Fmt(drop, 2)
-            << "% (median of the per-pair drops " << Fmt(Pct(drops, 50), 2) << "%)\n";
+  std::cout << "/status (paced at " << f.load_rps << "/s): " << fmt::format("{:.0f}", api) << " req/s answered, p50 "
+            << fmt::format("{:.3f}", Pct(lat, 50)) << " ms, p99 " << fmt::format("{:.3f}", Pct(lat, 99)) << " ms, " << errors << " errors\n"
+            << "/status (unpaced, one client): " << fmt::format("{:.0f}", max.api_rps) << " req/s; tenants meanwhile "
+            << fmt::format("{:.1f}", max.tenants_rps) << " req/s\n"
+            << "tenants' throughput (measured, real engine): " << fmt::format("{:.2f}", base) << " req/s without load, "
+            << fmt::format("{:.2f}", loaded) << " req/s under the paced load: drop " << fmt::format("{:.2f}", drop)
+            << "% (median of the per-pair drops " << fmt::format("{:.2f}", Pct(drops, 50)) << "%)\n";
   bool ok = api >= 0.99 * f.load_rps && f.load_rps >= 1000 && max.api_rps >= 1000 && drop < 5;
   std::cout << "load check " << (ok ? "PASSED" : "FAILED") << " (goal: >= 1000 /status req/s, drop < 5%)\n";
   return ok ? 0 : 3;
@@ -164,15 +160,15 @@ void PrintSummary(const service::Daemon& d, bool demo) {
     std::cout << "; carbon trace replayed at " << d.config().carbon.speedup << "x";
   }
   std::cout << "):\n"
-            << "  carbon intensity   mean " << Fmt(s.mean_intensity, 1) << " gCO2eq/kWh\n"
-            << "  energy             " << Fmt(s.energy_j, 1) << " J (" << Fmt(s.energy_j / 3600, 4) << " Wh), power "
+            << "  carbon intensity   mean " << fmt::format("{:.1f}", s.mean_intensity) << " gCO2eq/kWh\n"
+            << "  energy             " << fmt::format("{:.1f}", s.energy_j) << " J (" << fmt::format("{:.4f}", s.energy_j / 3600) << " Wh), power "
             << src << (s.power_fallback_intervals ? " (model fallback in " + std::to_string(s.power_fallback_intervals) + " intervals)" : "")
             << "\n"
-            << "  carbon             " << Fmt(s.carbon_g, 4) << " gCO2eq (" << src << " energy x intensity)\n"
+            << "  carbon             " << fmt::format("{:.4f}", s.carbon_g) << " gCO2eq (" << src << " energy x intensity)\n"
             << "  requests           " << s.completed << " completed, " << s.rejected << " rejected (measured)\n"
             << "  SLO violations     " << s.slo_violations << " tenant-intervals with p95 over the SLO\n"
             << "  decisions          " << s.decisions << " (" << s.replans << " re-plans), mean threshold "
-            << Fmt(s.mean_threshold_w, 1) << " W\n"
+            << fmt::format("{:.1f}", s.mean_threshold_w) << " W\n"
             << "  carbon fallbacks   " << s.carbon_fallback_intervals << " intervals\n"
             << "  history            " << d.config().data_dir << "/history.sqlite\n";
 }

@@ -1,8 +1,9 @@
 #include "carbon/electricitymaps.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <nlohmann/json.hpp>
+
+#include <fmt/format.h>
 
 #include "carbon/live_json.h"
 
@@ -101,9 +102,7 @@ ElectricityMapsSource::ElectricityMapsSource(ElectricityMapsOptions options)
 
 std::string ElectricityMapsSource::Name() const {
   if (!options_.zone.empty()) return "electricitymaps:" + options_.zone;
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.4f,%.4f", *options_.lat, *options_.lon);
-  return std::string("electricitymaps:") + buf;
+  return fmt::format("electricitymaps:{:.4f},{:.4f}", *options_.lat, *options_.lon);
 }
 
 StatusOr<std::string> ElectricityMapsSource::Fetch(const std::string& endpoint) {
@@ -111,9 +110,7 @@ StatusOr<std::string> ElectricityMapsSource::Fetch(const std::string& endpoint) 
   if (!options_.zone.empty()) {
     url += "zone=" + UrlEncode(options_.zone);
   } else {
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "lat=%.6f&lon=%.6f", *options_.lat, *options_.lon);
-    url += buf;
+    url += fmt::format("lat={:.6f}&lon={:.6f}", *options_.lat, *options_.lon);
   }
   if (!options_.emission_factor_type.empty()) url += "&emissionFactorType=" + options_.emission_factor_type;
   HttpRequest req{url, {{"auth-token", options_.token}}, std::nullopt};

@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
+
+#include <fmt/format.h>
 
 namespace ecomap::carbon {
 namespace {
@@ -17,9 +18,7 @@ std::optional<size_t> FindExact(std::span<const TracePoint> history, size_t end,
 }
 
 std::string HoursText(Duration d) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%gh", std::chrono::duration<double, std::ratio<3600>>(d).count());
-  return buf;
+  return fmt::format("{:g}h", std::chrono::duration<double, std::ratio<3600>>(d).count());
 }
 
 }  // namespace

@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <limits>
+
+#include <fmt/format.h>
 
 namespace ecomap::carbon {
 namespace {
@@ -16,17 +17,9 @@ constexpr const char* kFont = "system-ui, -apple-system, 'Segoe UI', 'DejaVu San
 constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", v);
-  return buf;
-}
-
 std::string TickText(double v) {
-  char buf[32];
   if (std::fabs(v) < 1e-9) v = 0;
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
+  return fmt::format("{:g}", v);
 }
 
 struct TimeTick {
@@ -59,11 +52,9 @@ std::vector<TimeTick> TimeTicks(TimePoint lo, TimePoint hi, int max_ticks) {
       year_month_day ymd(d);
       std::string label;
       if (step_h < 24 && tp != d) {
-        char buf[32];
         hh_mm_ss<Duration> hms(tp - d);
-        std::snprintf(buf, sizeof buf, "%02lld:%02lld", static_cast<long long>(hms.hours().count()),
-                      static_cast<long long>(hms.minutes().count()));
-        label = buf;
+        label = fmt::format("{:02}:{:02}", static_cast<long long>(hms.hours().count()),
+                            static_cast<long long>(hms.minutes().count()));
       } else {
         label = DayLabel(ymd);
       }
@@ -204,17 +195,17 @@ StatusOr<std::string> RenderTimeSeriesSvg(const TimeSeriesChart& c) {
        std::to_string(c.height_px) + "\" font-family=\"" + kFont + "\">\n";
   s += "<title>" + XmlEscape(c.title) + "</title>\n";
   s += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
-  s += "<defs><clipPath id=\"plot\"><rect x=\"" + Num(left) + "\" y=\"" + Num(top - 1) + "\" width=\"" + Num(pw) +
-       "\" height=\"" + Num(ph + 2) + "\"/></clipPath></defs>\n";
+  s += "<defs><clipPath id=\"plot\"><rect x=\"" + fmt::format("{:.1f}", left) + "\" y=\"" + fmt::format("{:.1f}", top - 1) + "\" width=\"" + fmt::format("{:.1f}", pw) +
+       "\" height=\"" + fmt::format("{:.1f}", ph + 2) + "\"/></clipPath></defs>\n";
   // Title, subtitle, unit.
-  s += "<text x=\"" + Num(left) + "\" y=\"28\" font-size=\"17\" font-weight=\"600\" fill=\"#111827\">" +
+  s += "<text x=\"" + fmt::format("{:.1f}", left) + "\" y=\"28\" font-size=\"17\" font-weight=\"600\" fill=\"#111827\">" +
        XmlEscape(c.title) + "</text>\n";
   if (!c.subtitle.empty()) {
-    s += "<text x=\"" + Num(left) + "\" y=\"48\" font-size=\"12\" fill=\"#6b7280\">" + XmlEscape(c.subtitle) +
+    s += "<text x=\"" + fmt::format("{:.1f}", left) + "\" y=\"48\" font-size=\"12\" fill=\"#6b7280\">" + XmlEscape(c.subtitle) +
          "</text>\n";
   }
   if (!c.y_label.empty()) {
-    s += "<text x=\"" + Num(left - 8) + "\" y=\"" + Num(top - 12) +
+    s += "<text x=\"" + fmt::format("{:.1f}", left - 8) + "\" y=\"" + fmt::format("{:.1f}", top - 12) +
          "\" font-size=\"11\" fill=\"#4b5563\" text-anchor=\"start\">" + XmlEscape(c.y_label) + "</text>\n";
   }
   // Grid and value ticks.
@@ -222,20 +213,20 @@ StatusOr<std::string> RenderTimeSeriesSvg(const TimeSeriesChart& c) {
   for (double v : yt) {
     if (v < y0 - 1e-9 || v > y1 + 1e-9) continue;
     const double y = Y(v);
-    s += "<line x1=\"" + Num(left) + "\" x2=\"" + Num(right) + "\" y1=\"" + Num(y) + "\" y2=\"" + Num(y) +
+    s += "<line x1=\"" + fmt::format("{:.1f}", left) + "\" x2=\"" + fmt::format("{:.1f}", right) + "\" y1=\"" + fmt::format("{:.1f}", y) + "\" y2=\"" + fmt::format("{:.1f}", y) +
          "\" stroke=\"" + (std::fabs(v - y0) < 1e-9 ? "#9ca3af" : "#e5e7eb") + "\" stroke-width=\"1\"/>\n";
-    s += "<text x=\"" + Num(left - 8) + "\" y=\"" + Num(y + 4) + "\" text-anchor=\"end\">" + TickText(v) +
+    s += "<text x=\"" + fmt::format("{:.1f}", left - 8) + "\" y=\"" + fmt::format("{:.1f}", y + 4) + "\" text-anchor=\"end\">" + TickText(v) +
          "</text>\n";
   }
   // Time ticks.
   const int max_ticks = std::max(3, static_cast<int>(pw / 95));
   for (const TimeTick& t : TimeTicks(x0, x1, max_ticks)) {
     const double x = X(t.time);
-    s += "<line x1=\"" + Num(x) + "\" x2=\"" + Num(x) + "\" y1=\"" + Num(top) + "\" y2=\"" + Num(bottom) +
+    s += "<line x1=\"" + fmt::format("{:.1f}", x) + "\" x2=\"" + fmt::format("{:.1f}", x) + "\" y1=\"" + fmt::format("{:.1f}", top) + "\" y2=\"" + fmt::format("{:.1f}", bottom) +
          "\" stroke=\"#f0f1f3\" stroke-width=\"1\"/>\n";
-    s += "<line x1=\"" + Num(x) + "\" x2=\"" + Num(x) + "\" y1=\"" + Num(bottom) + "\" y2=\"" + Num(bottom + 5) +
+    s += "<line x1=\"" + fmt::format("{:.1f}", x) + "\" x2=\"" + fmt::format("{:.1f}", x) + "\" y1=\"" + fmt::format("{:.1f}", bottom) + "\" y2=\"" + fmt::format("{:.1f}", bottom + 5) +
          "\" stroke=\"#9ca3af\" stroke-width=\"1\"/>\n";
-    s += "<text x=\"" + Num(x) + "\" y=\"" + Num(bottom + 19) + "\" text-anchor=\"middle\">" + XmlEscape(t.label) +
+    s += "<text x=\"" + fmt::format("{:.1f}", x) + "\" y=\"" + fmt::format("{:.1f}", bottom + 19) + "\" text-anchor=\"middle\">" + XmlEscape(t.label) +
          "</text>\n";
   }
   s += "</g>\n";
@@ -245,13 +236,11 @@ StatusOr<std::string> RenderTimeSeriesSvg(const TimeSeriesChart& c) {
     if (b.high.empty()) continue;
     std::string d;
     for (size_t i = 0; i < b.high.size(); ++i) {
-      d += (i == 0 ? "M" : "L") + Num(X(b.high[i].time)) + "," + Num(Y(b.high[i].value)) + " ";
+      d += (i == 0 ? "M" : "L") + fmt::format("{:.1f}", X(b.high[i].time)) + "," + fmt::format("{:.1f}", Y(b.high[i].value)) + " ";
     }
-    for (size_t i = b.low.size(); i-- > 0;) d += "L" + Num(X(b.low[i].time)) + "," + Num(Y(b.low[i].value)) + " ";
+    for (size_t i = b.low.size(); i-- > 0;) d += "L" + fmt::format("{:.1f}", X(b.low[i].time)) + "," + fmt::format("{:.1f}", Y(b.low[i].value)) + " ";
     d += "Z";
-    char op[16];
-    std::snprintf(op, sizeof op, "%.2f", b.opacity);
-    s += "<path d=\"" + d + "\" fill=\"" + XmlEscape(b.color) + "\" fill-opacity=\"" + op + "\" stroke=\"none\"/>\n";
+    s += "<path d=\"" + d + "\" fill=\"" + XmlEscape(b.color) + "\" fill-opacity=\"" + fmt::format("{:.2f}", b.opacity) + "\" stroke=\"none\"/>\n";
   }
   // Lines.
   for (const LineSeries& l : c.lines) {
@@ -261,16 +250,14 @@ StatusOr<std::string> RenderTimeSeriesSvg(const TimeSeriesChart& c) {
       const ChartPoint& p = l.points[i];
       const bool gap = i > 0 && l.max_gap && p.time - l.points[i - 1].time > *l.max_gap;
       if (i == 0 || gap) {
-        d += "M" + Num(X(p.time)) + "," + Num(Y(p.value)) + " ";
+        d += "M" + fmt::format("{:.1f}", X(p.time)) + "," + fmt::format("{:.1f}", Y(p.value)) + " ";
       } else if (l.step) {
-        d += "H" + Num(X(p.time)) + " V" + Num(Y(p.value)) + " ";
+        d += "H" + fmt::format("{:.1f}", X(p.time)) + " V" + fmt::format("{:.1f}", Y(p.value)) + " ";
       } else {
-        d += "L" + Num(X(p.time)) + "," + Num(Y(p.value)) + " ";
+        d += "L" + fmt::format("{:.1f}", X(p.time)) + "," + fmt::format("{:.1f}", Y(p.value)) + " ";
       }
     }
-    char w[16];
-    std::snprintf(w, sizeof w, "%.2f", l.width_px);
-    s += "<path d=\"" + d + "\" fill=\"none\" stroke=\"" + XmlEscape(l.color) + "\" stroke-width=\"" + w +
+    s += "<path d=\"" + d + "\" fill=\"none\" stroke=\"" + XmlEscape(l.color) + "\" stroke-width=\"" + fmt::format("{:.2f}", l.width_px) +
          "\" stroke-linejoin=\"round\" stroke-linecap=\"round\"" +
          (l.dashed ? " stroke-dasharray=\"6 4\"" : "") + "/>\n";
   }
@@ -279,13 +266,13 @@ StatusOr<std::string> RenderTimeSeriesSvg(const TimeSeriesChart& c) {
   for (const HorizontalRule& r : c.rules) {
     if (r.value < y0 || r.value > y1) continue;
     const double y = Y(r.value);
-    s += "<line x1=\"" + Num(left) + "\" x2=\"" + Num(right) + "\" y1=\"" + Num(y) + "\" y2=\"" + Num(y) +
+    s += "<line x1=\"" + fmt::format("{:.1f}", left) + "\" x2=\"" + fmt::format("{:.1f}", right) + "\" y1=\"" + fmt::format("{:.1f}", y) + "\" y2=\"" + fmt::format("{:.1f}", y) +
          "\" stroke=\"" + XmlEscape(r.color) + "\" stroke-width=\"1\" stroke-dasharray=\"3 3\"/>\n";
     if (!r.label.empty()) {
       const double tw = TextWidth(r.label, 11) + 8;
-      s += "<rect x=\"" + Num(right - tw - 2) + "\" y=\"" + Num(y - 15) + "\" width=\"" + Num(tw) +
+      s += "<rect x=\"" + fmt::format("{:.1f}", right - tw - 2) + "\" y=\"" + fmt::format("{:.1f}", y - 15) + "\" width=\"" + fmt::format("{:.1f}", tw) +
            "\" height=\"14\" rx=\"2\" fill=\"#ffffff\" fill-opacity=\"0.6\"/>\n";
-      s += "<text x=\"" + Num(right - 6) + "\" y=\"" + Num(y - 4) + "\" font-size=\"11\" fill=\"" +
+      s += "<text x=\"" + fmt::format("{:.1f}", right - 6) + "\" y=\"" + fmt::format("{:.1f}", y - 4) + "\" font-size=\"11\" fill=\"" +
            XmlEscape(r.color) + "\" text-anchor=\"end\">" + XmlEscape(r.label) + "</text>\n";
     }
   }
@@ -306,14 +293,14 @@ StatusOr<std::string> RenderTimeSeriesSvg(const TimeSeriesChart& c) {
       const Entry& e = entries[i];
       if (e.label.empty()) continue;
       x -= TextWidth(e.label, 12);
-      legend += "<text x=\"" + Num(x) + "\" y=\"64\" font-size=\"12\" fill=\"#374151\">" + XmlEscape(e.label) +
+      legend += "<text x=\"" + fmt::format("{:.1f}", x) + "\" y=\"64\" font-size=\"12\" fill=\"#374151\">" + XmlEscape(e.label) +
                 "</text>\n";
       x -= 24;
       if (e.band) {
-        legend += "<rect x=\"" + Num(x) + "\" y=\"55\" width=\"18\" height=\"11\" rx=\"2\" fill=\"" +
+        legend += "<rect x=\"" + fmt::format("{:.1f}", x) + "\" y=\"55\" width=\"18\" height=\"11\" rx=\"2\" fill=\"" +
                   XmlEscape(e.color) + "\" fill-opacity=\"0.35\"/>\n";
       } else {
-        legend += "<line x1=\"" + Num(x) + "\" x2=\"" + Num(x + 18) + "\" y1=\"60\" y2=\"60\" stroke=\"" +
+        legend += "<line x1=\"" + fmt::format("{:.1f}", x) + "\" x2=\"" + fmt::format("{:.1f}", x + 18) + "\" y1=\"60\" y2=\"60\" stroke=\"" +
                   XmlEscape(e.color) + "\" stroke-width=\"2.2\"" + (e.dashed ? " stroke-dasharray=\"4 3\"" : "") +
                   "/>\n";
       }
@@ -322,7 +309,7 @@ StatusOr<std::string> RenderTimeSeriesSvg(const TimeSeriesChart& c) {
     s += legend;
   }
   if (!c.footnote.empty()) {
-    s += "<text x=\"" + Num(left) + "\" y=\"" + Num(H - 12) + "\" font-size=\"10\" fill=\"#9ca3af\">" +
+    s += "<text x=\"" + fmt::format("{:.1f}", left) + "\" y=\"" + fmt::format("{:.1f}", H - 12) + "\" font-size=\"10\" fill=\"#9ca3af\">" +
          XmlEscape(c.footnote) + "</text>\n";
   }
   s += "</svg>\n";

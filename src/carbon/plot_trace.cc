@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <map>
+
+#include <fmt/format.h>
 
 #include "carbon/plot_svg.h"
 #include "carbon/stats.h"
@@ -11,20 +12,12 @@
 namespace ecomap::carbon {
 namespace {
 
-std::string Fixed0(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f", v);
-  return buf;
-}
-
 std::string PeriodText(Duration d) {
   using namespace std::chrono;
   if (d == hours(1)) return "hourly";
   if (d == hours(24)) return "daily";
   if (d % minutes(1) == Duration::zero() && d < hours(1)) return std::to_string(d / minutes(1)) + "-minute";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g-hour", duration<double, std::ratio<3600>>(d).count());
-  return buf;
+  return fmt::format("{:g}-hour", duration<double, std::ratio<3600>>(d).count());
 }
 
 }  // namespace
@@ -52,8 +45,8 @@ StatusOr<std::string> RenderTracePlot(const Trace& trace, const TracePlotOptions
   const bool long_window = (x1 - x0) > o.band_threshold;
   const std::string range = FormatShort(window.Start()) + " to " + FormatShort(window.points.back().time) + " UTC";
   c.subtitle = range + "  \xC2\xB7  " + PeriodText(trace.period) + ", " + std::to_string(stats.count) +
-               " points  \xC2\xB7  min " + Fixed0(stats.min.value()) + ", max " + Fixed0(stats.max.value()) +
-               ", mean daily swing " + Fixed0(stats.mean_daily_swing.value()) + " gCO\xE2\x82\x82" "eq/kWh";
+               " points  \xC2\xB7  min " + fmt::format("{:.0f}", stats.min.value()) + ", max " + fmt::format("{:.0f}", stats.max.value()) +
+               ", mean daily swing " + fmt::format("{:.0f}", stats.mean_daily_swing.value()) + " gCO\xE2\x82\x82" "eq/kWh";
   c.x_min = x0;
   c.x_max = x1;
   const Duration gap = trace.period + trace.period / 2;
@@ -93,7 +86,7 @@ StatusOr<std::string> RenderTracePlot(const Trace& trace, const TracePlotOptions
     for (const TracePoint& p : window.points) line.points.push_back({p.time, p.intensity.value()});
     c.lines.push_back(std::move(line));
   }
-  c.rules.push_back({stats.median.value(), "median " + Fixed0(stats.median.value()), "#6b7280"});
+  c.rules.push_back({stats.median.value(), "median " + fmt::format("{:.0f}", stats.median.value()), "#6b7280"});
   std::string attribution = trace.Attribution();
   c.footnote = (attribution.empty() ? "" : attribution + "  \xC2\xB7  ") + "trace " + trace.name;
   return RenderTimeSeriesSvg(c);

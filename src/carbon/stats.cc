@@ -2,21 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <vector>
+
+#include <fmt/format.h>
 
 namespace ecomap::carbon {
 namespace {
 
 double Round2(double v) { return std::round(v * 100.0) / 100.0; }
-
-std::string Fixed(double v, int decimals = 1) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
 
 }  // namespace
 
@@ -79,9 +74,7 @@ std::string StatsToJson(const TraceStats& s) {
 std::string StatsToText(const TraceStats& s, const Trace& trace) {
   std::string out;
   auto row = [&](const std::string& k, const std::string& v) {
-    char buf[256];
-    std::snprintf(buf, sizeof buf, "  %-18s %s\n", k.c_str(), v.c_str());
-    out += buf;
+    out += fmt::format("  {:<18} {}\n", k, v);
   };
   const std::string unit = " gCO2eq/kWh";
   out += "Carbon intensity trace " + trace.name + "\n";
@@ -92,16 +85,16 @@ std::string StatsToText(const TraceStats& s, const Trace& trace) {
   }
   row("points", std::to_string(s.count) + " (" + std::to_string(s.estimated) + " estimated), " +
                     std::to_string(s.days) + " UTC days");
-  row("period", Fixed(std::chrono::duration<double, std::ratio<60>>(trace.period).count(), 0) + " min");
+  row("period", fmt::format("{:.0f}", std::chrono::duration<double, std::ratio<60>>(trace.period).count()) + " min");
   row("start", FormatIso8601(s.start));
   row("end", FormatIso8601(s.end) + " (last period's start)");
-  row("min", Fixed(s.min.value()) + unit);
-  row("p10", Fixed(s.p10.value()) + unit);
-  row("median", Fixed(s.median.value()) + unit);
-  row("mean", Fixed(s.mean.value()) + unit);
-  row("p90", Fixed(s.p90.value()) + unit);
-  row("max", Fixed(s.max.value()) + unit);
-  row("mean daily swing", Fixed(s.mean_daily_swing.value()) + unit + " (mean over UTC days of max - min)");
+  row("min", fmt::format("{:.1f}", s.min.value()) + unit);
+  row("p10", fmt::format("{:.1f}", s.p10.value()) + unit);
+  row("median", fmt::format("{:.1f}", s.median.value()) + unit);
+  row("mean", fmt::format("{:.1f}", s.mean.value()) + unit);
+  row("p90", fmt::format("{:.1f}", s.p90.value()) + unit);
+  row("max", fmt::format("{:.1f}", s.max.value()) + unit);
+  row("mean daily swing", fmt::format("{:.1f}", s.mean_daily_swing.value()) + unit + " (mean over UTC days of max - min)");
   if (!trace.Attribution().empty()) out += trace.Attribution() + "\n";
   return out;
 }

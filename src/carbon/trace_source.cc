@@ -2,19 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <span>
+
+#include <fmt/format.h>
 
 #include "carbon/forecast.h"
 
 namespace ecomap::carbon {
 namespace {
-
-std::string SpeedupText(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", s);
-  return buf;
-}
 
 // Wraps t into [start, end) when end > start.
 TimePoint Wrap(TimePoint t, TimePoint start, TimePoint end) {
@@ -36,7 +31,7 @@ TimePoint ReplayMapping::ToTraceTime(TimePoint wall) const {
 
 Status ValidateReplay(const ReplayMapping& m, const Trace& trace) {
   if (!(std::isfinite(m.speedup) && m.speedup > 0)) {
-    return InvalidArgument("replay speedup " + SpeedupText(m.speedup) +
+    return InvalidArgument("replay speedup " + fmt::format("{:g}", m.speedup) +
                            " must be a positive number (3600 = one hour of signal per second)");
   }
   if (trace.points.empty()) return InvalidArgument("replay of an empty trace");
@@ -88,7 +83,7 @@ StatusOr<CarbonReading> TraceSource::Latest(TimePoint now) {
   r.source = Name();
   r.estimated = p.estimated;
   if (options_.replay) {
-    r.note = "replay x" + SpeedupText(options_.replay->speedup) + " at trace time " + FormatIso8601(t);
+    r.note = "replay x" + fmt::format("{:g}", options_.replay->speedup) + " at trace time " + FormatIso8601(t);
   }
   const bool last = *idx + 1 == trace_.points.size();
   if (t >= p.time + trace_.period) {

@@ -1,7 +1,8 @@
 #include "core/time.h"
 
 #include <cctype>
-#include <cstdio>
+
+#include <fmt/format.h>
 
 namespace ecomap {
 namespace {
@@ -97,20 +98,13 @@ std::string FormatIso8601(TimePoint t) {
   auto day_point = floor<days>(t);
   year_month_day ymd(day_point);
   hh_mm_ss<milliseconds> tod(t - day_point);
-  char buf[48];
-  long long ms = tod.subseconds().count();
-  if (ms != 0) {
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                  static_cast<long long>(tod.hours().count()), static_cast<long long>(tod.minutes().count()),
-                  static_cast<long long>(tod.seconds().count()), ms);
-  } else {
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                  static_cast<long long>(tod.hours().count()), static_cast<long long>(tod.minutes().count()),
-                  static_cast<long long>(tod.seconds().count()));
-  }
-  return buf;
+  std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", static_cast<int>(ymd.year()),
+                                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                                static_cast<long long>(tod.hours().count()), static_cast<long long>(tod.minutes().count()),
+                                static_cast<long long>(tod.seconds().count()));
+  const long long ms = tod.subseconds().count();
+  if (ms != 0) out += fmt::format(".{:03}", ms);
+  return out + "Z";
 }
 
 std::string FormatShort(TimePoint t) {

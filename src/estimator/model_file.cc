@@ -1,9 +1,10 @@
 #include "estimator/model_file.h"
 
 #include <cstdint>
-#include <cstdio>
 #include <fstream>
 #include <sstream>
+
+#include <fmt/format.h>
 
 #include "core/file.h"
 
@@ -22,9 +23,7 @@ uint64_t Fnv1a64(const std::string& a, const std::string& b) {
 }
 
 std::string Hex(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
-  return buf;
+  return fmt::format("{:016x}", v);
 }
 
 // Reads "key value\n" at pos; advances pos past the newline.

@@ -24,8 +24,11 @@
 //     ECOMAP_ASSIGN_OR_RETURN(Decision d, c->Step(in));
 //     apply(d.config);  last_measured = measure();
 //
-// The exact rules (re-plan triggers, mode budgets, substitution order, raise rule, baselines'
-// objectives) are in policy/controller.cc's top comment; the building blocks in policy/planning.h.
+// The exact rules live beside each controller: policy/controllers/base.h (the common re-plan
+// triggers, breach counting, Keep), ecomap.h (mode budgets, substitution order, raise rule),
+// oracle.h, maxn.h, throughput.h, powercap.h, clover.h (the baselines' objectives and
+// triggers); the building blocks in policy/planning.h. This header offers the interface, the
+// options and the factory.
 //
 // Thread-safety: a Controller is used by one thread at a time (it keeps state between steps).
 #pragma once

@@ -5,29 +5,18 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <set>
 #include <sstream>
+
+#include <fmt/format.h>
 
 #include "estimator/simulator_predictor.h"
 #include "zoo/model.h"
 
 namespace ecomap::policy {
 namespace {
-
-std::string Num(double v) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
-
-std::string Fmt3(double v) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
 
 std::string At(const std::string& origin, const toml::node& n) {
   return origin + ":" + std::to_string(n.source().begin.line);
@@ -143,9 +132,9 @@ StatusOr<ScenarioTenant> ParseTenant(const toml::table& t, const std::string& or
   if (!present) {
     return InvalidArgument(here + ": " + who + ": slo_ms is missing; add the p95 latency bound in ms, e.g. slo_ms = 20");
   }
-  if (!(slo > 0)) {
-    return InvalidArgument(At(origin, *t.get("slo_ms")) + ": " + who + ": slo_ms = " + Num(slo) +
-                           " must be > 0 (the p95 latency bound in milliseconds)");
+  if (!(slo > 0) || slo > kMaxSloMs) {
+    return InvalidArgument(At(origin, *t.get("slo_ms")) + ": " + who + ": slo_ms = " + fmt::format("{:g}", slo) +
+                           fmt::format(" must be > 0 and at most {:.0f} (the p95 latency bound in milliseconds)", kMaxSloMs));
   }
   s.slo_p95 = Milliseconds{slo};
 
@@ -153,7 +142,7 @@ StatusOr<ScenarioTenant> ParseTenant(const toml::table& t, const std::string& or
   ECOMAP_RETURN_IF_ERROR(GetNumber(t, "min_throughput_rps", origin, &min_tp, &present));
   if (present && !(min_tp >= 0)) {
     return InvalidArgument(At(origin, *t.get("min_throughput_rps")) + ": " + who +
-                           ": min_throughput_rps = " + Num(min_tp) + " must be >= 0 (0: none)");
+                           ": min_throughput_rps = " + fmt::format("{:g}", min_tp) + " must be >= 0 (0: none)");
   }
   s.min_throughput_rps = min_tp;
 
@@ -176,9 +165,9 @@ StatusOr<ScenarioTenant> ParseTenant(const toml::table& t, const std::string& or
       return InvalidArgument(here + ": " + who +
                              ": rate_rps is missing; an open-loop tenant needs its mean arrival rate, e.g. rate_rps = 30");
     }
-    if (!(rate > 0) || rate > 1e6) {
-      return InvalidArgument(At(origin, *t.get("rate_rps")) + ": " + who + ": rate_rps = " + Num(rate) +
-                             " must be in (0, 1e6] requests per second");
+    if (!(rate > 0) || rate > kMaxRateRps) {
+      return InvalidArgument(At(origin, *t.get("rate_rps")) + ": " + who + ": rate_rps = " + fmt::format("{:g}", rate) +
+                             fmt::format(" must be in (0, {:g}] requests per second", kMaxRateRps));
     }
     if (has_conc) {
       return InvalidArgument(At(origin, *t.get("concurrency")) + ": " + who +
@@ -193,9 +182,9 @@ StatusOr<ScenarioTenant> ParseTenant(const toml::table& t, const std::string& or
     if (has_conc) {
       const toml::node* n = t.get("concurrency");
       std::optional<int64_t> c = n->value<int64_t>();
-      if (!n->is_integer() || !c || *c < 1 || *c > 1024) {
-        return InvalidArgument(At(origin, *n) + ": " + who +
-                               ": concurrency must be an integer in [1, 1024] (requests outstanding)");
+      if (!n->is_integer() || !c || *c < 1 || *c > kMaxConcurrency) {
+        return InvalidArgument(At(origin, *n) + ": " + who + ": concurrency must be an integer in [1, " +
+                               std::to_string(kMaxConcurrency) + "] (requests outstanding)");
       }
       s.concurrency = static_cast<int>(*c);
     }
@@ -220,8 +209,9 @@ StatusOr<ScenarioTenant> ParseTenant(const toml::table& t, const std::string& or
       }
       st.rate_by_hour.push_back(*v);
     }
-    if (st.PeakRate() > 1e6) {
-      return InvalidArgument(At(origin, *n) + ": " + who + ": rate_rps x rate_by_hour exceeds 1e6 requests per second");
+    if (st.PeakRate() > kMaxRateRps) {
+      return InvalidArgument(At(origin, *n) + ": " + who +
+                             fmt::format(": rate_rps x rate_by_hour exceeds {:g} requests per second", kMaxRateRps));
     }
   }
   return st;
@@ -243,7 +233,7 @@ Status CheckFeasible(const Scenario& s, const ScenarioCheck& check) {
     double rate = t.PeakRate();
     ECOMAP_ASSIGN_OR_RETURN(AloneBest best, BestAlone(t.spec, rate, *info, *predictor));
     std::string load = t.spec.arrival == platform::ArrivalKind::kOpenLoop
-                           ? "at its peak rate " + Num(rate) + " req/s"
+                           ? "at its peak rate " + fmt::format("{:g}", rate) + " req/s"
                            : "with concurrency " + std::to_string(t.spec.concurrency);
     if (best.saturated) {
       return InvalidArgument(s.origin + ": tenant '" + t.spec.name + "': impossible load: even " + best.model +
@@ -253,10 +243,10 @@ Status CheckFeasible(const Scenario& s, const ScenarioCheck& check) {
     }
     if (best.latency_p95.value() > t.spec.slo_p95.value()) {
       return InvalidArgument(s.origin + ": tenant '" + t.spec.name + "': impossible SLO: slo_ms = " +
-                             Num(t.spec.slo_p95.value()) + " but even the lightest variant " + best.model +
+                             fmt::format("{:g}", t.spec.slo_p95.value()) + " but even the lightest variant " + best.model +
                              " alone on the fastest unit (" + best.unit + ") in the highest mode (" +
                              HighestMode(*info).name + ") of " + info->name + " has a predicted p95 of " +
-                             Fmt3(best.latency_p95.value()) + " ms " + load + "; raise slo_ms above that");
+                             fmt::format("{:.3g}", best.latency_p95.value()) + " ms " + load + "; raise slo_ms above that");
     }
     if (t.spec.min_throughput_rps > 0) {
       // The throughput floor cannot exceed what the tenant offers (open loop).
@@ -267,7 +257,7 @@ Status CheckFeasible(const Scenario& s, const ScenarioCheck& check) {
                                                                                 t.rate_by_hour.end())) +
                                           1e-9) {
         return InvalidArgument(s.origin + ": tenant '" + t.spec.name + "': min_throughput_rps = " +
-                               Num(t.spec.min_throughput_rps) +
+                               fmt::format("{:g}", t.spec.min_throughput_rps) +
                                " exceeds the offered rate in some hour; an open-loop tenant cannot serve more than it is sent");
       }
     }

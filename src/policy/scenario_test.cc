@@ -210,7 +210,7 @@ TEST(ValidateTenants, RejectsBadSpecs) {
   std::vector<Case> cases = {
       {"empty", {}, "no tenants"},
       {"dup", {good, good}, "duplicate"},
-      {"family", {with([](TenantSpec& t) { t.family = "nope"; })}, "unknown family 'nope'"},
+      {"family", {with([](TenantSpec& t) { t.family = "nope"; })}, "unknown model family 'nope'"},
       {"variant", {with([](TenantSpec& t) { t.variants = {"bert_tiny"}; })}, "belongs to family 'bert'"},
       {"model", {with([](TenantSpec& t) { t.variants = {"resnet9"}; })}, "unknown model 'resnet9'"},
       {"slo", {with([](TenantSpec& t) { t.slo_p95 = Milliseconds{0}; })}, "slo_ms = 0"},

@@ -10,6 +10,7 @@
 // Thread-safety: plain values and pure functions.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -31,8 +32,23 @@ struct TenantSpec {
   int concurrency = 1;                // closed loop
 };
 
-// InvalidArgument / NotFound naming the tenant and the bad value (unknown family or variant,
-// variant outside its family, SLO <= 0, rate <= 0 for open loop, duplicate name).
+// The limits of a tenant declaration.
+inline constexpr size_t kMaxTenantNameLength = 64;
+inline constexpr double kMaxSloMs = 3.6e6;       // an hour
+inline constexpr double kMaxRateRps = 10000;     // open loop
+inline constexpr int kMaxConcurrency = 64;       // closed loop
+
+// True when `name` is 1-64 letters, digits, '-', '_' or '.'.
+bool ValidTenantName(const std::string& name);
+
+// The one check of a tenant declaration (scenarios, the serve config, the operator API, every
+// controller's demand): a valid name (ValidTenantName), a known zoo family, variants that are
+// members of it (each listed once), 0 < slo_ms <= 3.6e6, min_throughput_rps >= 0, and an
+// open-loop rate in (0, 10000] req/s or a closed-loop concurrency in [1, 64]. InvalidArgument
+// (NotFound for an unknown family or model) naming the tenant, the bad value and the fix.
+Status ValidateTenant(const TenantSpec& tenant);
+
+// At least one tenant, every one valid (ValidateTenant), and no name used twice.
 Status ValidateTenants(const std::vector<TenantSpec>& tenants);
 
 struct SloVerdict {

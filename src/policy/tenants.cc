@@ -1,4 +1,5 @@
-// policy/tenant.h: ValidateTenants (the checks every controller runs on its demand) and JudgeSlo.
+// policy/tenant.h: ValidateTenant / ValidateTenants (the one tenant validator) and JudgeSlo.
+#include <cctype>
 #include <cmath>
 #include <set>
 #include <string>
@@ -11,67 +12,80 @@
 namespace ecomap::policy {
 namespace {
 
-std::string Num(double v) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
-
 std::string Join(const std::vector<std::string>& v) {
   std::string s;
   for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
   return s;
 }
 
+std::string Members(const std::vector<const zoo::ModelInfo*>& family) {
+  std::vector<std::string> n;
+  for (const zoo::ModelInfo* f : family) n.push_back(f->name);
+  return Join(n);
+}
+
 }  // namespace
+
+bool ValidTenantName(const std::string& name) {
+  if (name.empty() || name.size() > kMaxTenantNameLength) return false;
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+  }
+  return true;
+}
+
+Status ValidateTenant(const TenantSpec& t) {
+  if (t.name.empty()) {
+    return InvalidArgument("tenant name is empty: give every tenant a unique name of 1-64 letters, digits, '-', '_' or '.'");
+  }
+  if (!ValidTenantName(t.name)) {
+    return InvalidArgument("tenant name '" + t.name + "' is invalid: use 1-64 letters, digits, '-', '_' or '.'");
+  }
+  const std::string who = "tenant '" + t.name + "'";
+  std::vector<const zoo::ModelInfo*> family = zoo::Family(t.family);
+  if (family.empty()) {
+    return NotFound(who + ": unknown model family '" + t.family + "'; known families: " + Join(zoo::Families()));
+  }
+  std::set<std::string> seen;
+  for (const std::string& v : t.variants) {
+    const zoo::ModelInfo* m = zoo::FindModel(v);
+    if (m == nullptr) {
+      return NotFound(who + ": unknown model '" + v + "'; members of family '" + t.family + "': " + Members(family));
+    }
+    if (m->family != t.family) {
+      return InvalidArgument(who + ": variant '" + v + "' belongs to family '" + m->family + "', not '" + t.family +
+                             "'; use one of: " + Members(family));
+    }
+    if (!seen.insert(v).second) {
+      return InvalidArgument(who + ": variant '" + v + "' is listed twice; list each variant once");
+    }
+  }
+  if (!(t.slo_p95.value() > 0) || !std::isfinite(t.slo_p95.value()) || t.slo_p95.value() > kMaxSloMs) {
+    return InvalidArgument(fmt::format("{}: slo_ms = {:g} must be a positive number of milliseconds, at most {:.0f} (an hour)",
+                                       who, t.slo_p95.value(), kMaxSloMs));
+  }
+  if (!(t.min_throughput_rps >= 0) || !std::isfinite(t.min_throughput_rps)) {
+    return InvalidArgument(fmt::format("{}: min_throughput_rps = {:g} must be >= 0 (0: none)", who, t.min_throughput_rps));
+  }
+  if (t.arrival == platform::ArrivalKind::kOpenLoop) {
+    if (!(t.rate_rps > 0) || !std::isfinite(t.rate_rps) || t.rate_rps > kMaxRateRps) {
+      return InvalidArgument(fmt::format("{}: rate_rps = {:g} must be in (0, {:g}] requests per second (open loop)", who,
+                                         t.rate_rps, kMaxRateRps));
+    }
+  } else if (t.concurrency < 1 || t.concurrency > kMaxConcurrency) {
+    return InvalidArgument(fmt::format("{}: concurrency = {} must be in [1, {}] requests outstanding (closed loop)", who,
+                                       t.concurrency, kMaxConcurrency));
+  }
+  return Status::Ok();
+}
 
 Status ValidateTenants(const std::vector<TenantSpec>& tenants) {
   if (tenants.empty()) return InvalidArgument("no tenants: declare at least one tenant");
   std::set<std::string> names;
-  for (size_t i = 0; i < tenants.size(); ++i) {
-    const TenantSpec& t = tenants[i];
-    const std::string who = "tenant '" + (t.name.empty() ? "#" + std::to_string(i) : t.name) + "'";
-    if (t.name.empty()) return InvalidArgument(who + ": empty name; give every tenant a unique name");
-    if (!names.insert(t.name).second)
-      return InvalidArgument(who + ": duplicate name; tenant names must be unique");
-    std::vector<const zoo::ModelInfo*> family = zoo::Family(t.family);
-    if (family.empty()) {
-      return NotFound(who + ": unknown family '" + t.family + "'; known families: " +
-                      Join(zoo::Families()));
-    }
-    for (const std::string& v : t.variants) {
-      const zoo::ModelInfo* m = zoo::FindModel(v);
-      if (m == nullptr) {
-        return NotFound(who + ": unknown model '" + v + "'; members of family '" + t.family +
-                        "': " + [&] {
-                          std::vector<std::string> n;
-                          for (auto* f : family) n.push_back(f->name);
-                          return Join(n);
-                        }());
-      }
-      if (m->family != t.family) {
-        std::vector<std::string> n;
-        for (auto* f : family) n.push_back(f->name);
-        return InvalidArgument(who + ": variant '" + v + "' belongs to family '" + m->family +
-                               "', not '" + t.family + "'; use one of: " + Join(n));
-      }
-    }
-    std::set<std::string> seen(t.variants.begin(), t.variants.end());
-    if (seen.size() != t.variants.size())
-      return InvalidArgument(who + ": a variant is listed twice; list each variant once");
-    if (!(t.slo_p95.value() > 0) || !std::isfinite(t.slo_p95.value()))
-      return InvalidArgument(who + ": slo_ms = " + Num(t.slo_p95.value()) +
-                             " must be a positive number of milliseconds");
-    if (!(t.min_throughput_rps >= 0) || !std::isfinite(t.min_throughput_rps))
-      return InvalidArgument(who + ": min_throughput_rps = " + Num(t.min_throughput_rps) +
-                             " must be >= 0 (0: none)");
-    if (t.arrival == platform::ArrivalKind::kOpenLoop) {
-      if (!(t.rate_rps > 0) || !std::isfinite(t.rate_rps))
-        return InvalidArgument(who + ": rate_rps = " + Num(t.rate_rps) +
-                               " must be a positive number of requests per second (open loop)");
-    } else if (t.concurrency < 1) {
-      return InvalidArgument(who + ": concurrency = " + std::to_string(t.concurrency) +
-                             " must be >= 1 (closed loop)");
+  for (const TenantSpec& t : tenants) {
+    ECOMAP_RETURN_IF_ERROR(ValidateTenant(t));
+    if (!names.insert(t.name).second) {
+      return InvalidArgument("tenant '" + t.name + "': duplicate name, used twice; tenant names must be unique");
     }
   }
   return Status::Ok();

@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
+
+#include <fmt/format.h>
 
 #include "carbon/stats.h"
 
@@ -10,9 +11,7 @@ namespace ecomap::policy {
 
 Status ThresholdMapConfig::Validate() const {
   auto bad = [](const std::string& field, double v, const std::string& want) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    return InvalidArgument("threshold map: " + field + " = " + buf + " is out of range; " + want);
+    return InvalidArgument(fmt::format("threshold map: {} = {:g} is out of range; {}", field, v, want));
   };
   if (window < 1) return bad("window", window, "use at least 1 reading (e.g. 168 for a week of hours)");
   if (!(low_percentile >= 0 && low_percentile < 100)) return bad("low_percentile", low_percentile, "use 0 <= low < 100");
@@ -37,7 +36,6 @@ void ThresholdMap::Observe(GramsPerKwh intensity) {
 
 ThresholdDecision ThresholdMap::Map(GramsPerKwh now, const std::vector<GramsPerKwh>& forecast) const {
   ThresholdDecision d;
-  char buf[160];
   std::vector<double> values(window_.begin(), window_.end());
   if (config_.use_forecast) {
     for (GramsPerKwh f : forecast) values.push_back(f.value());
@@ -45,9 +43,8 @@ ThresholdDecision ThresholdMap::Map(GramsPerKwh now, const std::vector<GramsPerK
   if (static_cast<int>(values.size()) < config_.min_history) {
     d.raw = max_budget_;
     d.position = 0;
-    std::snprintf(buf, sizeof buf, "only %zu readings so far (< %d): highest budget until the window fills",
-                  values.size(), config_.min_history);
-    d.reason = buf;
+    d.reason = fmt::format("only {} readings so far (< {}): highest budget until the window fills", values.size(),
+                           config_.min_history);
     return d;
   }
   std::sort(values.begin(), values.end());
@@ -63,18 +60,16 @@ ThresholdDecision ThresholdMap::Map(GramsPerKwh now, const std::vector<GramsPerK
   if (now.value() <= config_.always_clean_below_g) {
     d.raw = max_budget_;
     d.position = 0;
-    std::snprintf(buf, sizeof buf, "CI %.1f g/kWh <= always-clean level %.1f: highest budget", now.value(),
-                  config_.always_clean_below_g);
-    d.reason = buf;
+    d.reason = fmt::format("CI {:.1f} g/kWh <= always-clean level {:.1f}: highest budget", now.value(),
+                           config_.always_clean_below_g);
     return d;
   }
   double pos = std::clamp((now.value() - lo) / (hi - lo), 0.0, 1.0);
   d.position = pos;
   double shaped = std::pow(pos, config_.exponent);
   d.raw = max_budget_ - (max_budget_ - min_budget_) * shaped;
-  std::snprintf(buf, sizeof buf, "CI %.1f g/kWh at %.0f%% of band [%.1f, %.1f] (p%.0f-p%.0f of %zu values)",
-                now.value(), pos * 100, lo, hi, config_.low_percentile, config_.high_percentile, values.size());
-  d.reason = buf;
+  d.reason = fmt::format("CI {:.1f} g/kWh at {:.0f}% of band [{:.1f}, {:.1f}] (p{:.0f}-p{:.0f} of {} values)", now.value(),
+                         pos * 100, lo, hi, config_.low_percentile, config_.high_percentile, values.size());
   return d;
 }
 

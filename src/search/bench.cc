@@ -1,10 +1,11 @@
 #include "search/bench.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include <fmt/format.h>
 
 #include "search/random_search.h"
 #include "search/test_functions.h"
@@ -41,12 +42,6 @@ double Median(std::vector<double> v) {
 
 namespace {
 
-std::string Fmt(const char* format, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), format, v);
-  return buf;
-}
-
 StatusOr<std::unique_ptr<Optimizer>> BuildOptimizer(const BenchConfig& c, std::string* settings) {
   if (c.algo == "lamcts") {
     ECOMAP_ASSIGN_OR_RETURN(LaMctsOptions o, LaMctsDefaultsFor(c.function));
@@ -62,7 +57,7 @@ StatusOr<std::unique_ptr<Optimizer>> BuildOptimizer(const BenchConfig& c, std::s
                              " initial samples of lamcts; use --budget >= " + std::to_string(o.ninits) +
                              " or a smaller --ninits");
     }
-    *settings = "Cp " + Fmt("%g", o.cp) + ", leaf " + std::to_string(o.leaf_size) + ", kernel " +
+    *settings = "Cp " + fmt::format("{:g}", o.cp) + ", leaf " + std::to_string(o.leaf_size) + ", kernel " +
                 SvmKernelName(o.kernel) + ", ninits " + std::to_string(o.ninits) + ", sampler " +
                 RegionSamplerName(o.sampler) + ", batch " + std::to_string(o.batch_size);
     return std::unique_ptr<Optimizer>(std::make_unique<LaMcts>(o));
@@ -73,9 +68,9 @@ StatusOr<std::unique_ptr<Optimizer>> BuildOptimizer(const BenchConfig& c, std::s
   }
   if (c.algo == "sa") {
     AnnealingOptions o;
-    *settings = "step " + Fmt("%g", o.step_fraction) + " x width, move " + Fmt("%g", o.move_fraction) +
+    *settings = "step " + fmt::format("{:g}", o.step_fraction) + " x width, move " + fmt::format("{:g}", o.move_fraction) +
                 " x dims, T0 from " + std::to_string(o.warmup_moves) + " warmup moves, geometric to " +
-                Fmt("%g", o.final_temperature_ratio) + " x T0";
+                fmt::format("{:g}", o.final_temperature_ratio) + " x T0";
     return std::unique_ptr<Optimizer>(std::make_unique<SimulatedAnnealing>(o));
   }
   return NotFound("unknown algorithm '" + c.algo + "'; use lamcts, random or sa");
@@ -100,7 +95,7 @@ StatusOr<BenchReport> RunBench(const BenchConfig& c,
   r.lb = c.lb.value_or(fn.lb);
   r.ub = c.ub.value_or(fn.ub);
   if (!(r.lb < r.ub)) {
-    return InvalidArgument("lower bound " + Fmt("%g", r.lb) + " is not below upper bound " + Fmt("%g", r.ub) +
+    return InvalidArgument("lower bound " + fmt::format("{:g}", r.lb) + " is not below upper bound " + fmt::format("{:g}", r.ub) +
                            "; pass --lb < --ub");
   }
   ECOMAP_ASSIGN_OR_RETURN(std::unique_ptr<Optimizer> opt, BuildOptimizer(c, &r.settings));
@@ -156,20 +151,17 @@ std::string BenchReportJson(const BenchReport& r) {
 
 std::string BenchReportTable(const BenchReport& r) {
   std::ostringstream os;
-  os << r.config.function << " in " << r.config.dims << " dims on [" << Fmt("%g", r.lb) << ", " << Fmt("%g", r.ub)
+  os << r.config.function << " in " << r.config.dims << " dims on [" << fmt::format("{:g}", r.lb) << ", " << fmt::format("{:g}", r.ub)
      << "]^" << r.config.dims << ", " << r.config.budget << " evaluations per seed, algorithm " << r.config.algo
      << " (" << r.settings << ")\n";
   os << "(minimisation: lower is better; the optimum is 0)\n\n";
   os << "  seed   best f        evals   overhead ms   function ms\n";
   for (const auto& run : r.runs) {
-    char line[160];
-    std::snprintf(line, sizeof(line), "  %-6llu %-13.6g %-7d %-13.3f %.3f\n",
-                  static_cast<unsigned long long>(run.seed), run.best, run.evaluations, run.overhead_ms,
-                  run.function_ms);
-    os << line;
+    os << fmt::format("  {:<6} {:<13.6g} {:<7} {:<13.3f} {:.3f}\n", static_cast<unsigned long long>(run.seed), run.best,
+                      run.evaluations, run.overhead_ms, run.function_ms);
   }
-  os << "\n  median best f:             " << Fmt("%.6g", r.median_best) << "\n";
-  os << "  search overhead per eval:  " << Fmt("%.4f", r.ms_per_eval) << " ms (function time excluded)\n";
+  os << "\n  median best f:             " << fmt::format("{:.6g}", r.median_best) << "\n";
+  os << "  search overhead per eval:  " << fmt::format("{:.4f}", r.ms_per_eval) << " ms (function time excluded)\n";
   return os.str();
 }
 

@@ -7,6 +7,8 @@
 #include <set>
 #include <sstream>
 
+#include <fmt/format.h>
+
 namespace ecomap::search {
 
 using platform::ArrivalKind;
@@ -99,12 +101,6 @@ int ScaleCut(int v, int n, int max_blocks) {
   return static_cast<int>(std::lround(static_cast<double>(v) * n / max_blocks));
 }
 
-std::string Fmt(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
 }  // namespace
 
 StatusOr<MappingSpace> MappingSpace::Create(const PlatformInfo& info, std::vector<MappingTenant> tenants,
@@ -190,7 +186,7 @@ StatusOr<MappingSpace> MappingSpace::Create(const PlatformInfo& info, std::vecto
     }
     if (t.arrival == ArrivalKind::kOpenLoop) {
       if (!(t.rate_rps > 0) || !std::isfinite(t.rate_rps)) {
-        return InvalidArgument("mapping space: " + label + ": open-loop rate " + Fmt(t.rate_rps) +
+        return InvalidArgument("mapping space: " + label + ": open-loop rate " + fmt::format("{:g}", t.rate_rps) +
                                " req/s must be a finite number > 0");
       }
     } else if (t.concurrency < 1) {
@@ -198,11 +194,11 @@ StatusOr<MappingSpace> MappingSpace::Create(const PlatformInfo& info, std::vecto
                              std::to_string(t.concurrency) + " must be >= 1");
     }
     if (!(t.slo_p95.value() >= 0) || !std::isfinite(t.slo_p95.value())) {
-      return InvalidArgument("mapping space: " + label + ": p95 SLO " + Fmt(t.slo_p95.value()) +
+      return InvalidArgument("mapping space: " + label + ": p95 SLO " + fmt::format("{:g}", t.slo_p95.value()) +
                              " ms must be >= 0 (0: none)");
     }
     if (!(t.min_throughput_rps >= 0) || !std::isfinite(t.min_throughput_rps)) {
-      return InvalidArgument("mapping space: " + label + ": minimum throughput " + Fmt(t.min_throughput_rps) +
+      return InvalidArgument("mapping space: " + label + ": minimum throughput " + fmt::format("{:g}", t.min_throughput_rps) +
                              " req/s must be >= 0 (0: none)");
     }
     st->tdata.push_back(std::move(td));
@@ -412,7 +408,7 @@ Status ObjectiveWeights::Validate() const {
                                                    {"penalty_base", penalty_base}, {"slo", slo}, {"power", power}};
   for (const auto& [name, v] : fields) {
     if (!std::isfinite(v) || v < 0) {
-      return InvalidArgument(std::string("objective weight ") + name + " = " + Fmt(v) + " must be a finite number >= 0");
+      return InvalidArgument(std::string("objective weight ") + name + " = " + fmt::format("{:g}", v) + " must be a finite number >= 0");
     }
   }
   return Status::Ok();
@@ -420,10 +416,10 @@ Status ObjectiveWeights::Validate() const {
 
 Status MappingGoal::Validate() const {
   if (!std::isfinite(threshold.value()) || threshold.value() < 0) {
-    return InvalidArgument("power threshold " + Fmt(threshold.value()) + " W must be a finite number >= 0 (0: none)");
+    return InvalidArgument("power threshold " + fmt::format("{:g}", threshold.value()) + " W must be a finite number >= 0 (0: none)");
   }
   if (!std::isfinite(intensity.value()) || intensity.value() < 0) {
-    return InvalidArgument("carbon intensity " + Fmt(intensity.value()) + " gCO2/kWh must be a finite number >= 0");
+    return InvalidArgument("carbon intensity " + fmt::format("{:g}", intensity.value()) + " gCO2/kWh must be a finite number >= 0");
   }
   if (!std::isfinite(reference.power.value()) || reference.power.value() < 0 || !std::isfinite(reference.cdp_g_s) ||
       reference.cdp_g_s < 0) {

@@ -90,7 +90,7 @@ StatusOr<policy::TenantSpec> ParseTenantRequest(std::string_view body) {
     if (n < 1 || n > 64) return InvalidArgument("'concurrency' must be in [1, 64] (got " + std::to_string(n) + ")");
     t.concurrency = static_cast<int>(n);
   }
-  ECOMAP_RETURN_IF_ERROR(ValidateTenantSpec(t));
+  ECOMAP_RETURN_IF_ERROR(policy::ValidateTenant(t));
   return t;
 }
 

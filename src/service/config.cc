@@ -117,23 +117,6 @@ std::string Resolve(const std::string& p, const std::string& base_dir, bool must
   return a.lexically_normal().string();
 }
 
-bool ValidName(const std::string& n) {
-  if (n.empty() || n.size() > 64) return false;
-  for (char c : n) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
-  }
-  return true;
-}
-
-std::string FamilyList() {
-  std::string out;
-  std::set<std::string> seen;
-  for (const auto& m : zoo::Models()) {
-    if (seen.insert(m.family).second) out += (out.empty() ? "" : ", ") + m.family;
-  }
-  return out;
-}
-
 }  // namespace
 
 std::vector<std::string> TenantVariants(const policy::TenantSpec& t) {
@@ -143,51 +126,10 @@ std::vector<std::string> TenantVariants(const policy::TenantSpec& t) {
   return out;
 }
 
-Status ValidateTenantSpec(const policy::TenantSpec& t) {
-  if (!ValidName(t.name)) {
-    return InvalidArgument("tenant name '" + t.name +
-                           "' is invalid: use 1-64 letters, digits, '-', '_' or '.'");
-  }
-  const std::string who = "tenant '" + t.name + "': ";
-  if (zoo::Family(t.family).empty()) {
-    return NotFound(who + "unknown model family '" + t.family + "'; known families: " + FamilyList());
-  }
-  for (const std::string& v : t.variants) {
-    const zoo::ModelInfo* m = zoo::FindModel(v);
-    if (!m) return NotFound(who + "unknown model '" + v + "'; known models: " + zoo::KnownModelNames());
-    if (m->family != t.family) {
-      return InvalidArgument(who + "variant '" + v + "' is in family '" + m->family + "', not '" + t.family +
-                             "'; list only members of the tenant's family");
-    }
-  }
-  if (!(t.slo_p95.value() > 0) || !std::isfinite(t.slo_p95.value()) || t.slo_p95.value() > 3.6e6) {
-    return InvalidArgument(who + "slo_ms must be a positive number of milliseconds (got " +
-                           std::to_string(t.slo_p95.value()) + ")");
-  }
-  if (!(t.min_throughput_rps >= 0) || !std::isfinite(t.min_throughput_rps)) {
-    return InvalidArgument(who + "min_throughput_rps must be >= 0");
-  }
-  if (t.arrival == platform::ArrivalKind::kOpenLoop) {
-    if (!(t.rate_rps > 0) || !std::isfinite(t.rate_rps) || t.rate_rps > 10000) {
-      return InvalidArgument(who + "rate_rps must be in (0, 10000] for an open-loop tenant (got " +
-                             std::to_string(t.rate_rps) + ")");
-    }
-  } else if (t.concurrency < 1 || t.concurrency > 64) {
-    return InvalidArgument(who + "concurrency must be in [1, 64] for a closed-loop tenant (got " +
-                           std::to_string(t.concurrency) + ")");
-  }
-  return Status::Ok();
-}
+Status ValidateTenantSpec(const policy::TenantSpec& t) { return policy::ValidateTenant(t); }
 
 Status ValidateTenantSpecs(const std::vector<policy::TenantSpec>& tenants) {
-  std::set<std::string> names;
-  for (const auto& t : tenants) {
-    ECOMAP_RETURN_IF_ERROR(ValidateTenantSpec(t));
-    if (!names.insert(t.name).second) {
-      return InvalidArgument("tenant name '" + t.name + "' is used twice; tenant names must be unique");
-    }
-  }
-  return Status::Ok();
+  return tenants.empty() ? Status::Ok() : policy::ValidateTenants(tenants);
 }
 
 StatusOr<ServeConfig> ParseServeConfig(std::string_view text, const std::string& name,
@@ -372,7 +314,7 @@ StatusOr<ServeConfig> ParseServeConfig(std::string_view text, const std::string&
         ECOMAP_RETURN_IF_ERROR(a.Integer("concurrency", -1000000, 1000000, &n));
         s.concurrency = static_cast<int>(n);
       }
-      Status st = ValidateTenantSpec(s);
+      Status st = policy::ValidateTenant(s);
       if (!st.ok()) return InvalidArgument(name + ":" + std::to_string(e.source().begin.line) + ": [" + sec + "] " + st.message());
       c.tenants.push_back(std::move(s));
     }

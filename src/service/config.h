@@ -111,12 +111,9 @@ StatusOr<ServeConfig> ParseServeConfig(std::string_view toml, const std::string&
 // Reads `path` and parses it (base_dir = the file's folder).
 StatusOr<ServeConfig> LoadServeConfig(const std::string& path, const carbon::EnvLookup& env);
 
-// Checks one tenant declaration against the zoo: unique non-empty name (letters, digits, '-',
-// '_', '.'; at most 64 chars), known family, variants inside it, slo > 0, exactly one of an
-// open-loop rate > 0 or a closed-loop concurrency >= 1. InvalidArgument / NotFound naming the
-// tenant, the bad value and the fix.
+// The tenant checks are policy's (policy/tenant.h: ValidateTenant, ValidateTenants); these
+// forward to them. ValidateTenantSpecs also accepts an empty list (tenants may come later).
 Status ValidateTenantSpec(const policy::TenantSpec& t);
-// Every tenant plus duplicate names.
 Status ValidateTenantSpecs(const std::vector<policy::TenantSpec>& tenants);
 
 // The variants a tenant may use: its list, or its zoo family (increasing accuracy).

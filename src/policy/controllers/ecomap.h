@@ -1,0 +1,89 @@
+// policy/controllers/ecomap.h: "ecomap", Ecomap's controller (and the base of "oracle",
+// policy/controllers/oracle.h).
+//
+// Triggers: the common ones (policy/controllers/base.h) plus a change of the threshold in force
+// (ThresholdMap with hysteresis and forecast, policy/threshold.h); in that order of precedence
+// in the reason: first decision, threshold change, demand change, SLO breach for
+// slo_breach_intervals intervals. Otherwise the decision in force is kept.
+//
+// Decision:
+//   * budgets of the modes (policy/planning.h) -> the threshold allows the modes whose budget
+//     is <= threshold (filter_modes_by_budget; otherwise every mode, the power penalty of the
+//     objective holding predicted power <= threshold as the only power rule);
+//   * the variants start at every tenant's best; SearchMapping (the configured algorithm,
+//     LA-MCTS by default, budget_evals, warm start: the decision in force and the last
+//     substitution's configuration) with the estimator corrected online by every measurement
+//     (estimator::CorrectedPredictor);
+//   * if the best mapping found breaks an SLO, RankDowngrades picks the tenant to move one rung
+//     down and the search runs again; when every tenant is on its lightest variant and still no
+//     mapping holds, the threshold rises to the next budget rung (threshold_raised, the reason
+//     says from/to) and the procedure restarts from the best variants; when no rung holds, the
+//     last search at the highest rung is served as best effort (the reason says so);
+//   * upgrades come back by themselves: every plan starts from the best variants;
+//   * the objective's energy and CDP terms are normalised by the "maxn" configuration (best
+//     variants on the GPU in the highest mode) predicted at the interval's intensity, the same
+//     for every search of one plan;
+//   * every plan is made against slo x (1 - slo_margin) (default 5%), so that a plan at the
+//     edge of an SLO is not broken by measurement noise or the estimator's error; breaches are
+//     judged against the real SLO.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "estimator/correction.h"
+#include "estimator/predictor.h"
+#include "policy/controllers/base.h"
+#include "policy/threshold.h"
+
+namespace ecomap::policy::controllers {
+
+class EcomapController : public ControllerBase {
+ public:
+  explicit EcomapController(const ControllerContext& ctx);
+
+ protected:
+  // For "oracle": another name, and `predictor` (not corrected by the measurements) in place of
+  // the corrected ControllerContext::predictor.
+  EcomapController(std::string name, const ControllerContext& ctx,
+                   std::shared_ptr<const estimator::Predictor> predictor);
+
+  // One search run of a plan step: the modes, the optimizer and its evaluation budget.
+  struct Run {
+    std::vector<int> modes;
+    std::string algorithm;
+    int budget;
+  };
+  // The runs of one search over the allowed `modes` (the best of all is taken). "ecomap": one
+  // run of the configured algorithm with budget_evals.
+  virtual std::vector<Run> Runs(const std::vector<int>& modes) const;
+
+ private:
+  struct Plan {
+    search::MappingResult best;
+    bool have = false;
+    Watts threshold{0};
+    bool raised = false;
+    std::vector<std::string> substitutions;
+    int evaluations = 0;
+    double search_ms = 0, predict_ms = 0;
+  };
+
+  StatusOr<Decision> DoStep(const ControlInput& in, const Triggers& trig) override;
+  // One search over `modes` with the tenants fixed on `idx`.
+  StatusOr<search::MappingResult> SearchOnce(const std::vector<TenantSpec>& tenants, const std::vector<int>& idx,
+                                             const std::vector<int>& modes, Watts threshold, GramsPerKwh intensity,
+                                             const search::MappingReference& ref,
+                                             const std::vector<platform::Configuration>& warm, Plan* plan);
+  StatusOr<Plan> MakePlan(const std::vector<TenantSpec>& tenants, Watts threshold, GramsPerKwh intensity);
+
+  Watts no_budget_;
+  ThresholdMap map_;
+  Watts last_threshold_{0};
+  std::shared_ptr<estimator::CorrectedPredictor> corrected_;
+  std::shared_ptr<const estimator::Predictor> predictor_;
+  uint64_t searches_ = 0;
+};
+
+}  // namespace ecomap::policy::controllers
