@@ -6,10 +6,9 @@
 #include <set>
 #include <sstream>
 
-#include "carbon/accounting.h"
 #include "carbon/forecast.h"
 #include "carbon/stats.h"
-#include "zoo/model.h"
+#include "loop/control_loop.h"
 
 namespace ecomap::replay {
 namespace {
@@ -36,6 +35,74 @@ Status ImposeDemand(const std::vector<policy::TenantSpec>& demand, platform::Con
   }
   return Status::Ok();
 }
+
+// The loop's carbon plug: the interval's intensity and forecast, computed once for every
+// controller.
+class IntervalCarbon final : public carbon::CarbonSource {
+ public:
+  IntervalCarbon(const std::string& name, TimePoint start, Duration interval, const std::vector<GramsPerKwh>* ci,
+                 const std::vector<std::vector<GramsPerKwh>>* forecasts)
+      : name_(name), start_(start), interval_(interval), ci_(ci), forecasts_(forecasts) {}
+  std::string Name() const override { return name_; }
+  StatusOr<carbon::CarbonReading> Latest(TimePoint now) override {
+    ECOMAP_ASSIGN_OR_RETURN(size_t k, Index(now));
+    return Reading(now, (*ci_)[k], false);
+  }
+  StatusOr<std::vector<carbon::CarbonReading>> Forecast(TimePoint now, Duration) override {
+    ECOMAP_ASSIGN_OR_RETURN(size_t k, Index(now));
+    std::vector<carbon::CarbonReading> out;
+    for (GramsPerKwh g : (*forecasts_)[k]) out.push_back(Reading(now, g, true));
+    return out;
+  }
+
+ private:
+  carbon::CarbonReading Reading(TimePoint t, GramsPerKwh g, bool forecast) const {
+    carbon::CarbonReading r;
+    r.time = t;
+    r.intensity = g;
+    r.source = name_;
+    r.forecast = forecast;
+    return r;
+  }
+  StatusOr<size_t> Index(TimePoint now) const {
+    if (now < start_ || (now - start_) / interval_ >= static_cast<int64_t>(ci_->size())) {
+      return InvalidArgument("no carbon value at " + FormatIso8601(now) + " in the replay window");
+    }
+    return static_cast<size_t>((now - start_) / interval_);
+  }
+  std::string name_;
+  TimePoint start_;
+  Duration interval_;
+  const std::vector<GramsPerKwh>* ci_;
+  const std::vector<std::vector<GramsPerKwh>>* forecasts_;
+};
+
+// The world of a replay: the demand sets the load; the platform says what it costs (simulated).
+class SimulatedWorld final : public loop::Actuator, public loop::Meter {
+ public:
+  explicit SimulatedWorld(platform::Platform* platform) : platform_(platform) {}
+  StatusOr<Applied> Apply(const policy::Decision& d, const std::vector<policy::TenantSpec>& demand) override {
+    Applied a{d.config, ""};
+    ECOMAP_RETURN_IF_ERROR(ImposeDemand(demand, &a.config));
+    return a;
+  }
+  Status Clear() override { return Status::Ok(); }
+  StatusOr<loop::Measurement> Measure(const Request& req) override {
+    if (req.config == nullptr || req.demand == nullptr) return FailedPrecondition("no configuration in force");
+    StatusOr<platform::Performance> m = platform_->Evaluate(*req.config);
+    if (!m.ok()) return m.status().WithContext("measuring the decision");
+    loop::Measurement out;
+    out.demand = *req.demand;
+    out.config = *req.config;
+    out.perf = std::move(m).value();
+    out.window = req.elapsed;
+    out.feedback = out.perf;
+    return out;
+  }
+
+ private:
+  platform::Platform* platform_;
+};
 
 }  // namespace
 
@@ -65,78 +132,6 @@ TimePoint DefaultStart(const carbon::Trace& trace, int days) {
   TimePoint s = trace.Start() + std::chrono::hours(24 * 7);
   if (s + std::chrono::hours(24 * std::max(days, 0)) <= trace.End()) return s;
   return trace.Start();
-}
-
-StatusOr<double> BestAccuracy(const policy::TenantSpec& tenant) {
-  double best = -1;
-  if (!tenant.variants.empty()) {
-    for (const auto& v : tenant.variants) {
-      const zoo::ModelInfo* m = zoo::FindModel(v);
-      if (m == nullptr) return NotFound("tenant '" + tenant.name + "': unknown model '" + v + "'");
-      best = std::max(best, m->accuracy);
-    }
-  } else {
-    for (const zoo::ModelInfo* m : zoo::Family(tenant.family)) best = std::max(best, m->accuracy);
-  }
-  if (best < 0) {
-    return NotFound("tenant '" + tenant.name + "': family '" + tenant.family + "' has no models in the catalogue");
-  }
-  return best;
-}
-
-StatusOr<IntervalRecord> AccountInterval(const std::vector<policy::TenantSpec>& demand,
-                                         const platform::Configuration& config,
-                                         const platform::Performance& measured, GramsPerKwh intensity,
-                                         Duration interval) {
-  if (measured.tenants.size() != config.tenants.size()) {
-    return InvalidArgument("the measurement has " + std::to_string(measured.tenants.size()) +
-                           " tenants, the configuration " + std::to_string(config.tenants.size()));
-  }
-  if (!(measured.power.value() >= 0) || !std::isfinite(measured.power.value())) {
-    return InvalidArgument("measured power must be finite and >= 0 W");
-  }
-  IntervalRecord r;
-  r.power_mode = config.power_mode;
-  r.intensity_g_per_kwh = intensity.value();
-  r.power_w = measured.power.value();
-  const Seconds secs(std::chrono::duration<double>(interval).count());
-  const Joules e = measured.power * secs;
-  r.energy_wh = ToWattHours(e).value();
-  r.carbon_g = CarbonOf(e, intensity).value();
-
-  std::vector<carbon::TenantLoad> loads;
-  double weighted_loss = 0, weight = 0;
-  for (size_t i = 0; i < config.tenants.size(); ++i) {
-    const platform::TenantConfig& tc = config.tenants[i];
-    const platform::TenantPerformance& tp = measured.tenants[i];
-    const policy::TenantSpec* spec = FindSpec(demand, tc.name);
-    if (spec == nullptr) return InvalidArgument("tenant '" + tc.name + "' is not in the demand");
-    const zoo::ModelInfo* served = zoo::FindModel(tc.model);
-    if (served == nullptr) return NotFound("tenant '" + tc.name + "': unknown model '" + tc.model + "'");
-    ECOMAP_ASSIGN_OR_RETURN(double best, BestAccuracy(*spec));
-    TenantInterval t;
-    t.name = tc.name;
-    t.variant = tc.model;
-    t.throughput_rps = tp.throughput_rps;
-    t.p95_ms = tp.latency_p95.value();
-    t.slo_ms = spec->slo_p95.value();
-    t.saturated = tp.saturated;
-    t.offered_rps = spec->arrival == platform::ArrivalKind::kOpenLoop ? spec->rate_rps : tp.throughput_rps;
-    t.slo_violated = tp.saturated || (spec->slo_p95.value() > 0 && t.p95_ms > spec->slo_p95.value()) ||
-                     (spec->min_throughput_rps > 0 && tp.throughput_rps < spec->min_throughput_rps);
-    t.accuracy_loss_pts = std::max(0.0, best - served->accuracy);
-    weighted_loss += t.accuracy_loss_pts * t.offered_rps;
-    weight += t.offered_rps;
-    r.requests += t.offered_rps * secs.value();
-    loads.push_back({tc.name, tp.throughput_rps, tp.latency_p95});
-    r.tenants.push_back(std::move(t));
-  }
-  r.accuracy_loss_pts = weight > 0 ? weighted_loss / weight : 0;
-  ECOMAP_ASSIGN_OR_RETURN(carbon::CdpSummary cdp, carbon::ComputeCdp(measured.power, intensity, loads));
-  r.per_inference_g = cdp.per_inference.value();
-  r.cdp_g_s = cdp.mean_cdp.value();
-  for (size_t i = 0; i < r.tenants.size(); ++i) r.tenants[i].cdp_g_s = cdp.tenants[i].cdp.value();
-  return r;
 }
 
 const ControllerSummary* ReplayResult::Find(const std::string& name) const {
@@ -282,38 +277,23 @@ StatusOr<ReplayResult> RunReplay(const carbon::Trace& trace, const DemandFn& dem
     ControllerSummary summary;
     summary.name = run.name;
     summary.intervals.reserve(steps);
-    std::optional<platform::Performance> last;
+    SimulatedWorld world(plat.get());
+    loop::LoopPlugs plugs;
+    plugs.clock = std::make_unique<loop::SimulatedClock>(options.start);
+    plugs.carbon = std::make_unique<IntervalCarbon>(trace.name, options.start, options.interval, &ci, &forecasts);
+    plugs.demand = demand;
+    plugs.controller = controller.get();
+    plugs.actuator = &world;
+    plugs.meter = &world;
+    loop::LoopOptions lo;
+    lo.interval = options.interval;
+    lo.strict = true;
+    ECOMAP_ASSIGN_OR_RETURN(std::unique_ptr<loop::ControlLoop> control, loop::ControlLoop::Create(std::move(plugs), lo));
     for (int k = 0; k < steps; ++k) {
       const TimePoint t = options.start + options.interval * k;
-      const std::string where = ctx + ", interval " + FormatIso8601(t);
-      policy::ControlInput in;
-      in.time = t;
-      in.intensity = ci[k];
-      in.forecast = forecasts[k];
-      in.tenants = demand(t);
-      in.measured = last;
-      if (in.tenants.empty()) return InvalidArgument(where + ": the scenario has no tenants at this time");
-
-      const auto t0 = std::chrono::steady_clock::now();
-      StatusOr<policy::Decision> d = controller->Step(in);
-      const double step_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      if (!d.ok()) return d.status().WithContext(where);
-
-      platform::Configuration applied = d->config;
-      Status s = ImposeDemand(in.tenants, &applied);
-      if (!s.ok()) return s.WithContext(where);
-      StatusOr<platform::Performance> m = plat->Evaluate(applied);
-      if (!m.ok()) return m.status().WithContext(where + ": measuring the decision");
-      StatusOr<IntervalRecord> rec = AccountInterval(in.tenants, applied, *m, ci[k], options.interval);
-      if (!rec.ok()) return rec.status().WithContext(where);
-      rec->time = t;
-      rec->threshold_w = d->threshold.value();
-      rec->decision_ms = step_ms;
-      rec->replanned = d->replanned;
-      rec->threshold_raised = d->threshold_raised;
-      rec->reason = d->reason;
-      summary.intervals.push_back(std::move(*rec));
-      last = std::move(*m);
+      StatusOr<loop::IntervalOutcome> o = control->Tick();
+      if (!o.ok()) return o.status().WithContext(ctx);
+      summary.intervals.push_back(std::move(o->record));
       if (options.progress) {
         options.progress({run.name, static_cast<int>(c), static_cast<int>(controllers.size()), k + 1, steps, t});
       }

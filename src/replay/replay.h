@@ -4,21 +4,15 @@
 // min; a sub-hour interval holds the intensity of the trace period in force) and runs every
 // controller over the very same intervals, one after another, each on its own fresh platform
 // (xavier-sim, seeded measurement noise, so every controller sees the same noise stream). Per
-// interval and controller:
-//
-//   1. ControlInput: the interval's intensity, a 24 h forecast (carbon::SeasonalForecaster over
-//      the trace up to the interval, when `use_forecast`), the scenario's demand of that hour and
-//      the performance measured over the previous interval;
-//   2. Controller::Step -> Decision (its wall time, measured here, is the decision time);
-//   3. "measure": Platform::Evaluate of the decision's configuration, with the tenants' arrival
-//      figures set from the demand (the world sets the load, not the controller): simulated;
-//   4. account (AccountInterval): energy E = P x interval (Wh); carbon C = E[kWh] x CI (g);
-//      per-inference carbon c = P x CI / sum of throughputs (DESIGN.md) and per tenant
-//      CDP_i = c x p95_i (gCO2eq*s per inference), the interval's CDP being the plain mean over
-//      tenants; an SLO violation is a tenant-interval whose measured p95 exceeds its SLO, whose
-//      queue saturated, or whose throughput fell under its minimum; the accuracy loss of a
-//      tenant is the best allowed variant's published accuracy minus the served one's (points),
-//      weighted over tenants by their offered requests.
+// interval and controller, the control loop (loop/control_loop.h) that `ecomap serve` runs too,
+// with replay's plugs: a simulated clock; a carbon source that serves the interval's intensity
+// and a 24 h forecast (carbon::SeasonalForecaster over the trace up to the interval, when
+// `use_forecast`); the scenario's demand of that hour; an actuator that imposes the demand's
+// arrival figures on the decision (the world sets the load, not the controller); and a meter
+// that asks the platform to Evaluate the configuration (simulated). Each interval is accounted
+// by loop::AccountInterval (loop/accounting.h: energy, carbon, per-inference carbon, CDP, the
+// one SLO verdict policy::JudgeSlo, accuracy loss) and fed back to the next Step. The decision
+// time is the wall time of Controller::Step.
 //
 // Summaries per controller (ControllerSummary): totals of energy and carbon; CDP = mean over
 // intervals of the interval CDP; SLO-violation rate = violating tenant-intervals / all
@@ -50,6 +44,7 @@
 #include "core/status.h"
 #include "core/time.h"
 #include "core/units.h"
+#include "loop/accounting.h"
 #include "platform/platform.h"
 #include "platform/registry.h"
 #include "policy/controller.h"
@@ -106,48 +101,11 @@ struct ReplayOptions {
 // those 7 days plus `days` more (the forecaster then has a week of history), else its start.
 TimePoint DefaultStart(const carbon::Trace& trace, int days);
 
-struct TenantInterval {
-  std::string name;
-  std::string variant;          // model in service
-  double offered_rps = 0;       // demand (open loop); closed loop: measured throughput
-  double throughput_rps = 0;    // measured (simulated)
-  double p95_ms = 0;            // measured (simulated)
-  double slo_ms = 0;
-  bool saturated = false;
-  bool slo_violated = false;
-  double accuracy_loss_pts = 0; // best allowed variant minus served, points
-  double cdp_g_s = 0;           // c x p95 of this tenant
-};
-
-struct IntervalRecord {
-  TimePoint time{};
-  double intensity_g_per_kwh = 0;
-  double threshold_w = 0;       // Decision::threshold (0: none)
-  int power_mode = 0;
-  double power_w = 0;           // measured (simulated), mean over the interval
-  double energy_wh = 0;
-  double carbon_g = 0;
-  double per_inference_g = 0;   // c = P x CI / sum of throughputs
-  double cdp_g_s = 0;           // plain mean over tenants of c x p95_i
-  double accuracy_loss_pts = 0; // request-weighted over tenants
-  double requests = 0;          // offered requests in the interval (all tenants)
-  double decision_ms = 0;       // wall time of Controller::Step
-  bool replanned = false;
-  bool threshold_raised = false;
-  std::string reason;
-  std::vector<TenantInterval> tenants;
-};
-
-// Energy, carbon, CDP, SLO and accuracy of one interval. `demand` and `config` name the same
-// tenants (matched by name); `measured` follows config's tenant order. InvalidArgument when they
-// do not match or the figures are unusable (negative power, zero total throughput).
-StatusOr<IntervalRecord> AccountInterval(const std::vector<policy::TenantSpec>& demand,
-                                         const platform::Configuration& config,
-                                         const platform::Performance& measured, GramsPerKwh intensity,
-                                         Duration interval);
-
-// The best published accuracy among a tenant's allowed variants (its family when none listed).
-StatusOr<double> BestAccuracy(const policy::TenantSpec& tenant);
+// One interval's accounting: the control loop's (loop/accounting.h), the same rules as serve's.
+using loop::AccountInterval;
+using loop::BestAccuracy;
+using loop::IntervalRecord;
+using loop::TenantInterval;
 
 struct TenantSummary {
   std::string name;

@@ -142,8 +142,12 @@ TEST(AccountIntervalTest, RejectsMismatches) {
   p.power = Watts(5);
   EXPECT_FALSE(AccountInterval({Spec("cam", "resnet", 10, 40)}, c, p, GramsPerKwh(1), std::chrono::minutes(60)).ok());
   p.tenants = {{"cam", Milliseconds(1), Milliseconds(2), 0, false}};
+  // No throughput: no per-inference carbon. The accounting says so (a live interval may serve
+  // nothing); a replay stops there (the loop's strict mode, loop_test).
   auto zero = AccountInterval({Spec("cam", "resnet", 10, 40)}, c, p, GramsPerKwh(1), std::chrono::minutes(60));
-  EXPECT_FALSE(zero.ok());  // no throughput: no per-inference carbon
+  ASSERT_TRUE(zero.ok());
+  EXPECT_FALSE(zero->served);
+  EXPECT_EQ(zero->per_inference_g, 0);
   p.tenants[0].throughput_rps = 10;
   EXPECT_FALSE(AccountInterval({Spec("other", "resnet", 10, 40)}, c, p, GramsPerKwh(1), std::chrono::minutes(60)).ok());
 }
