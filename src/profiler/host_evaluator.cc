@@ -4,6 +4,7 @@
 #include <chrono>
 #include <thread>
 
+#include "engine/configuration_adapter.h"
 #include "engine/engine.h"
 #include "engine/torch_executor.h"
 #include "platform/linux_host_platform.h"
@@ -66,26 +67,12 @@ platform::Provenance HostEvaluator::power_provenance() const {
 StatusOr<platform::Performance> HostEvaluator::Evaluate(const platform::Configuration& config) {
   ECOMAP_RETURN_IF_ERROR(host_->Validate(config));
   const platform::PowerMode* mode = host_->info().FindMode(config.power_mode);
-  engine::EngineSpec spec;
-  for (size_t i = 0; i < config.tenants.size(); ++i) {
-    const platform::TenantConfig& t = config.tenants[i];
-    engine::TenantSpec ts;
-    ts.name = t.name.empty() ? "t" + std::to_string(i) : t.name;
-    ts.model = t.model;
-    for (const platform::Stage& s : t.stages) ts.stages.push_back({s.begin_block, s.end_block, s.unit});
-    if (t.arrival == platform::ArrivalKind::kOpenLoop) {
-      ts.source.kind = engine::SourceSpec::Kind::kPoisson;
-      ts.source.rate_rps = t.rate_rps;
-    } else {
-      ts.source.kind = engine::SourceSpec::Kind::kClosed;
-      ts.source.outstanding = t.concurrency;
-    }
-    ts.queue_capacity = std::max(options_.queue_capacity, t.concurrency);
-    // A fresh arrival sequence per measurement, so that repeated configurations sample the
-    // arrival noise instead of replaying it.
-    ts.seed = evaluations_ * 64 + i + 1;
-    spec.tenants.push_back(std::move(ts));
-  }
+  engine::ConfigurationAdapterOptions adapter;
+  adapter.queue_capacity = options_.queue_capacity;
+  // A fresh arrival sequence per measurement, so that repeated configurations sample the
+  // arrival noise instead of replaying it.
+  adapter.seed = [this](size_t i, const std::string&) { return evaluations_ * 64 + i + 1; };
+  engine::EngineSpec spec = engine::ToEngineSpec(config, adapter);
   // Units offline in the mode are not used by the engine either.
   if (mode && mode->online_cpu_cores > 0) {
     for (int c = 0; c < mode->online_cpu_cores && c < static_cast<int>(host_->info().units.size()); ++c) {
