@@ -37,6 +37,10 @@ class FaultyPlatform final : public Platform {
   StatusOr<PowerReading> ReadPower() override;
   Status Validate(const Configuration& config) const override { return inner_->Validate(config); }
   StatusOr<Performance> Evaluate(const Configuration& config) override;
+  StatusOr<PowerReading> ModelPowerFromBusy(int mode_id, const std::map<std::string, Milliseconds>& busy,
+                                            Milliseconds window) const override {
+    return inner_->ModelPowerFromBusy(mode_id, busy, window);
+  }
 
   Platform& inner() { return *inner_; }
 

@@ -70,7 +70,7 @@ class LinuxHostPlatform final : public Platform {
   // engine) over `window`. Units absent count as idle; cores offline in the mode are not counted.
   // NotFound for an unknown mode or unit; InvalidArgument for a non-positive window.
   StatusOr<PowerReading> ModelPowerFromBusy(int mode_id, const std::map<std::string, Milliseconds>& busy,
-                                            Milliseconds window) const;
+                                            Milliseconds window) const override;
 
   // Whether ReadPower() measures (RAPL) or models; and why RAPL is not used when it is not.
   bool measures_power() const { return rapl_.has_value(); }

@@ -254,6 +254,14 @@ class Platform {
   // and returns its error. Unimplemented on platforms whose tenants run in the engine instead
   // (the message says which command to use). May change the current mode to config.power_mode.
   virtual StatusOr<Performance> Evaluate(const Configuration& config) = 0;
+
+  // Modelled power of `mode_id` for the busy time of each unit (keyed by unit id, e.g. from the
+  // engine) over `window`, for when ReadPower fails while tenants run in the engine.
+  // Unimplemented where the platform has no such model (the default); the Linux host has one.
+  virtual StatusOr<PowerReading> ModelPowerFromBusy(int mode_id, const std::map<std::string, Milliseconds>& busy,
+                                                    Milliseconds window) const {
+    return Unimplemented(info().name + " has no power model of busy time");
+  }
 };
 
 // ---------------------------------------------------------------------------------------------

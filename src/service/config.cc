@@ -126,12 +126,6 @@ std::vector<std::string> TenantVariants(const policy::TenantSpec& t) {
   return out;
 }
 
-Status ValidateTenantSpec(const policy::TenantSpec& t) { return policy::ValidateTenant(t); }
-
-Status ValidateTenantSpecs(const std::vector<policy::TenantSpec>& tenants) {
-  return tenants.empty() ? Status::Ok() : policy::ValidateTenants(tenants);
-}
-
 StatusOr<ServeConfig> ParseServeConfig(std::string_view text, const std::string& name,
                                        const std::string& base_dir, const carbon::EnvLookup& env) {
   toml::table root;
@@ -320,7 +314,7 @@ StatusOr<ServeConfig> ParseServeConfig(std::string_view text, const std::string&
     }
   }
   {
-    Status st = ValidateTenantSpecs(c.tenants);
+    Status st = c.tenants.empty() ? Status::Ok() : policy::ValidateTenants(c.tenants);
     if (!st.ok()) return InvalidArgument(name + ": " + st.message());
   }
 

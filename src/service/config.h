@@ -111,10 +111,8 @@ StatusOr<ServeConfig> ParseServeConfig(std::string_view toml, const std::string&
 // Reads `path` and parses it (base_dir = the file's folder).
 StatusOr<ServeConfig> LoadServeConfig(const std::string& path, const carbon::EnvLookup& env);
 
-// The tenant checks are policy's (policy/tenant.h: ValidateTenant, ValidateTenants); these
-// forward to them. ValidateTenantSpecs also accepts an empty list (tenants may come later).
-Status ValidateTenantSpec(const policy::TenantSpec& t);
-Status ValidateTenantSpecs(const std::vector<policy::TenantSpec>& tenants);
+// The tenant checks are policy's (policy/tenant.h: ValidateTenant, ValidateTenants); a serve
+// config may also declare no tenant (they may come later through the API).
 
 // The variants a tenant may use: its list, or its zoo family (increasing accuracy).
 std::vector<std::string> TenantVariants(const policy::TenantSpec& t);

@@ -1,21 +1,19 @@
-// service/daemon.h: the live carbon-aware loop behind `ecomap serve`.
+// service/daemon.h: `ecomap serve`, the live carbon-aware daemon: wiring only.
 //
-// Every control interval:
-//   carbon reading (configured source, fallback chain)  ->  controller Step (policy/controller.h)
-//   -> platform mode (ApplyMode where the platform can) + engine Apply (tenants added, removed,
-//      reconfigured live; engine/engine.h)  ->  wait the interval  ->  measurements: the engine's
-//   window (p50/p95 per tenant, throughput, completed/rejected, per-unit busy time) and the
-//   platform's ReadPower (on failure: the host power model from the engine's busy time, or the
-//   controller's predicted power elsewhere, labelled "modelled" with power_fallback=true)
-//   -> the interval, its decision(s) and carbon reading committed to the history in one
-//   transaction (service/history.h)  ->  the next Step gets the measurements.
-// API calls that change tenants (and SIGHUP reloads, and /replan) decide and apply at once,
-// between interval boundaries; their decisions are committed with the interval they fall in.
-//
-// Units: the controller decides for the configured platform. On "host" the platform's units are
-// the engine's units ("cpu0", ...). On other platforms (xavier-sim, jetson) the tenants still run
-// on this machine's engine: a stage on the platform's unit #i runs on engine unit #(i mod n), and
-// power comes from the platform (simulated on xavier-sim).
+// The daemon runs the control loop of `ecomap replay` (loop/control_loop.h) on the system clock,
+// with what serve plugs in (service/serve_plugs.h):
+//   carbon (the configured source and its fallback chain, service/components.h)
+//   -> controller Step (policy/controller.h) -> EngineActuator: the power mode (ApplyMode where
+//      the platform can) and the engine (tenants added, removed, reconfigured live)
+//   -> the interval passes -> EngineMeter: the engine's window (p50/p95 per tenant, throughput,
+//      completed/rejected, per-unit busy time) and the PowerMeter (service/power_meter.h: the
+//      platform's reading, else the host model of busy time, else the predicted power; labelled)
+//   -> the loop's accounting (loop/accounting.h) -> the interval, its decisions and carbon
+//      reading committed to the history in one transaction (service/history.h; rows from
+//      service/reporting.h) -> the next Step gets the measurements.
+// API calls that change tenants (and SIGHUP reloads, and /replan) decide and apply at once
+// through the loop, between interval boundaries; their decisions are committed with the
+// interval they fall in. The HTTP layer (service/http_server.h) calls the public methods below.
 //
 //   DaemonDeps deps;  deps.executors = engine::MakeTorchExecutorFactory();
 //   deps.make_controller = policy::MakeController;
@@ -24,6 +22,8 @@
 //   ...  d->Reload(new_config);  ...  d->Stop();
 //
 // Thread-safety: all public methods are thread-safe (the API server calls them concurrently).
+// One mutex (control_mu_) guards the loop and the declared tenants; the loop thread releases it
+// while an interval passes.
 #pragma once
 
 #include <atomic>
@@ -43,12 +43,15 @@
 #include "core/status.h"
 #include "core/time.h"
 #include "engine/engine.h"
+#include "loop/control_loop.h"
 #include "estimator/predictor.h"
 #include "platform/platform.h"
 #include "policy/controller.h"
 #include "service/api.h"
 #include "service/config.h"
 #include "service/history.h"
+#include "service/power_meter.h"
+#include "service/serve_plugs.h"
 
 namespace ecomap::service {
 
@@ -131,44 +134,36 @@ class Daemon {
   Status Build();
   void Loop();
   // REQUIRES: control_mu_ held.
-  Status DecideAndApplyLocked(const std::string& trigger);
-  void MeasureAndCommitLocked(TimePoint start, double elapsed_s);
-  Status ReadCarbonLocked();
-  engine::EngineSpec ToEngineSpec(const platform::Configuration& c) const;
-  std::string MapUnit(const std::string& platform_unit) const;
+  void OnDecisionLocked(const loop::DecisionEvent& event);
+  void CommitLocked(const loop::IntervalOutcome& outcome);
+  StatusOr<std::unique_ptr<policy::Controller>> MakeController();
   void RefreshSnapshotLocked();
-  void PrintLine(const IntervalRow& row);
 
   ServeConfig config_;
   DaemonDeps deps_;
   const Clock* clock_;
-  const platform::PlatformInfo& ControllerPlatform();
   std::unique_ptr<platform::Platform> platform_;
-  std::unique_ptr<carbon::CarbonSource> carbon_;
-  std::function<TimePoint(TimePoint)> signal_time_;  // wall -> the carbon signal's time
-  std::string primary_source_;                        // the configured provider's name
-  std::shared_ptr<const estimator::Predictor> predictor_, oracle_;
-  std::unique_ptr<policy::Controller> controller_;
-  std::unique_ptr<engine::Engine> engine_;
-  std::unique_ptr<History> history_;
-  std::unique_ptr<HttpServer> server_;
-
-  // Control state, guarded by control_mu_.
-  mutable std::mutex control_mu_;
-  std::vector<policy::TenantSpec> tenants_;
-  std::optional<carbon::CarbonReading> reading_;
-  std::vector<GramsPerKwh> forecast_;
-  std::optional<platform::Performance> last_measured_;
-  std::optional<policy::Decision> decision_;        // in force
-  std::vector<DecisionRow> pending_decisions_;      // of the interval in progress
-  bool engine_started_ = false;
-  bool config_changed_mid_interval_ = false;
-  int applied_mode_ = -1;
   // What the controller decides over: the platform, restricted to the mode in force when modes
   // are not applied ([serve] apply_mode = false), so its plans match what really runs.
   platform::PlatformInfo controller_info_;
-  bool mode_applied_ = true;
-  std::string mode_note_;
+  std::string primary_source_;  // the configured carbon provider's name
+  std::shared_ptr<const estimator::Predictor> predictor_, oracle_;
+  std::unique_ptr<policy::Controller> controller_;
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<PowerMeter> power_;
+  std::unique_ptr<EngineActuator> actuator_;
+  std::unique_ptr<EngineMeter> meter_;
+  SystemIntervalClock* interval_clock_ = nullptr;  // owned by loop_
+  std::unique_ptr<loop::ControlLoop> loop_;
+  std::unique_ptr<History> history_;
+  std::unique_ptr<HttpServer> server_;
+
+  // Guarded by control_mu_.
+  mutable std::mutex control_mu_;
+  std::condition_variable control_cv_;  // the loop thread's interval wait; stop_ ends it
+  bool stop_ = false;
+  std::vector<policy::TenantSpec> tenants_;
+  std::vector<DecisionRow> pending_decisions_;      // of the interval in progress
   int64_t next_interval_ = 0;
   std::map<std::string, TenantState> tenant_state_;  // per tenant, this run
   RunSummary summary_;
@@ -180,12 +175,10 @@ class Daemon {
   std::string status_body_;
   std::string token_;
 
-  std::thread loop_;
-  mutable std::mutex loop_mu_;
+  std::thread loop_thread_;
+  mutable std::mutex loop_mu_;  // intervals_run_, for WaitForIntervals
   mutable std::condition_variable loop_cv_;
-  bool stop_ = false;
   bool started_ = false, stopped_ = false;
-  double interval_s_ = 60;
   int64_t intervals_run_ = 0;
   std::string started_utc_;
 };

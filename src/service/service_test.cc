@@ -309,7 +309,7 @@ TEST(ApiTest, ParseTenantRequestTable) {
       EXPECT_NE(r.status().message().find(c.want), std::string::npos) << r.status().message();
     }
     if (r.ok()) {
-      EXPECT_TRUE(ValidateTenantSpec(*r).ok());
+      EXPECT_TRUE(policy::ValidateTenant(*r).ok());
     } else {
       EXPECT_GE(HttpStatusFor(r.status()), 400);
       EXPECT_LT(HttpStatusFor(r.status()), 500);
@@ -349,7 +349,7 @@ TEST(ApiTest, FuzzedBodiesNeverCrashAndAlwaysGiveAStatus) {
     StatusOr<policy::TenantSpec> r = ParseTenantRequest(body);
     if (r.ok()) {
       ++accepted;
-      ASSERT_TRUE(ValidateTenantSpec(*r).ok()) << body;
+      ASSERT_TRUE(policy::ValidateTenant(*r).ok()) << body;
       ASSERT_GT(r->slo_p95.value(), 0) << body;
     } else {
       ++rejected;
