@@ -302,7 +302,9 @@ StatusOr<ReplayResult> RunReplay(const carbon::Trace& trace, const DemandFn& dem
       platform::Configuration applied = d->config;
       Status s = ImposeDemand(in.tenants, &applied);
       if (!s.ok()) return s.WithContext(where);
-      StatusOr<platform::Performance> m = plat->Evaluate(applied);
+      platform::Evaluator* evaluator = platform::AsEvaluator(plat.get());
+      StatusOr<platform::Performance> m =
+          evaluator ? evaluator->Evaluate(applied) : platform::MakeEvaluator(options.platform).status();
       if (!m.ok()) return m.status().WithContext(where + ": measuring the decision");
       StatusOr<IntervalRecord> rec = AccountInterval(in.tenants, applied, *m, ci[k], options.interval);
       if (!rec.ok()) return rec.status().WithContext(where);

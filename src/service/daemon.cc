@@ -13,7 +13,7 @@
 #include "estimator/analytic.h"
 #include "estimator/simulator_predictor.h"
 #include "platform/faulty_platform.h"
-#include "platform/linux_host_platform.h"
+#include "platform/host/linux_host_platform.h"
 #include "platform/registry.h"
 #include "profiler/dataset.h"
 #include "service/http_server.h"
@@ -383,7 +383,9 @@ void Daemon::MeasureAndCommitLocked(TimePoint start, double elapsed_s) {
   if (pr.ok() && pr->provenance == platform::Provenance::kSimulated && decision_) {
     // A simulator's reading knows nothing of the engine's load: take its figure for the
     // configuration in force instead (still "simulated").
-    StatusOr<platform::Performance> sim = platform_->Evaluate(decision_->config);
+    platform::Evaluator* evaluator = platform::AsEvaluator(platform_.get());
+    StatusOr<platform::Performance> sim =
+        evaluator ? evaluator->Evaluate(decision_->config) : Unimplemented("no evaluator");
     if (sim.ok()) pr->total = sim->power;
   }
   if (pr.ok()) {
