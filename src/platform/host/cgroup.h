@@ -1,4 +1,4 @@
-// platform/cgroup.h: cgroup v2 CPU bandwidth (`cpu.max`).
+// platform/host/cgroup.h: cgroup v2 CPU bandwidth (`cpu.max`).
 //
 //   /sys/fs/cgroup/<group>/cpu.max      "QUOTA PERIOD" in µs, or "max PERIOD" (no limit)
 //

@@ -1,4 +1,4 @@
-// platform/cpufreq.h: CPU hot-plug state and cpufreq frequency caps of a Linux host or Jetson.
+// platform/host/cpufreq.h: CPU hot-plug state and cpufreq frequency caps of a Linux host or Jetson.
 //
 //   /sys/devices/system/cpu/online                       CPU list, e.g. "0-3,6"
 //   /sys/devices/system/cpu/present, possible            CPU lists

@@ -1,4 +1,4 @@
-// platform/linux_host_platform.h: `host`, the Platform of the Linux machine Ecomap runs on.
+// platform/host/linux_host_platform.h: `host`, the Platform of the Linux machine Ecomap runs on.
 //
 // Units: one per online CPU core at creation ("cpu0", "cpu1", ...; kind cpu, 1 core each).
 // Modes ("levels"), derived from what the kernel offers, ids in this order:
@@ -9,7 +9,7 @@
 //     above cpuinfo_min_freq, duplicates dropped:
 //       a mode named "<n>CORE_<pct>PCT" (e.g. "4CORE_100PCT", "2CORE_60PCT"; "<n>CORE" without cpufreq).
 //   The cores kept online are the lowest-numbered ones. A mode's budget is the power model's
-//   full-load power for it (modelled, platform/power_model.h). Mode 0 (all cores, no cap) is the default.
+//   full-load power for it (modelled, platform/host/power_model.h). Mode 0 (all cores, no cap) is the default.
 // ApplyMode writes cpuN/online and cpufreq/scaling_max_freq (root only): PermissionDenied when not
 // permitted, Unimplemented when the kernel has no such files; on failure it restores what it changed.
 // ReadPower: RAPL powercap (measured) when the counters exist and are readable, otherwise the power

@@ -1,4 +1,4 @@
-// platform/power_model.h: a documented CPU power model for Linux hosts without power sensors,
+// platform/host/power_model.h: a documented CPU power model for Linux hosts without power sensors,
 // and the /proc/stat utilisation it can be driven by.
 //
 // Where a host has no RAPL counters (virtual machines such as this build machine), Ecomap

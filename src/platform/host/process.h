@@ -1,4 +1,5 @@
-// platform/process.h: run a helper program (e.g. `nvpmodel`) safely.
+// platform/host/process.h: run a helper program (e.g. `nvpmodel`) safely.
+// Part of ecomap_platform, for the drivers (jetson/ runs nvpmodel through it); nothing else includes it.
 //
 // The program is started with posix_spawn from an argument vector, never through a shell, so no
 // argument is ever interpreted; stdin is /dev/null (a program that prompts sees end-of-file

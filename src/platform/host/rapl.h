@@ -1,4 +1,4 @@
-// platform/rapl.h: Intel/AMD RAPL energy counters and power limits through Linux powercap.
+// platform/host/rapl.h: Intel/AMD RAPL energy counters and power limits through Linux powercap.
 //
 //   /sys/class/powercap/intel-rapl:<N>[:<M>]/
 //     name                              "package-0", "core", "uncore", "dram", "psys"

@@ -1,4 +1,6 @@
-// platform/sysfs.h: a small file-access layer over sysfs/procfs with a configurable root.
+// platform/host/sysfs.h: a small file-access layer over sysfs/procfs with a configurable root.
+// Part of ecomap_platform, for the drivers (host/, jetson/), their tests and the driver commands of the
+// program (app/platform_drivers_commands.cc); no other part includes it.
 //
 // Every real driver (Jetson nvpmodel/INA3221, RAPL powercap, cpufreq, cgroup v2) reads and
 // writes device files through a Sysfs, never through the file system directly, so that a

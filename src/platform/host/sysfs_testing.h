@@ -1,4 +1,4 @@
-// platform/sysfs_testing.h: helpers for the driver tests (header-only, test code only).
+// platform/host/sysfs_testing.h: helpers for the driver tests (header-only, test code only).
 //
 // Fixture trees live in src/platform/testdata/<name>/ and stand in for `/`. Tests that write
 // (mode switches, caps, a fake nvpmodel keeping its state) work on a private copy:

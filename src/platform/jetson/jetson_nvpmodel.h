@@ -1,4 +1,4 @@
-// platform/jetson_nvpmodel.h: the Jetson power-mode table (/etc/nvpmodel.conf) and the
+// platform/jetson/jetson_nvpmodel.h: the Jetson power-mode table (/etc/nvpmodel.conf) and the
 // `nvpmodel` tool that switches between its modes.
 //
 // /etc/nvpmodel.conf (L4T 32 and later) declares parameters, then one block per power mode:
@@ -112,7 +112,7 @@ struct NvpmodelOptions {
   std::vector<std::string> extra_env;         // "NAME=value" entries for the child
 };
 
-// Runs nvpmodel with validated arguments (see platform/process.h: no shell, stdin /dev/null,
+// Runs nvpmodel with validated arguments (see platform/host/process.h: no shell, stdin /dev/null,
 // timeout, output captured).
 class NvpmodelClient {
  public:

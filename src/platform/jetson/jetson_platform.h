@@ -1,16 +1,16 @@
-// platform/jetson_platform.h: `jetson`, the Platform of a real NVIDIA Jetson (L4T 32 and later).
+// platform/jetson/jetson_platform.h: `jetson`, the Platform of a real NVIDIA Jetson (L4T 32 and later).
 //
 // Everything comes from the device itself, under a configurable root ("/" on the board, a fixture
 // tree such as src/platform/testdata/xavier in tests):
-//   * modes: /etc/nvpmodel.conf (platform/jetson_nvpmodel.h): ids, names, online CPUs, clock caps
+//   * modes: /etc/nvpmodel.conf (platform/jetson/jetson_nvpmodel.h): ids, names, online CPUs, clock caps
 //     (CPU clusters -> unit CPU, GPU -> GPU, DLA_CORE -> DLA0 and DLA1, DLA<n>_CORE -> DLA<n>, EMC);
 //     the budget is the one in the mode's name (MODE_15W -> 15 W; MAXN has none);
 //   * units: CPU (the cores of the CPU_ONLINE param), GPU, DLA engines (DLAs run conv, depthwise,
 //     linear and pool blocks the zoo marks dla_supported; the rest falls back to the GPU, as TensorRT
 //     does); each unit's top clock from its frequency table (FREQ_TABLE file) when readable;
-//   * current mode / apply: `nvpmodel -q` / `nvpmodel -m ID` (platform/process.h: no shell,
+//   * current mode / apply: `nvpmodel -q` / `nvpmodel -m ID` (platform/host/process.h: no shell,
 //     timeout); the current mode falls back to /var/lib/nvpmodel/status when nvpmodel cannot run;
-//   * power: the INA3221 rails (platform/jetson_rails.h), both layouts, flagged measured.
+//   * power: the INA3221 rails (platform/jetson/jetson_rails.h), both layouts, flagged measured.
 // It is no Evaluator (platform/evaluator.h): running tenants on the GPU/DLA needs a TensorRT engine,
 // which Ecomap does not have (use xavier-sim to predict, host to run on a CPU); MakeEvaluator("jetson")
 // says so (kJetsonCannotEvaluate).

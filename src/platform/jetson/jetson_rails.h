@@ -1,4 +1,4 @@
-// platform/jetson_rails.h: the Jetson's INA3221 power monitors, read from sysfs.
+// platform/jetson/jetson_rails.h: the Jetson's INA3221 power monitors, read from sysfs.
 //
 // Two layouts exist and both are read:
 //  - L4T 32.x (Xavier, JetPack 4), iio driver `ina3221x`:

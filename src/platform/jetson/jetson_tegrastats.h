@@ -1,4 +1,4 @@
-// platform/jetson_tegrastats.h: parse the lines `tegrastats` prints on a Jetson.
+// platform/jetson/jetson_tegrastats.h: parse the lines `tegrastats` prints on a Jetson.
 //
 // Two rail styles are understood:
 //   Xavier / L4T 32:   "... GPU 1155/1155 CPU 385/385 SOC 2504/2503 CV 0/0 VDDRQ 192/192 SYS5V 2692/2692"

@@ -1,4 +1,4 @@
-// platform/calibration.h: xavier-sim against published Jetson AGX Xavier figures.
+// platform/sim/calibration.h: xavier-sim against published Jetson AGX Xavier figures.
 //
 // Each target is a public (or measured-board) figure; the simulator computes the same quantity
 // under the same conditions and the row says whether it falls within the stated tolerance.

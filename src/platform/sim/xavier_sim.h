@@ -1,4 +1,4 @@
-// platform/xavier_sim.h: xavier-sim, a calibrated simulated NVIDIA Jetson AGX Xavier.
+// platform/sim/xavier_sim.h: xavier-sim, a calibrated simulated NVIDIA Jetson AGX Xavier.
 //
 // Nothing runs: every figure is computed by an analytical model and labelled "simulated".
 // Units CPU (8-core Carmel), GPU (512-core Volta), DLA0, DLA1 (NVDLA v1); the seven nvpmodel modes
