@@ -11,10 +11,10 @@
 
 #include "app/cli_util.h"
 #include "app/commands.h"
-#include "platform/calibration.h"
+#include "platform/sim/calibration.h"
 #include "platform/platform.h"
 #include "platform/registry.h"
-#include "platform/xavier_sim.h"
+#include "platform/sim/xavier_sim.h"
 
 namespace ecomap::app {
 namespace {
@@ -143,7 +143,7 @@ void AddPlatformCommands(CLI::App& app) {
   eval->add_option("--platform", eval_opts->name, "Platform name")->capture_default_str();
   eval->add_option("--root", eval_opts->root, "Root directory of sysfs/etc files")->capture_default_str();
   eval->add_option("--config", eval_opts->config,
-                   "Configuration JSON file ('-' for stdin), schema in src/platform/platform.h: "
+                   "Configuration JSON file ('-' for stdin), schema in src/platform/types.h: "
                    "{\"power_mode\":2,\"tenants\":[{\"name\":\"a\",\"model\":\"resnet50\","
                    "\"stages\":[{\"begin\":0,\"end\":3,\"unit\":\"DLA0\"},...],"
                    "\"arrival\":\"open\",\"rate_rps\":20}]}")
@@ -171,7 +171,14 @@ void AddPlatformCommands(CLI::App& app) {
     platform::Configuration config = OrFail(platform::ConfigurationFromJson(j));
     auto p = Make(eval_opts->name, eval_opts->root, eval_opts->seed, eval_opts->noise,
                   eval_opts->name == "xavier-sim" ? platform::CalibrationLookup() : platform::ModelLookup());
-    platform::Performance perf = OrFail(p->Evaluate(config));
+    platform::Evaluator* ev = platform::AsEvaluator(p.get());
+    if (ev == nullptr) {
+      // Real devices: validate first (its error wins), then say which command to use instead.
+      OrFail(p->Validate(config));
+      OrFail(platform::MakeEvaluator(eval_opts->name).status());
+      Fail("platform eval: '" + eval_opts->name + "' cannot predict configurations");
+    }
+    platform::Performance perf = OrFail(ev->Evaluate(config));
     if (eval_opts->json) {
       std::cout << nlohmann::json(perf).dump(2) << "\n";
       return;

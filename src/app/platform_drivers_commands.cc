@@ -23,15 +23,15 @@
 
 #include "app/cli_util.h"
 #include "app/commands.h"
-#include "platform/cgroup.h"
-#include "platform/cpufreq.h"
-#include "platform/jetson_nvpmodel.h"
-#include "platform/jetson_platform.h"
-#include "platform/jetson_rails.h"
-#include "platform/jetson_tegrastats.h"
-#include "platform/linux_host_platform.h"
-#include "platform/rapl.h"
-#include "platform/sysfs.h"
+#include "platform/host/cgroup.h"
+#include "platform/host/cpufreq.h"
+#include "platform/jetson/jetson_nvpmodel.h"
+#include "platform/jetson/jetson_platform.h"
+#include "platform/jetson/jetson_rails.h"
+#include "platform/jetson/jetson_tegrastats.h"
+#include "platform/host/linux_host_platform.h"
+#include "platform/host/rapl.h"
+#include "platform/host/sysfs.h"
 
 namespace ecomap::app {
 namespace {

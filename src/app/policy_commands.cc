@@ -7,7 +7,7 @@
 
 #include "app/cli_util.h"
 #include "app/commands.h"
-#include "platform/platform.h"
+#include "platform/types.h"
 #include "policy/controller.h"
 #include "policy/scenario.h"
 

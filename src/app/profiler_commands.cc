@@ -10,7 +10,7 @@
 #include "app/cli_util.h"
 #include "app/commands.h"
 #include "platform/registry.h"
-#include "platform/xavier_sim.h"
+#include "platform/sim/xavier_sim.h"
 #include "profiler/profiler.h"
 #include "zoo/model.h"
 #ifdef ECOMAP_HAVE_HOST_PROFILER
@@ -65,7 +65,9 @@ void RunProfileCommand(const ProfileArgs& a) {
   std::unique_ptr<profiler::HostEvaluator> host;
 #endif
   if (a.platform == "xavier-sim") {
-    evaluate = [&p](const platform::Configuration& c) { return p->Evaluate(c); };
+    platform::Evaluator* ev = platform::AsEvaluator(p.get());
+    if (ev == nullptr) Fail("profile: --platform '" + a.platform + "' cannot predict configurations");
+    evaluate = [ev](const platform::Configuration& c) { return ev->Evaluate(c); };
   } else if (a.platform == "host") {
 #ifdef ECOMAP_HAVE_HOST_PROFILER
     profiler::HostEvaluatorOptions ho;

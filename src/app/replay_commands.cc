@@ -16,7 +16,7 @@
 #include "estimator/analytic.h"
 #include "estimator/model_file.h"
 #include "estimator/simulator_predictor.h"
-#include "platform/xavier_sim.h"
+#include "platform/sim/xavier_sim.h"
 #include "policy/controller.h"
 #include "policy/scenario.h"
 #include "replay/replay.h"

@@ -16,7 +16,7 @@
 #include <string>
 
 #include "engine/spec.h"
-#include "platform/platform.h"
+#include "platform/types.h"
 
 namespace ecomap::engine {
 

@@ -423,7 +423,7 @@ Status AnalyticModel::Estimate(const platform::Configuration& config, ConfigView
 }
 
 StatusOr<AnalyticModel> AnalyticModel::Fit(const platform::PlatformInfo& info,
-                                           const std::vector<const profiler::Sample*>& samples,
+                                           const std::vector<const platform::Sample*>& samples,
                                            platform::ModelLookup lookup) {
   AnalyticModel m(info, std::move(lookup));
   if (samples.empty()) return InvalidArgument("analytic fit: no samples");
@@ -515,7 +515,7 @@ AnalyticModel::Percentiles AnalyticModel::FitPercentiles(const LatencyRows& rows
 }
 
 Status AnalyticModel::FitPercentilesAndPower(const std::vector<ConfigView>& views,
-                                             const std::vector<const profiler::Sample*>& samples, double* error) {
+                                             const std::vector<const platform::Sample*>& samples, double* error) {
   // Latency rows: [fixed, stretch, queue] per tenant with a latency (saturated ones excluded),
   // apart for closed-loop (0) and open-loop (1) tenants.
   std::array<LatencyRows, 2> rows;

@@ -61,7 +61,7 @@
 
 #include "estimator/pipeline.h"
 #include "estimator/predictor.h"
-#include "profiler/dataset.h"
+#include "platform/sample.h"
 
 namespace ecomap::estimator {
 
@@ -95,7 +95,7 @@ class AnalyticModel {
   // InvalidArgument when the samples cannot determine the model (e.g. none, or none with a
   // tenant whose latency is known), naming what is missing.
   static StatusOr<AnalyticModel> Fit(const platform::PlatformInfo& info,
-                                     const std::vector<const profiler::Sample*>& samples,
+                                     const std::vector<const platform::Sample*>& samples,
                                      platform::ModelLookup lookup = {});
 
   // Round trip through JSON (the "analytic" object of a model file). FromJson checks sizes
@@ -162,7 +162,7 @@ class AnalyticModel {
   // Step 2 of Fit for the current sharing discipline; `error` is the mean relative error of the
   // fitted p50 and p95 latencies on the samples.
   Status FitPercentilesAndPower(const std::vector<ConfigView>& views,
-                                const std::vector<const profiler::Sample*>& samples, double* error);
+                                const std::vector<const platform::Sample*>& samples, double* error);
   void PowerColumns(const ConfigView& v, const AnalyticEstimate& e, std::vector<double>* cols) const;
 
   std::shared_ptr<const Decomposer> decomposer_;

@@ -51,7 +51,7 @@ struct ScoreAcc {
 }  // namespace
 
 EvalReport Score(const std::vector<platform::Performance>& predicted,
-                 const std::vector<const profiler::Sample*>& truth) {
+                 const std::vector<const platform::Sample*>& truth) {
   ScoreAcc all;
   std::map<int, ScoreAcc> by;
   std::map<std::string, ScoreAcc> by_arrival;
@@ -123,9 +123,9 @@ nlohmann::json ReportToJson(const EvalReport& r) {
   return j;
 }
 
-RepeatFloor MeasurementRepeatFloor(const std::vector<const profiler::Sample*>& samples) {
-  std::map<std::string, std::vector<const profiler::Sample*>> groups;
-  for (const profiler::Sample* s : samples) groups[nlohmann::json(s->config).dump()].push_back(s);
+RepeatFloor MeasurementRepeatFloor(const std::vector<const platform::Sample*>& samples) {
+  std::map<std::string, std::vector<const platform::Sample*>> groups;
+  for (const platform::Sample* s : samples) groups[nlohmann::json(s->config).dump()].push_back(s);
   auto median = [](std::vector<double> v) {
     if (v.empty()) return 0.0;
     std::sort(v.begin(), v.end());
@@ -134,20 +134,20 @@ RepeatFloor MeasurementRepeatFloor(const std::vector<const profiler::Sample*>& s
   };
   RepeatFloor floor;
   std::vector<platform::Performance> predicted;
-  std::vector<const profiler::Sample*> truth;
+  std::vector<const platform::Sample*> truth;
   for (const auto& [key, members] : groups) {
     if (members.size() < 2) continue;
     ++floor.groups;
     platform::Performance m;
     std::vector<double> power;
-    for (const profiler::Sample* s : members) power.push_back(s->result.power.value());
+    for (const platform::Sample* s : members) power.push_back(s->result.power.value());
     m.power = Watts(median(power));
     const size_t nt = members[0]->result.tenants.size();
     m.tenants.resize(nt);
     for (size_t i = 0; i < nt; ++i) {
       std::vector<double> p50, p95, thr;
       int saturated = 0;
-      for (const profiler::Sample* s : members) {
+      for (const platform::Sample* s : members) {
         if (i >= s->result.tenants.size()) continue;
         const platform::TenantPerformance& t = s->result.tenants[i];
         thr.push_back(t.throughput_rps);
@@ -161,7 +161,7 @@ RepeatFloor MeasurementRepeatFloor(const std::vector<const profiler::Sample*>& s
       m.tenants[i].throughput_rps = median(thr);
       m.tenants[i].saturated = 2 * saturated > static_cast<int>(members.size());
     }
-    for (const profiler::Sample* s : members) {
+    for (const platform::Sample* s : members) {
       predicted.push_back(m);
       truth.push_back(s);
     }
@@ -170,12 +170,12 @@ RepeatFloor MeasurementRepeatFloor(const std::vector<const profiler::Sample*>& s
   return floor;
 }
 
-Split SplitSamples(const std::vector<profiler::Sample>& samples, double holdout_share, uint64_t seed,
+Split SplitSamples(const std::vector<platform::Sample>& samples, double holdout_share, uint64_t seed,
                    int max_train_tenants) {
   Split split;
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(0.0, 1.0);
-  for (const profiler::Sample& s : samples) {
+  for (const platform::Sample& s : samples) {
     const double draw = u(rng);  // drawn for every sample so the split does not depend on the limit
     if (max_train_tenants > 0 && static_cast<int>(s.config.tenants.size()) > max_train_tenants) {
       split.unseen.push_back(&s);
@@ -188,7 +188,7 @@ Split SplitSamples(const std::vector<profiler::Sample>& samples, double holdout_
   return split;
 }
 
-Status WritePredictions(const std::string& path, const std::vector<const profiler::Sample*>& samples,
+Status WritePredictions(const std::string& path, const std::vector<const platform::Sample*>& samples,
                         const std::vector<NamedPredictions>& predictors) {
   for (const NamedPredictions& p : predictors) {
     if (p.predicted == nullptr || p.predicted->size() != samples.size()) {

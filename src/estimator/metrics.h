@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "core/status.h"
-#include "platform/platform.h"
-#include "profiler/dataset.h"
+#include "platform/types.h"
+#include "platform/sample.h"
 
 namespace ecomap::estimator {
 
@@ -50,7 +50,7 @@ struct EvalReport : Scores {
 
 // REQUIRES: predicted.size() == truth.size(), each prediction with as many tenants as its sample.
 EvalReport Score(const std::vector<platform::Performance>& predicted,
-                 const std::vector<const profiler::Sample*>& truth);
+                 const std::vector<const platform::Sample*>& truth);
 
 // {"samples", "tenants", "saturated_excluded", "saturation_accuracy",
 //  "latency_p50_mape", "latency_p50_r2", "latency_p95_mape", "latency_p95_r2", "throughput_mape",
@@ -68,7 +68,7 @@ struct RepeatFloor {
   int64_t groups = 0;    // configurations measured at least twice
   EvalReport report;     // over the samples of those groups (report.samples == 0: no repeats)
 };
-RepeatFloor MeasurementRepeatFloor(const std::vector<const profiler::Sample*>& samples);
+RepeatFloor MeasurementRepeatFloor(const std::vector<const platform::Sample*>& samples);
 
 // Per-sample predictions for a closer look than the aggregate metrics: one JSON line per sample,
 //   {"schema": "ecomap.predictions.v1", "index": <the sample's index>, "seed": <its run's seed>,
@@ -82,18 +82,18 @@ struct NamedPredictions {
   std::string name;                                     // "transformer", "analytic"
   const std::vector<platform::Performance>* predicted;  // one per sample
 };
-Status WritePredictions(const std::string& path, const std::vector<const profiler::Sample*>& samples,
+Status WritePredictions(const std::string& path, const std::vector<const platform::Sample*>& samples,
                         const std::vector<NamedPredictions>& predictors);
 
 struct Split {
-  std::vector<const profiler::Sample*> train;
-  std::vector<const profiler::Sample*> holdout;   // random share of the seen mixes
-  std::vector<const profiler::Sample*> unseen;    // configurations with more tenants than max_train_tenants
+  std::vector<const platform::Sample*> train;
+  std::vector<const platform::Sample*> holdout;   // random share of the seen mixes
+  std::vector<const platform::Sample*> unseen;    // configurations with more tenants than max_train_tenants
 };
 
 // Deterministic for a seed: samples with more than `max_train_tenants` tenants (0: no limit) go
 // to `unseen`; of the rest, a `holdout_share` random share to `holdout`, the others to `train`.
-Split SplitSamples(const std::vector<profiler::Sample>& samples, double holdout_share, uint64_t seed,
+Split SplitSamples(const std::vector<platform::Sample>& samples, double holdout_share, uint64_t seed,
                    int max_train_tenants = 0);
 
 }  // namespace ecomap::estimator

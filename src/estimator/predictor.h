@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "platform/platform.h"
+#include "platform/types.h"
 
 namespace ecomap::estimator {
 

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "estimator/predictor.h"
-#include "platform/xavier_sim.h"
+#include "platform/sim/xavier_sim.h"
 
 namespace ecomap::estimator {
 

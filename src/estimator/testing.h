@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "platform/xavier_sim.h"
+#include "platform/sim/xavier_sim.h"
 #include "profiler/dataset.h"
 #include "profiler/sampler.h"
 #include "zoo/model.h"

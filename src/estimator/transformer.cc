@@ -125,7 +125,7 @@ std::vector<double> TensorToVector(const torch::Tensor& t) {
   return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
 
-std::vector<const platform::Configuration*> ConfigsOf(const std::vector<const profiler::Sample*>& samples) {
+std::vector<const platform::Configuration*> ConfigsOf(const std::vector<const platform::Sample*>& samples) {
   std::vector<const platform::Configuration*> out(samples.size());
   for (size_t i = 0; i < samples.size(); ++i) out[i] = &samples[i]->config;
   return out;
@@ -208,8 +208,8 @@ int64_t TransformerPredictor::num_parameters() const {
 }
 
 StatusOr<std::unique_ptr<TransformerPredictor>> TransformerPredictor::Train(
-    const platform::PlatformInfo& info, const std::vector<const profiler::Sample*>& train,
-    const std::vector<const profiler::Sample*>& holdout, const TransformerConfig& config,
+    const platform::PlatformInfo& info, const std::vector<const platform::Sample*>& train,
+    const std::vector<const platform::Sample*>& holdout, const TransformerConfig& config,
     const TrainOptions& options) {
   if (train.size() < 16) {
     return InvalidArgument("train: only " + std::to_string(train.size()) +

@@ -55,7 +55,7 @@
 
 #include "estimator/analytic.h"
 #include "estimator/predictor.h"
-#include "profiler/dataset.h"
+#include "platform/sample.h"
 
 namespace ecomap::estimator {
 
@@ -109,8 +109,8 @@ class TransformerPredictor final : public Predictor {
   // Fits the analytic baseline and then the transformer on `train`; reports the hold-out
   // metrics per epoch. InvalidArgument when the samples are unusable (naming why).
   static StatusOr<std::unique_ptr<TransformerPredictor>> Train(
-      const platform::PlatformInfo& info, const std::vector<const profiler::Sample*>& train,
-      const std::vector<const profiler::Sample*>& holdout, const TransformerConfig& config,
+      const platform::PlatformInfo& info, const std::vector<const platform::Sample*>& train,
+      const std::vector<const platform::Sample*>& holdout, const TransformerConfig& config,
       const TrainOptions& options);
 
   // Reads a model file. NotFound (no file), InvalidArgument (not a model / other format),

@@ -27,7 +27,7 @@
 #include "core/status.h"
 #include "core/time.h"
 #include "core/units.h"
-#include "platform/platform.h"
+#include "platform/types.h"
 #include "policy/tenant.h"
 
 namespace ecomap::loop {

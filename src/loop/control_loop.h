@@ -43,7 +43,7 @@
 #include "core/time.h"
 #include "core/units.h"
 #include "loop/accounting.h"
-#include "platform/platform.h"
+#include "platform/types.h"
 #include "policy/controller.h"
 
 namespace ecomap::loop {

@@ -34,7 +34,9 @@ StatusOr<PowerReading> FaultyPlatform::ReadPower() {
 
 StatusOr<Performance> FaultyPlatform::Evaluate(const Configuration& config) {
   ECOMAP_RETURN_IF_ERROR(Fault(evaluate_calls_, faults_.evaluate_every, "Evaluate"));
-  return inner_->Evaluate(config);
+  Evaluator* inner = inner_->AsEvaluator();
+  if (inner == nullptr) return Unimplemented(inner_->info().name + ": cannot predict configurations");
+  return inner->Evaluate(config);
 }
 
 }  // namespace ecomap::platform

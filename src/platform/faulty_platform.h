@@ -2,7 +2,9 @@
 // that drives a platform (policy feedback, the service loop, the profiler).
 //
 // It forwards every call to the wrapped platform, except that the n-th, 2n-th, ... call of a
-// method fails with the configured code and a message that says the fault was injected.
+// method fails with the configured code and a message that says the fault was injected. It is an
+// Evaluator (AsEvaluator() non-null) exactly when the wrapped platform is; Evaluate() forwards to
+// the wrapped platform's Evaluator.
 //
 //   FaultyPlatform::Faults f;
 //   f.read_power_every = 3;                       // every third ReadPower() fails
@@ -18,7 +20,7 @@
 
 namespace ecomap::platform {
 
-class FaultyPlatform final : public Platform {
+class FaultyPlatform final : public Platform, public Evaluator {
  public:
   struct Faults {
     int current_mode_every = 0;  // 0: never fail
@@ -36,7 +38,9 @@ class FaultyPlatform final : public Platform {
   Status ApplyMode(int mode_id) override;
   StatusOr<PowerReading> ReadPower() override;
   Status Validate(const Configuration& config) const override { return inner_->Validate(config); }
+  // Unimplemented when the wrapped platform is no Evaluator.
   StatusOr<Performance> Evaluate(const Configuration& config) override;
+  Evaluator* AsEvaluator() override { return inner_->AsEvaluator() ? this : nullptr; }
   StatusOr<PowerReading> ModelPowerFromBusy(int mode_id, const std::map<std::string, Milliseconds>& busy,
                                             Milliseconds window) const override {
     return inner_->ModelPowerFromBusy(mode_id, busy, window);

@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "platform/calibration.h"
-#include "platform/xavier_sim.h"
+#include "platform/sim/calibration.h"
+#include "platform/sim/xavier_sim.h"
 
 namespace ecomap::platform {
 namespace {

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "platform/registry.h"
-#include "platform/xavier_sim.h"
+#include "platform/sim/xavier_sim.h"
 
 namespace ecomap::platform {
 namespace {

@@ -2,9 +2,9 @@
 
 #include <utility>
 
-#include "platform/jetson_platform.h"
-#include "platform/linux_host_platform.h"
-#include "platform/xavier_sim.h"
+#include "platform/jetson/jetson_platform.h"
+#include "platform/host/linux_host_platform.h"
+#include "platform/sim/xavier_sim.h"
 
 namespace ecomap::platform {
 namespace {
@@ -44,6 +44,15 @@ StatusOr<std::unique_ptr<Platform>> MakePlatform(const std::string& name,
   std::string known;
   for (const Registration& r : kPlatforms) known += (known.empty() ? "" : ", ") + std::string(r.name);
   return NotFound("unknown platform '" + name + "': use one of " + known);
+}
+
+StatusOr<std::unique_ptr<Evaluator>> MakeEvaluator(const std::string& name, const PlatformOptions& options) {
+  if (name == "xavier-sim") return std::unique_ptr<Evaluator>(std::make_unique<XavierSim>(options));
+  if (name == "jetson") return Unimplemented(kJetsonCannotEvaluate);
+  if (name == "host") return Unimplemented(kHostCannotEvaluate);
+  StatusOr<std::unique_ptr<Platform>> p = MakePlatform(name, options);  // NotFound lists the names
+  if (!p.ok()) return p.status();
+  return Unimplemented(name + ": this platform cannot predict configurations; use --platform xavier-sim");
 }
 
 }  // namespace ecomap::platform

@@ -1,4 +1,5 @@
-// platform/registry.h: choose a Platform by name.
+// platform/registry.h: choose a Platform (or an Evaluator) by name. Library ecomap_platform: it
+// links every driver (platform/jetson/, platform/host/) and the simulator (platform/sim/).
 //
 //   PlatformOptions o;
 //   o.root = "/";                                    // fixture trees stand in for "/" in tests
@@ -23,21 +24,7 @@
 
 namespace ecomap::platform {
 
-struct PlatformOptions {
-  // Root directory under which the real drivers read sysfs/procfs/etc files ("/" on a device;
-  // a fixture tree in tests). Unused by xavier-sim.
-  std::string root = "/";
-  // Path of the nvpmodel program for the jetson driver (looked up in PATH when not absolute).
-  std::string nvpmodel_path = "nvpmodel";
-  // Time source for PowerReading::time; nullptr: the system clock. Must outlive the platform.
-  const Clock* clock = nullptr;
-  // Simulators: seed of the measurement noise, and its relative standard deviation (0: none).
-  // The same seed and the same sequence of calls give the same figures.
-  uint64_t seed = 0;
-  double noise = 0;
-  // Model catalogue used by Validate/Evaluate; empty: the zoo's (DefaultModelLookup()).
-  ModelLookup model_lookup;
-};
+// PlatformOptions: platform/platform.h.
 
 struct PlatformEntry {
   std::string name;         // "xavier-sim"
@@ -52,5 +39,11 @@ std::vector<PlatformEntry> PlatformNames();
 // found under root '/': this is not a Jetson (use --platform xavier-sim or host)".
 StatusOr<std::unique_ptr<Platform>> MakePlatform(const std::string& name,
                                                  const PlatformOptions& options = {});
+
+// Builds an Evaluator (platform/evaluator.h) for the named platform: xavier-sim predicts. NotFound
+// for an unknown name; Unimplemented, saying which command to use instead, for the real devices
+// (jetson, host), whose tenants run in the engine rather than in the driver.
+StatusOr<std::unique_ptr<Evaluator>> MakeEvaluator(const std::string& name,
+                                                   const PlatformOptions& options = {});
 
 }  // namespace ecomap::platform

@@ -42,7 +42,7 @@
 #include "core/time.h"
 #include "core/units.h"
 #include "estimator/predictor.h"
-#include "platform/platform.h"
+#include "platform/types.h"
 #include "policy/tenant.h"
 #include "policy/threshold.h"
 #include "search/mapping.h"

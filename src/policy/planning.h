@@ -29,7 +29,7 @@
 #include "core/status.h"
 #include "core/units.h"
 #include "estimator/predictor.h"
-#include "platform/platform.h"
+#include "platform/types.h"
 #include "policy/controller.h"
 
 namespace ecomap::policy {

@@ -47,7 +47,7 @@
 #include "core/status.h"
 #include "core/time.h"
 #include "estimator/predictor.h"
-#include "platform/platform.h"
+#include "platform/types.h"
 #include "policy/controller.h"
 
 namespace ecomap::policy {

@@ -16,7 +16,7 @@
 
 #include "core/status.h"
 #include "core/units.h"
-#include "platform/platform.h"
+#include "platform/types.h"
 
 namespace ecomap::policy {
 

@@ -7,8 +7,8 @@
 //    "power_provenance": "modelled",      // the same, for result.power_w (absent: = provenance)
 //    "index": 17,                         // 0-based sample number within its run
 //    "seed": 1,                           // the run's seed
-//    "config": {...},                     // platform::Configuration (platform/platform.h)
-//    "result": {...}}                     // platform::Performance  (platform/platform.h)
+//    "config": {...},                     // platform::Configuration (platform/types.h)
+//    "result": {...}}                     // platform::Performance  (platform/types.h)
 // Configuration: {"power_mode": 2, "frequency_mhz": {}, "tenants": [{"name": "t0", "model":
 //   "resnet50", "stages": [{"begin":0,"end":3,"unit":"GPU"}, ...], "arrival": "closed"|"open",
 //   "rate_rps": 20.0, "concurrency": 1}]}
@@ -29,21 +29,15 @@
 #include <vector>
 
 #include "core/status.h"
-#include "platform/platform.h"
+#include "platform/sample.h"
+#include "platform/types.h"
 
 namespace ecomap::profiler {
 
 inline constexpr const char* kDatasetSchema = "ecomap.profile.v1";
 
-struct Sample {
-  std::string platform;
-  platform::Provenance provenance = platform::Provenance::kSimulated;        // latency, throughput
-  platform::Provenance power_provenance = platform::Provenance::kSimulated;  // power
-  int64_t index = 0;
-  uint64_t seed = 0;
-  platform::Configuration config;
-  platform::Performance result;
-};
+// One line of the dataset (platform/sample.h, where the estimator uses it without the profiler).
+using Sample = platform::Sample;
 
 class DatasetWriter {
  public:

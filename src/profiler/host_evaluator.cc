@@ -7,7 +7,7 @@
 #include "engine/configuration_adapter.h"
 #include "engine/engine.h"
 #include "engine/torch_executor.h"
-#include "platform/linux_host_platform.h"
+#include "platform/host/linux_host_platform.h"
 
 namespace ecomap::profiler {
 namespace {

@@ -4,12 +4,15 @@
 // models, one pinned worker per stage), run for `warmup` (discarded, models warm their caches),
 // then measured for `window`: per-tenant p50/p95 latency (arrival to completion, queueing
 // included) and throughput are measured; device power is modelled: the engine's per-unit busy
-// time in the window through the host power model (platform/power_model.h), whether or not the
+// time in the window through the host power model (platform/host/power_model.h), whether or not the
 // machine has RAPL counters. Performance::provenance is kMeasured (latency/throughput);
 // power_provenance() is kModelled.
 //
 //   auto ev = HostEvaluator::Create({});
 //   StatusOr<platform::Performance> p = (*ev)->Evaluate(config);
+//
+// A platform::Evaluator (platform/evaluator.h), like the simulator: code that evaluates
+// configurations takes either.
 //
 // Thread-safety: one thread at a time (it owns an engine per call).
 #pragma once
@@ -20,7 +23,8 @@
 
 #include "core/status.h"
 #include "core/units.h"
-#include "platform/platform.h"
+#include "platform/evaluator.h"
+#include "platform/types.h"
 
 namespace ecomap::platform {
 class LinuxHostPlatform;
@@ -55,12 +59,12 @@ struct HostEvaluatorOptions {
 // Requests of backlog growth below which a window is never called saturated (queue noise).
 inline constexpr int kMinBacklogGrowth = 5;
 
-class HostEvaluator {
+class HostEvaluator final : public platform::Evaluator {
  public:
   static StatusOr<std::unique_ptr<HostEvaluator>> Create(const HostEvaluatorOptions& options);
-  ~HostEvaluator();
+  ~HostEvaluator() override;
 
-  const platform::PlatformInfo& info() const;
+  const platform::PlatformInfo& info() const override;
   // Models light enough to profile many configurations on a small CPU: five vision models and
   // the two smallest BERTs (the serve demo's text tenant).
   std::vector<std::string> DefaultModels() const;
@@ -68,7 +72,7 @@ class HostEvaluator {
 
   // Validates, runs and measures `config`. The mode is not applied (the host driver needs root
   // and hardware support); the power model uses the mode's online cores and clock.
-  StatusOr<platform::Performance> Evaluate(const platform::Configuration& config);
+  StatusOr<platform::Performance> Evaluate(const platform::Configuration& config) override;
 
  private:
   HostEvaluator() = default;

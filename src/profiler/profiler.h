@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "platform/platform.h"
+#include "platform/types.h"
 #include "profiler/dataset.h"
 #include "profiler/sampler.h"
 

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "platform/registry.h"
+#include "platform/sim/xavier_sim.h"
 #include "profiler/dataset.h"
 #include "profiler/profiler.h"
 #include "profiler/sampler.h"
@@ -21,11 +21,8 @@ std::string TempPath(const std::string& name) {
   return ::testing::TempDir() + "/ecomap_profiler_" + name;
 }
 
-std::unique_ptr<platform::Platform> Sim() {
-  auto p = platform::MakePlatform("xavier-sim", {});
-  EXPECT_TRUE(p.ok()) << p.status().ToString();
-  return std::move(*p);
-}
+// The simulator, as the registry builds "xavier-sim" with default options.
+std::unique_ptr<platform::XavierSim> Sim() { return std::make_unique<platform::XavierSim>(); }
 
 TEST(Sampler, EveryConfigurationIsValidAndCoverageIsEven) {
   auto sim = Sim();

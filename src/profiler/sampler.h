@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "platform/platform.h"
+#include "platform/types.h"
 #include "zoo/model.h"
 
 namespace ecomap::profiler {

@@ -80,7 +80,7 @@ class IntervalCarbon final : public carbon::CarbonSource {
 // The world of a replay: the demand sets the load; the platform says what it costs (simulated).
 class SimulatedWorld final : public loop::Actuator, public loop::Meter {
  public:
-  explicit SimulatedWorld(platform::Platform* platform) : platform_(platform) {}
+  explicit SimulatedWorld(platform::Evaluator* evaluator) : evaluator_(evaluator) {}
   StatusOr<Applied> Apply(const policy::Decision& d, const std::vector<policy::TenantSpec>& demand) override {
     Applied a{d.config, ""};
     ECOMAP_RETURN_IF_ERROR(ImposeDemand(demand, &a.config));
@@ -89,7 +89,7 @@ class SimulatedWorld final : public loop::Actuator, public loop::Meter {
   Status Clear() override { return Status::Ok(); }
   StatusOr<loop::Measurement> Measure(const Request& req) override {
     if (req.config == nullptr || req.demand == nullptr) return FailedPrecondition("no configuration in force");
-    StatusOr<platform::Performance> m = platform_->Evaluate(*req.config);
+    StatusOr<platform::Performance> m = evaluator_->Evaluate(*req.config);
     if (!m.ok()) return m.status().WithContext("measuring the decision");
     loop::Measurement out;
     out.demand = *req.demand;
@@ -101,7 +101,7 @@ class SimulatedWorld final : public loop::Actuator, public loop::Meter {
   }
 
  private:
-  platform::Platform* platform_;
+  platform::Evaluator* evaluator_;
 };
 
 }  // namespace
@@ -266,9 +266,9 @@ StatusOr<ReplayResult> RunReplay(const carbon::Trace& trace, const DemandFn& dem
   for (size_t c = 0; c < controllers.size(); ++c) {
     const ControllerRun& run = controllers[c];
     const std::string ctx = "controller '" + run.name + "'";
-    ECOMAP_ASSIGN_OR_RETURN(std::unique_ptr<platform::Platform> plat,
-                            platform::MakePlatform(options.platform, options.platform_options));
-    result.provenance = platform::ProvenanceName(plat->info().provenance);
+    ECOMAP_ASSIGN_OR_RETURN(std::unique_ptr<platform::Evaluator> sim,
+                            platform::MakeEvaluator(options.platform, options.platform_options));
+    result.provenance = platform::ProvenanceName(sim->info().provenance);
     auto made = run.make ? run.make() : StatusOr<std::unique_ptr<policy::Controller>>(
                                             InvalidArgument("no factory"));
     if (!made.ok()) return made.status().WithContext(ctx);
@@ -277,7 +277,7 @@ StatusOr<ReplayResult> RunReplay(const carbon::Trace& trace, const DemandFn& dem
     ControllerSummary summary;
     summary.name = run.name;
     summary.intervals.reserve(steps);
-    SimulatedWorld world(plat.get());
+    SimulatedWorld world(sim.get());
     loop::LoopPlugs plugs;
     plugs.clock = std::make_unique<loop::SimulatedClock>(options.start);
     plugs.carbon = std::make_unique<IntervalCarbon>(trace.name, options.start, options.interval, &ci, &forecasts);

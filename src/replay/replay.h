@@ -9,9 +9,9 @@
 // and a 24 h forecast (carbon::SeasonalForecaster over the trace up to the interval, when
 // `use_forecast`); the scenario's demand of that hour; an actuator that imposes the demand's
 // arrival figures on the decision (the world sets the load, not the controller); and a meter
-// that asks the platform to Evaluate the configuration (simulated). Each interval is accounted
-// by loop::AccountInterval (loop/accounting.h: energy, carbon, per-inference carbon, CDP, the
-// one SLO verdict policy::JudgeSlo, accuracy loss) and fed back to the next Step. The decision
+// that asks the simulator (platform::MakeEvaluator) what the configuration costs. Each interval
+// is accounted by loop::AccountInterval (loop/accounting.h: energy, carbon, per-inference carbon,
+// CDP, the one SLO verdict policy::JudgeSlo, accuracy loss) and fed back to the next Step. The decision
 // time is the wall time of Controller::Step.
 //
 // Summaries per controller (ControllerSummary): totals of energy and carbon; CDP = mean over
@@ -45,8 +45,8 @@
 #include "core/time.h"
 #include "core/units.h"
 #include "loop/accounting.h"
-#include "platform/platform.h"
 #include "platform/registry.h"
+#include "platform/types.h"
 #include "policy/controller.h"
 
 namespace ecomap::replay {
@@ -88,7 +88,7 @@ struct ReplayOptions {
   Duration interval = std::chrono::minutes(60);  // > 0 and divides 60 min
   bool use_forecast = true;                   // give controllers a 24 h seasonal forecast
   Duration forecast_horizon = std::chrono::hours(24);
-  std::string platform = "xavier-sim";        // platform::MakePlatform name (Evaluate must work)
+  std::string platform = "xavier-sim";        // platform::MakeEvaluator name (one that predicts)
   // Measurement noise of the platform (seed 1, 3% relative standard deviation by default).
   platform::PlatformOptions platform_options = DefaultPlatformOptions();
   std::function<void(const ProgressEvent&)> progress;  // after every interval; may be empty

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "estimator/simulator_predictor.h"
-#include "platform/xavier_sim.h"
+#include "platform/sim/xavier_sim.h"
 #include "policy/scenario.h"
 #include "replay/replay.h"
 #include "replay/report.h"

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "platform/xavier_sim.h"
+#include "platform/sim/xavier_sim.h"
 #include "replay/report.h"
 #include "zoo/model.h"
 

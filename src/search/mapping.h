@@ -58,7 +58,7 @@
 #include "core/status.h"
 #include "core/units.h"
 #include "estimator/predictor.h"
-#include "platform/platform.h"
+#include "platform/types.h"
 #include "search/optimizer.h"
 
 namespace ecomap::search {

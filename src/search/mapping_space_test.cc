@@ -7,7 +7,7 @@
 #include <set>
 
 #include "estimator/simulator_predictor.h"
-#include "platform/xavier_sim.h"
+#include "platform/sim/xavier_sim.h"
 #include "search/exhaustive.h"
 #include "search/mapping.h"
 #include "search/random_search.h"

@@ -87,7 +87,7 @@ Status Daemon::Build() {
   primary_source_ = carbon.primary;
 
   platform::Platform* plat = platform_.get();
-  power_ = std::make_unique<PowerMeter>(plat, [plat](const platform::Configuration& c) { return plat->Evaluate(c); });
+  power_ = std::make_unique<PowerMeter>(plat, platform::AsEvaluator(plat));
   actuator_ = std::make_unique<EngineActuator>(plat, engine_.get(), config_.apply_mode, config_.seed);
   meter_ = std::make_unique<EngineMeter>(engine_.get(), actuator_.get(), power_.get(), &platform_->info());
   auto clock = std::make_unique<SystemIntervalClock>(clock_, &control_cv_, &stop_);

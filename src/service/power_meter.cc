@@ -2,8 +2,8 @@
 
 namespace ecomap::service {
 
-PowerMeter::PowerMeter(platform::Platform* platform, Simulate simulate)
-    : platform_(platform), simulate_(std::move(simulate)) {}
+PowerMeter::PowerMeter(platform::Platform* platform, platform::Evaluator* simulator)
+    : platform_(platform), simulator_(simulator) {}
 
 PowerFigure PowerMeter::Read(const Inputs& in) {
   PowerFigure f;
@@ -11,8 +11,8 @@ PowerFigure PowerMeter::Read(const Inputs& in) {
   if (pr.ok()) {
     f.power = pr->total;
     f.provenance = pr->provenance;
-    if (pr->provenance == platform::Provenance::kSimulated && in.config != nullptr && simulate_) {
-      StatusOr<platform::Performance> sim = simulate_(*in.config);
+    if (pr->provenance == platform::Provenance::kSimulated && in.config != nullptr && simulator_ != nullptr) {
+      StatusOr<platform::Performance> sim = simulator_->Evaluate(*in.config);
       if (sim.ok()) f.power = sim->power;
     }
     return f;

@@ -9,14 +9,13 @@
 //   4. else 0 W, labelled "modelled", with a note that no model was available.
 // Every figure after step 1 is a fallback (fallback = true) and its note says which step gave it.
 //
-//   PowerMeter meter(platform, evaluator);
+//   PowerMeter meter(platform, platform::AsEvaluator(platform));
 //   PowerFigure p = meter.Read({.mode = 2, .config = &cfg, .predicted = Watts(11), .busy = busy,
 //                               .window = Seconds(5)});
 //
 // Thread-safety: one thread at a time (the platform's reader is not shared).
 #pragma once
 
-#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -38,11 +37,9 @@ struct PowerFigure {
 
 class PowerMeter {
  public:
-  // The cost of a configuration on a simulated platform (step 1); empty when the platform has none.
-  using Simulate = std::function<StatusOr<platform::Performance>(const platform::Configuration&)>;
-
-  // REQUIRES: platform outlives the meter.
-  PowerMeter(platform::Platform* platform, Simulate simulate);
+  // `simulator`: the platform's own Evaluator (step 1; platform::AsEvaluator), nullptr when it
+  // has none. REQUIRES: both outlive the meter.
+  PowerMeter(platform::Platform* platform, platform::Evaluator* simulator);
 
   struct Inputs {
     int mode = 0;                                     // the power mode in force
@@ -55,7 +52,7 @@ class PowerMeter {
 
  private:
   platform::Platform* platform_;
-  Simulate simulate_;
+  platform::Evaluator* simulator_;
 };
 
 }  // namespace ecomap::service

@@ -13,7 +13,7 @@
 
 #include "engine/engine.h"
 #include "loop/control_loop.h"
-#include "platform/platform.h"
+#include "platform/types.h"
 #include "policy/tenant.h"
 #include "service/history.h"
 #include "service/power_meter.h"
