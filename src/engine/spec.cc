@@ -1,5 +1,6 @@
 #include "engine/spec.h"
 
+#include <fmt/format.h>
 #include <sched.h>
 
 #include <algorithm>
@@ -288,12 +289,6 @@ StatusOr<TenantSpec> TenantFromJson(const nlohmann::json& o, const std::string& 
 
 bool Finite(double v) { return std::isfinite(v); }
 
-std::string Num(double v) {
-  std::ostringstream os;
-  os << v;
-  return os.str();
-}
-
 }  // namespace
 
 std::vector<UnitInfo> HostUnits() {
@@ -416,12 +411,12 @@ std::string FormatStages(const std::vector<StageSpec>& stages) {
 std::string FormatTenant(const TenantSpec& t) {
   std::string out = t.model + "@" + FormatStages(t.stages) + ",name=" + t.name;
   if (t.source.kind == SourceSpec::Kind::kPoisson) {
-    out += ",rate=" + Num(t.source.rate_rps);
+    out += ",rate=" + fmt::format("{:g}", t.source.rate_rps);
   } else {
     out += ",closed=" + std::to_string(t.source.outstanding);
   }
-  out += ",slo=" + Num(t.slo.latency_bound.value()) + ",pct=" + Num(t.slo.percentile);
-  if (t.slo.min_throughput_rps > 0) out += ",min_rps=" + Num(t.slo.min_throughput_rps);
+  out += ",slo=" + fmt::format("{:g}", t.slo.latency_bound.value()) + ",pct=" + fmt::format("{:g}", t.slo.percentile);
+  if (t.slo.min_throughput_rps > 0) out += ",min_rps=" + fmt::format("{:g}", t.slo.min_throughput_rps);
   out += ",queue=" + std::to_string(t.queue_capacity) + ",seed=" + std::to_string(t.seed);
   return out;
 }
@@ -479,7 +474,7 @@ Status ValidateTenant(TenantSpec& t, const ModelLookup& find_model,
   }
   if (t.source.kind == SourceSpec::Kind::kPoisson) {
     if (!Finite(t.source.rate_rps) || t.source.rate_rps <= 0) {
-      return InvalidArgument(Who(t) + ": rate " + Num(t.source.rate_rps) +
+      return InvalidArgument(Who(t) + ": rate " + fmt::format("{:g}", t.source.rate_rps) +
                              " requests/s must be > 0 (e.g. rate=20)");
     }
   } else if (t.source.outstanding < 1) {
@@ -487,15 +482,15 @@ Status ValidateTenant(TenantSpec& t, const ModelLookup& find_model,
                            " must be >= 1 request outstanding");
   }
   if (!Finite(t.slo.latency_bound.value()) || t.slo.latency_bound.value() <= 0) {
-    return InvalidArgument(Who(t) + ": SLO latency " + Num(t.slo.latency_bound.value()) +
+    return InvalidArgument(Who(t) + ": SLO latency " + fmt::format("{:g}", t.slo.latency_bound.value()) +
                            " ms must be > 0 (e.g. slo=100)");
   }
   if (!Finite(t.slo.percentile) || t.slo.percentile <= 0 || t.slo.percentile >= 100) {
-    return InvalidArgument(Who(t) + ": SLO percentile " + Num(t.slo.percentile) +
+    return InvalidArgument(Who(t) + ": SLO percentile " + fmt::format("{:g}", t.slo.percentile) +
                            " must be in (0, 100), e.g. pct=95");
   }
   if (!Finite(t.slo.min_throughput_rps) || t.slo.min_throughput_rps < 0) {
-    return InvalidArgument(Who(t) + ": min_rps " + Num(t.slo.min_throughput_rps) + " must be >= 0");
+    return InvalidArgument(Who(t) + ": min_rps " + fmt::format("{:g}", t.slo.min_throughput_rps) + " must be >= 0");
   }
   if (t.queue_capacity < 1) {
     return InvalidArgument(Who(t) + ": queue=" + std::to_string(t.queue_capacity) + " must be >= 1");

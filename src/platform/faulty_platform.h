@@ -41,6 +41,7 @@ class FaultyPlatform final : public Platform, public Evaluator {
   // Unimplemented when the wrapped platform is no Evaluator.
   StatusOr<Performance> Evaluate(const Configuration& config) override;
   Evaluator* AsEvaluator() override { return inner_->AsEvaluator() ? this : nullptr; }
+  Status SetPowerCap(Watts cap) override { return inner_->SetPowerCap(cap); }
   StatusOr<PowerReading> ModelPowerFromBusy(int mode_id, const std::map<std::string, Milliseconds>& busy,
                                             Milliseconds window) const override {
     return inner_->ModelPowerFromBusy(mode_id, busy, window);

@@ -81,6 +81,14 @@ class Platform {
   // (real devices: their tenants run in the engine instead). See AsEvaluator().
   virtual Evaluator* AsEvaluator() { return nullptr; }
 
+  // Sets a continuous power cap where the hardware has one: on a Linux host, RAPL's long-term
+  // limit of the packages (split evenly between them). Unimplemented where the device changes
+  // power only through its modes (the default: Jetson, the simulator); InvalidArgument for a
+  // cap <= 0, not finite, or above what the hardware allows; PermissionDenied without the right.
+  virtual Status SetPowerCap(Watts cap) {
+    return Unimplemented(info().name + " has no continuous power cap; its power changes through its modes");
+  }
+
   // Modelled power of `mode_id` for the busy time of each unit (keyed by unit id, e.g. from the
   // engine) over `window`, for when ReadPower fails while tenants run in the engine.
   // Unimplemented where the platform has no such model (the default); the Linux host has one.

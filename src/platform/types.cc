@@ -1,5 +1,6 @@
 #include "platform/types.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -16,12 +17,6 @@ std::string TenantLabel(const TenantConfig& t, size_t index) {
   std::ostringstream os;
   os << "tenant " << index;
   if (!t.name.empty()) os << " ('" << t.name << "')";
-  return os.str();
-}
-
-std::string Fmt(double v) {
-  std::ostringstream os;
-  os << v;
   return os.str();
 }
 
@@ -167,7 +162,7 @@ Status ValidateConfiguration(const PlatformInfo& info, const Configuration& conf
       cap = it->second;
     }
     if (!(mhz > 0) || !std::isfinite(mhz) || (cap > 0 && mhz > cap + 1e-9)) {
-      return InvalidArgument("frequency " + Fmt(mhz) + " MHz for " + unit_id + " is outside (0, " + Fmt(cap) +
+      return InvalidArgument("frequency " + fmt::format("{:g}", mhz) + " MHz for " + unit_id + " is outside (0, " + fmt::format("{:g}", cap) +
                              "] MHz, the cap of mode " + mode->name);
     }
   }
@@ -233,7 +228,7 @@ Status ValidateConfiguration(const PlatformInfo& info, const Configuration& conf
     }
     if (t.arrival == ArrivalKind::kOpenLoop) {
       if (!(t.rate_rps > 0) || !std::isfinite(t.rate_rps)) {
-        return InvalidArgument(label + ": open-loop rate " + Fmt(t.rate_rps) +
+        return InvalidArgument(label + ": open-loop rate " + fmt::format("{:g}", t.rate_rps) +
                                " req/s must be a finite number > 0");
       }
     } else if (t.concurrency < 1) {

@@ -1,5 +1,6 @@
 #include "service/api.h"
 
+#include <fmt/format.h>
 #include <cmath>
 #include <cstdio>
 #include <set>
@@ -281,10 +282,7 @@ class MetricsWriter {
       }
       out_ << "}";
     }
-    char buf[64];
-    if (std::isnan(v)) std::snprintf(buf, sizeof buf, "NaN");
-    else std::snprintf(buf, sizeof buf, "%.12g", v);
-    out_ << " " << buf << "\n";
+    out_ << " " << (std::isnan(v) ? std::string("NaN") : fmt::format("{:.12g}", v)) << "\n";
   }
   std::string str() const { return out_.str(); }
 

@@ -1,5 +1,6 @@
 #include "platform/host/linux_host_platform.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -10,11 +11,7 @@ namespace {
 
 std::string UnitOf(int cpu) { return "cpu" + std::to_string(cpu); }
 
-std::string Mhz(double khz) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f MHz", khz / 1000.0);
-  return buf;
-}
+std::string Mhz(double khz) { return fmt::format("{:.0f} MHz", khz / 1000.0); }
 
 }  // namespace
 
@@ -200,6 +197,32 @@ StatusOr<PowerReading> LinuxHostPlatform::ReadPower() {
   last_read_ = r.time;
   last_reading_ = r;
   return r;
+}
+
+Status LinuxHostPlatform::SetPowerCap(Watts cap) {
+  if (!(cap.value() > 0) || !std::isfinite(cap.value())) {
+    return InvalidArgument("host: power cap " + fmt::format("{:g}", cap.value()) +
+                           " W must be a positive number of watts");
+  }
+  StatusOr<std::vector<RaplZone>> zones = DiscoverRaplZones(*fs_);
+  if (!zones.ok() || zones->empty()) {
+    return Unimplemented("host: no RAPL powercap zones under " + fs_->Describe() +
+                         " (" + (zones.ok() ? "none listed" : zones.status().message()) +
+                         "); this machine has no continuous power cap, use the modes");
+  }
+  const std::vector<size_t> packages = RaplTotalZones(*zones);
+  if (packages.empty()) return Unimplemented("host: no RAPL package zone to cap");
+  const Watts per = cap / static_cast<double>(packages.size());
+  for (size_t i : packages) {
+    const RaplZone& z = (*zones)[i];
+    int index = z.constraints.empty() ? 0 : z.constraints.front().index;
+    for (const RaplConstraint& c : z.constraints) {
+      if (c.name == "long_term") index = c.index;
+    }
+    Status s = SetRaplPowerLimit(*fs_, z, index, per);
+    if (!s.ok()) return s.WithContext("host: capping " + z.id + " (" + z.name + ") at " + fmt::format("{:g}", per.value()) + " W");
+  }
+  return Status::Ok();
 }
 
 StatusOr<PowerReading> LinuxHostPlatform::ModelPowerFromBusy(int mode_id,

@@ -65,6 +65,10 @@ class LinuxHostPlatform final : public Platform {
   StatusOr<PowerReading> ReadPower() override;
   Status Validate(const Configuration& config) const override;
 
+  // RAPL's long-term limit (constraint "long_term", else constraint 0) of every package zone,
+  // `cap` split evenly between them. Unimplemented without powercap zones.
+  Status SetPowerCap(Watts cap) override;
+
   // Modelled power of `mode_id` for the busy time of each unit (keyed by unit id, e.g. from the
   // engine) over `window`. Units absent count as idle; cores offline in the mode are not counted.
   // NotFound for an unknown mode or unit; InvalidArgument for a non-positive window.

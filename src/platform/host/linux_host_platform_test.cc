@@ -116,6 +116,37 @@ TEST(LinuxHostPlatformTest, ApplyModeWritesCapsAndHotPlug) {
   EXPECT_EQ(h->ApplyMode(-1).code(), StatusCode::kNotFound);
 }
 
+TEST(LinuxHostPlatformTest, PowerCapSetsRaplsLongTermLimitPerPackage) {
+  TempTree t("host_rapl");
+  RootedSysfs base(t.root());
+  FaultySysfs fs(&base);
+  ManualClock clock(kStart);
+  auto h = MakeHost(t.root(), &clock, &fs);
+  ASSERT_NE(h, nullptr);
+  // Two packages: 60 W is 30 W each, on their long-term constraint (0).
+  ASSERT_TRUE(h->SetPowerCap(Watts(60)).ok());
+  EXPECT_EQ(t.ReadHost("/sys/class/powercap/intel-rapl:0/constraint_0_power_limit_uw"), "30000000\n");
+  EXPECT_EQ(t.ReadHost("/sys/class/powercap/intel-rapl:1/constraint_0_power_limit_uw"), "30000000\n");
+  EXPECT_EQ(h->SetPowerCap(Watts(0)).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(h->SetPowerCap(Watts(std::nan(""))).code(), StatusCode::kInvalidArgument);
+  Status above = h->SetPowerCap(Watts(400));  // 200 W a package, over its 125 W maximum
+  EXPECT_EQ(above.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(above.message().find("maximum"), std::string::npos) << above.message();
+  fs.FailWrites("/sys/class/powercap/intel-rapl:0/constraint_0_power_limit_uw", PermissionDenied("Permission denied"));
+  Status denied = h->SetPowerCap(Watts(60));
+  EXPECT_EQ(denied.code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(denied.message().find("needs root"), std::string::npos) << denied.message();
+}
+
+TEST(LinuxHostPlatformTest, NoPowercapZonesMeansNoContinuousCap) {
+  ManualClock clock(kStart);
+  auto h = MakeHost(FixtureDir("host_vm"), &clock);
+  ASSERT_NE(h, nullptr);
+  Status s = h->SetPowerCap(Watts(10));
+  EXPECT_EQ(s.code(), StatusCode::kUnimplemented);
+  EXPECT_NE(s.message().find("use the modes"), std::string::npos) << s.message();
+}
+
 TEST(LinuxHostPlatformTest, FailedApplyRestoresWhatItChanged) {
   TempTree t("host_rapl");
   RootedSysfs base(t.root());
