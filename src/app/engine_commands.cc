@@ -24,7 +24,7 @@ namespace {
 using engine::EngineReport;
 using engine::EngineSpec;
 using engine::TenantReport;
-using engine::TenantSpec;
+using engine::PipelineSpec;
 
 constexpr const char* kSpecHelp =
     "Tenants, compact form: TENANT[;TENANT...] with TENANT = MODEL@STAGES[,OPTION...].\n"
@@ -63,9 +63,9 @@ EngineSpec LoadSpec(const SpecFlags& f) {
   EngineSpec spec;
   if (!f.file.empty()) spec = OrFail(engine::LoadEngineSpecFile(f.file, f.seed));
   if (!f.tenants.empty()) {
-    std::vector<TenantSpec> more =
+    std::vector<PipelineSpec> more =
         OrFail(engine::ParseTenantsSpec(f.tenants, f.seed + spec.tenants.size()));
-    for (TenantSpec& t : more) spec.tenants.push_back(std::move(t));
+    for (PipelineSpec& t : more) spec.tenants.push_back(std::move(t));
   }
   if (spec.tenants.empty()) Fail("the tenant list is empty");
   return spec;
@@ -116,7 +116,7 @@ void PrintReport(const EngineReport& r, int changes) {
 
 struct Change {
   double at_s = 0;
-  TenantSpec tenant;
+  PipelineSpec tenant;
   std::string text;
 };
 
@@ -139,7 +139,7 @@ std::vector<Change> ParseChanges(const std::vector<std::string>& items, double s
     if (at < 0 || at >= seconds) {
       Fail(fmt::format("--change '{}': time {:g} s is outside the run [0, {:g}) s", item, at, seconds));
     }
-    std::vector<TenantSpec> t = OrFail(engine::ParseTenantsSpec(item.substr(colon + 1), seed));
+    std::vector<PipelineSpec> t = OrFail(engine::ParseTenantsSpec(item.substr(colon + 1), seed));
     if (t.size() != 1) Fail("--change '" + item + "' must name exactly one tenant");
     out.push_back({at, t[0], item.substr(colon + 1)});
   }
@@ -165,7 +165,7 @@ void Run(const SpecFlags& flags, double seconds, bool json, int threads, double 
   std::cerr << fmt::format("ecomap engine: building {} tenant pipeline(s)...\n", spec.tenants.size());
   OrFail(eng.Start(spec));
   const EngineSpec started = eng.spec();  // stage ends resolved
-  for (const TenantSpec& t : started.tenants) {
+  for (const PipelineSpec& t : started.tenants) {
     std::cerr << fmt::format("  {}: {}\n", t.name, engine::FormatTenant(t));
   }
   using Clock = std::chrono::steady_clock;
@@ -181,7 +181,7 @@ void Run(const SpecFlags& flags, double seconds, bool json, int threads, double 
     while (next_change < changes.size() && since_start() >= changes[next_change].at_s) {
       const Change& c = changes[next_change++];
       bool exists = false;
-      for (const TenantSpec& t : eng.spec().tenants) exists = exists || t.name == c.tenant.name;
+      for (const PipelineSpec& t : eng.spec().tenants) exists = exists || t.name == c.tenant.name;
       const double due = c.at_s, began = since_start();
       if (exists) {
         auto rep = eng.Reconfigure(c.tenant);
@@ -244,7 +244,7 @@ void Validate(const SpecFlags& flags, bool json) {
     return;
   }
   std::cout << fmt::format("valid: {} tenant(s)\n", spec.tenants.size());
-  for (const TenantSpec& t : spec.tenants) std::cout << "  " << engine::FormatTenant(t) << "\n";
+  for (const PipelineSpec& t : spec.tenants) std::cout << "  " << engine::FormatTenant(t) << "\n";
 }
 
 void Units(bool json) {

@@ -8,7 +8,7 @@ EngineSpec ToEngineSpec(const platform::Configuration& config, const Configurati
   EngineSpec spec;
   for (size_t i = 0; i < config.tenants.size(); ++i) {
     const platform::TenantConfig& tc = config.tenants[i];
-    TenantSpec e;
+    PipelineSpec e;
     e.name = tc.name.empty() ? "t" + std::to_string(i) : tc.name;
     e.model = tc.model;
     for (const platform::Stage& s : tc.stages) {

@@ -183,7 +183,7 @@ struct Engine::Pipeline {
 
 struct Engine::Tenant {
   std::mutex mu;  // guards everything below
-  TenantSpec spec;
+  PipelineSpec spec;
   std::shared_ptr<Pipeline> pipeline;  // null once removed
   bool active = true;
   uint64_t next_id = 0;
@@ -390,7 +390,7 @@ void Engine::StopSource(Tenant* t) {
 // ---------------------------------------------------------------------------------------------
 // Pipelines.
 
-StatusOr<std::shared_ptr<Engine::Pipeline>> Engine::BuildPipeline(const TenantSpec& t,
+StatusOr<std::shared_ptr<Engine::Pipeline>> Engine::BuildPipeline(const PipelineSpec& t,
                                                                     Tenant* tenant) {
   auto p = std::make_shared<Pipeline>();
   p->tenant = tenant;
@@ -458,7 +458,7 @@ Status Engine::Start(EngineSpec spec) {
   ModelLookup lookup = [this](const std::string& m) { return factory_->FindModel(m); };
   ECOMAP_RETURN_IF_ERROR(ValidateEngineSpec(spec, lookup, units_));
   std::vector<std::shared_ptr<Tenant>> built;
-  for (const TenantSpec& ts : spec.tenants) {
+  for (const PipelineSpec& ts : spec.tenants) {
     auto t = std::make_shared<Tenant>();
     t->spec = ts;
     auto p = BuildPipeline(ts, t.get());
@@ -486,13 +486,13 @@ Status Engine::Start(EngineSpec spec) {
   return Status::Ok();
 }
 
-Status Engine::AddTenant(TenantSpec t) {
+Status Engine::AddTenant(PipelineSpec t) {
   std::lock_guard<std::mutex> control(control_mu_);
   ECOMAP_RETURN_IF_ERROR(CheckRunning());
   return AddTenantLocked(std::move(t));
 }
 
-Status Engine::AddTenantLocked(TenantSpec ts) {
+Status Engine::AddTenantLocked(PipelineSpec ts) {
   if (FindActive(ts.name)) {
     return InvalidArgument("a tenant named '" + ts.name + "' is already running; use Reconfigure or another name");
   }
@@ -548,13 +548,13 @@ StatusOr<TenantReport> Engine::RemoveTenantLocked(const std::string& name,
   return Internal("tenant '" + name + "' vanished from the report");
 }
 
-StatusOr<ReconfigureReport> Engine::Reconfigure(TenantSpec t) {
+StatusOr<ReconfigureReport> Engine::Reconfigure(PipelineSpec t) {
   std::lock_guard<std::mutex> control(control_mu_);
   ECOMAP_RETURN_IF_ERROR(CheckRunning());
   return ReconfigureLocked(std::move(t));
 }
 
-StatusOr<ReconfigureReport> Engine::ReconfigureLocked(TenantSpec ts) {
+StatusOr<ReconfigureReport> Engine::ReconfigureLocked(PipelineSpec ts) {
   std::shared_ptr<Tenant> t = FindActive(ts.name);
   if (!t) return NotFound("no running tenant named '" + ts.name + "'; use AddTenant to add it");
   std::vector<std::string> online;
@@ -565,7 +565,7 @@ StatusOr<ReconfigureReport> Engine::ReconfigureLocked(TenantSpec ts) {
   ModelLookup lookup = [this](const std::string& m) { return factory_->FindModel(m); };
   ECOMAP_RETURN_IF_ERROR(ValidateTenant(ts, lookup, units_, online));
 
-  TenantSpec old;
+  PipelineSpec old;
   ReconfigureReport rep;
   {
     std::lock_guard<std::mutex> lk(t->mu);
@@ -673,7 +673,7 @@ Status Engine::Apply(EngineSpec desired) {
     }
   }
   std::set<std::string> wanted;
-  for (TenantSpec& ts : desired.tenants) {
+  for (PipelineSpec& ts : desired.tenants) {
     wanted.insert(ts.name);
     if (FindActive(ts.name)) {
       ECOMAP_RETURN_IF_ERROR(ReconfigureLocked(ts).status());

@@ -160,7 +160,7 @@ class Engine {
 
   // Adds a tenant to a running engine. InvalidArgument on a duplicate name; validation errors
   // as in Start; nothing changes on error.
-  Status AddTenant(TenantSpec t);
+  Status AddTenant(PipelineSpec t);
 
   // Stops the tenant's source, drains its pipeline until `drain_deadline`, then drops what is
   // left (reason "removed"). Returns its final cumulative report; it stays in later reports as
@@ -170,7 +170,7 @@ class Engine {
   // Changes a running tenant (matched by t.name) to `t`: variant, stages/units, seed or queue
   // capacity rebuild the pipeline (see the header comment); a changed source restarts the
   // source; a changed SLO only updates the figures. Validation errors leave it unchanged.
-  StatusOr<ReconfigureReport> Reconfigure(TenantSpec t);
+  StatusOr<ReconfigureReport> Reconfigure(PipelineSpec t);
 
   // Sets which units may host stages. FailedPrecondition, naming the tenant, if a running stage
   // sits on a unit that would go offline; NotFound for an unknown unit. Empty: every unit.
@@ -209,14 +209,14 @@ class Engine {
   using SteadyTime = std::chrono::steady_clock::time_point;
 
   Status CheckRunning() const;
-  StatusOr<std::shared_ptr<Pipeline>> BuildPipeline(const TenantSpec& t, Tenant* tenant);
+  StatusOr<std::shared_ptr<Pipeline>> BuildPipeline(const PipelineSpec& t, Tenant* tenant);
   void StartSource(Tenant* t);
   void StopSource(Tenant* t);
   // Closes `p`, waits until it is empty or `deadline`, drops the rest with `reason`, joins.
   uint64_t DrainAndJoin(Pipeline* p, SteadyTime deadline, const std::string& reason);
-  Status AddTenantLocked(TenantSpec t);
+  Status AddTenantLocked(PipelineSpec t);
   StatusOr<TenantReport> RemoveTenantLocked(const std::string& name, Milliseconds drain_deadline);
-  StatusOr<ReconfigureReport> ReconfigureLocked(TenantSpec t);
+  StatusOr<ReconfigureReport> ReconfigureLocked(PipelineSpec t);
   std::shared_ptr<Tenant> FindActive(const std::string& name) const;
   EngineReport MakeReport(bool window, bool reset_window) const;
 

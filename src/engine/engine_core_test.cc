@@ -133,10 +133,10 @@ std::vector<UnitInfo> TestUnits() {
 EngineSpec Spec(const std::string& compact, std::vector<std::string> online = {}) {
   auto t = ParseTenantsSpec(compact, 1);
   EXPECT_TRUE(t.ok()) << t.status().message();
-  return EngineSpec{std::move(online), t.ok() ? *t : std::vector<TenantSpec>{}};
+  return EngineSpec{std::move(online), t.ok() ? *t : std::vector<PipelineSpec>{}};
 }
 
-TenantSpec Tenant(const std::string& compact) { return Spec(compact).tenants.at(0); }
+PipelineSpec Tenant(const std::string& compact) { return Spec(compact).tenants.at(0); }
 
 void Sleep(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 

@@ -15,10 +15,10 @@ namespace {
 
 void Sleep(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
-TenantSpec Tenant(const std::string& compact) {
+PipelineSpec Tenant(const std::string& compact) {
   auto t = ParseTenantsSpec(compact, 1);
   EXPECT_TRUE(t.ok()) << t.status().message();
-  return t.ok() ? t->at(0) : TenantSpec{};
+  return t.ok() ? t->at(0) : PipelineSpec{};
 }
 
 // Stages [0, cut) and [cut, n) built separately (same seed) compose to the whole model.

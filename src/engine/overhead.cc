@@ -86,7 +86,7 @@ StatusOr<RunFigures> EngineRun(const OverheadOptions& o, int cpu) {
   EngineOptions eo;
   eo.units = {{"cpu" + std::to_string(cpu), cpu}};
   Engine engine(MakeTorchExecutorFactory({o.intra_op_threads}), eo);
-  TenantSpec t;
+  PipelineSpec t;
   t.name = o.model;
   t.model = o.model;
   t.stages = {{0, StageSpec::kToEnd, eo.units[0].name}};

@@ -57,7 +57,7 @@ std::string UnitList(const std::vector<UnitInfo>& units) {
   return names.empty() ? "(none)" : Join(names);
 }
 
-std::string Who(const TenantSpec& t) {
+std::string Who(const PipelineSpec& t) {
   return "tenant '" + t.name + "' (" + t.model + ")";
 }
 
@@ -96,7 +96,7 @@ StatusOr<StageSpec> ParseStage(const std::string& raw, const std::string& ctx, b
   return st;
 }
 
-StatusOr<TenantSpec> ParseTenant(const std::string& raw, int index, uint64_t base_seed,
+StatusOr<PipelineSpec> ParseTenant(const std::string& raw, int index, uint64_t base_seed,
                                  bool* named) {
   std::string text = Trim(raw);
   std::string ctx = "tenant " + std::to_string(index + 1) + " '" + text + "'";
@@ -104,7 +104,7 @@ StatusOr<TenantSpec> ParseTenant(const std::string& raw, int index, uint64_t bas
   if (at == std::string::npos) {
     return InvalidArgument(ctx + ": missing '@'; write MODEL@UNIT or MODEL@BEGIN-END:UNIT|...");
   }
-  TenantSpec t;
+  PipelineSpec t;
   t.model = Trim(text.substr(0, at));
   if (t.model.empty()) return InvalidArgument(ctx + ": no model name before '@'");
   t.seed = base_seed + static_cast<uint64_t>(index);
@@ -164,7 +164,7 @@ StatusOr<TenantSpec> ParseTenant(const std::string& raw, int index, uint64_t bas
   return t;
 }
 
-void FillDefaultNames(std::vector<TenantSpec>& tenants, const std::vector<bool>& named) {
+void FillDefaultNames(std::vector<PipelineSpec>& tenants, const std::vector<bool>& named) {
   std::map<std::string, int> count;
   std::set<std::string> taken;
   for (size_t i = 0; i < tenants.size(); ++i) {
@@ -233,11 +233,11 @@ Status GetString(const nlohmann::json& o, const char* key, const std::string& ct
   return Status::Ok();
 }
 
-StatusOr<TenantSpec> TenantFromJson(const nlohmann::json& o, const std::string& ctx, uint64_t seed,
+StatusOr<PipelineSpec> TenantFromJson(const nlohmann::json& o, const std::string& ctx, uint64_t seed,
                                     bool* named) {
   ECOMAP_RETURN_IF_ERROR(CheckKeys(
       o, ctx, {"name", "model", "stages", "source", "slo", "queue_capacity", "seed"}));
-  TenantSpec t;
+  PipelineSpec t;
   t.seed = seed;
   ECOMAP_RETURN_IF_ERROR(GetString(o, "model", ctx, &t.model, true));
   *named = o.contains("name");
@@ -303,8 +303,8 @@ std::vector<UnitInfo> HostUnits() {
   return units;
 }
 
-StatusOr<std::vector<TenantSpec>> ParseTenantsSpec(const std::string& text, uint64_t base_seed) {
-  std::vector<TenantSpec> out;
+StatusOr<std::vector<PipelineSpec>> ParseTenantsSpec(const std::string& text, uint64_t base_seed) {
+  std::vector<PipelineSpec> out;
   std::vector<bool> named;
   std::vector<std::string> items = Split(text, ';');
   if (!items.empty() && Trim(items.back()).empty() && items.size() > 1) items.pop_back();
@@ -315,7 +315,7 @@ StatusOr<std::vector<TenantSpec>> ParseTenantsSpec(const std::string& text, uint
                              "\"resnet18@cpu0,rate=20;mobilenet_v2@cpu1,closed=2\"");
     }
     bool was_named = false;
-    ECOMAP_ASSIGN_OR_RETURN(TenantSpec t,
+    ECOMAP_ASSIGN_OR_RETURN(PipelineSpec t,
                             ParseTenant(items[i], static_cast<int>(i), base_seed, &was_named));
     out.push_back(std::move(t));
     named.push_back(was_named);
@@ -349,7 +349,7 @@ StatusOr<EngineSpec> EngineSpecFromJson(const nlohmann::json& j, const std::stri
   int i = 0;
   for (const auto& o : *tenants) {
     bool was_named = false;
-    ECOMAP_ASSIGN_OR_RETURN(TenantSpec t,
+    ECOMAP_ASSIGN_OR_RETURN(PipelineSpec t,
                             TenantFromJson(o, what + ": tenant " + std::to_string(i), base_seed + i,
                                            &was_named));
     spec.tenants.push_back(std::move(t));
@@ -368,7 +368,7 @@ StatusOr<EngineSpec> LoadEngineSpecFile(const std::string& path, uint64_t base_s
   return EngineSpecFromJson(j, path, base_seed);
 }
 
-nlohmann::json ToJson(const TenantSpec& t) {
+nlohmann::json ToJson(const PipelineSpec& t) {
   nlohmann::json stages = nlohmann::json::array();
   for (const auto& s : t.stages) stages.push_back({{"begin", s.begin}, {"end", s.end}, {"unit", s.unit}});
   nlohmann::json source;
@@ -408,7 +408,7 @@ std::string FormatStages(const std::vector<StageSpec>& stages) {
   return out;
 }
 
-std::string FormatTenant(const TenantSpec& t) {
+std::string FormatTenant(const PipelineSpec& t) {
   std::string out = t.model + "@" + FormatStages(t.stages) + ",name=" + t.name;
   if (t.source.kind == SourceSpec::Kind::kPoisson) {
     out += ",rate=" + fmt::format("{:g}", t.source.rate_rps);
@@ -421,7 +421,7 @@ std::string FormatTenant(const TenantSpec& t) {
   return out;
 }
 
-Status ValidateTenant(TenantSpec& t, const ModelLookup& find_model,
+Status ValidateTenant(PipelineSpec& t, const ModelLookup& find_model,
                       const std::vector<UnitInfo>& units,
                       const std::vector<std::string>& online_units) {
   if (t.name.empty()) return InvalidArgument("tenant of model '" + t.model + "' has no name");
@@ -513,7 +513,7 @@ Status ValidateEngineSpec(EngineSpec& spec, const ModelLookup& find_model,
     if (!online.insert(u).second) return InvalidArgument("online unit '" + u + "' is listed twice");
   }
   std::set<std::string> names;
-  for (TenantSpec& t : spec.tenants) {
+  for (PipelineSpec& t : spec.tenants) {
     if (!names.insert(t.name).second) {
       return InvalidArgument("two tenants are named '" + t.name + "'; give each a distinct name=");
     }

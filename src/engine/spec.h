@@ -1,11 +1,11 @@
 // engine/spec.h: what the execution engine runs, as plain values (no libtorch, no threads).
 //
-// A TenantSpec says which DNN variant a tenant serves, its SLO, where its requests come from
+// A PipelineSpec says which DNN variant a tenant serves, its SLO, where its requests come from
 // and how its model is cut into a pipeline of contiguous block ranges, one per compute unit.
 // An EngineSpec is a whole mix plus the set of online units. Policy, search and service code
 // build these without linking libtorch; the engine (engine/engine.h) executes them.
 //
-//   StatusOr<std::vector<TenantSpec>> t =
+//   StatusOr<std::vector<PipelineSpec>> t =
 //       ParseTenantsSpec("resnet18@cpu0,rate=20,slo=100;mobilenet_v2@0-8:cpu0|8-:cpu1,closed=2");
 //   Status s = ValidateEngineSpec(spec, find_model, HostUnits());   // before anything starts
 //
@@ -92,7 +92,11 @@ struct SloSpec {
   bool operator==(const SloSpec&) const = default;
 };
 
-struct TenantSpec {
+// One tenant as the engine runs it: its pipeline (model split into stages on units), its
+// request source, SLO and queue. (The tenant as an operator declares it, with a family of
+// variants and an SLO, is policy::TenantSpec; engine/configuration_adapter.h turns a decision
+// into these.)
+struct PipelineSpec {
   std::string name;                 // unique within an engine
   std::string model;                // zoo name, e.g. "resnet18"
   std::vector<StageSpec> stages;    // contiguous, in block order, covering every block
@@ -100,12 +104,12 @@ struct TenantSpec {
   SloSpec slo;
   int queue_capacity = 64;          // per stage queue; arrivals beyond it are rejected
   uint64_t seed = 0;                // model weights and arrival process
-  bool operator==(const TenantSpec&) const = default;
+  bool operator==(const PipelineSpec&) const = default;
 };
 
 struct EngineSpec {
   std::vector<std::string> online_units;  // empty: every unit of the engine
-  std::vector<TenantSpec> tenants;
+  std::vector<PipelineSpec> tenants;
 };
 
 // Finds a model's descriptor by name; nullptr when unknown (zoo::FindModel has this shape).
@@ -115,25 +119,25 @@ using ModelLookup = std::function<const zoo::ModelInfo*(const std::string&)>;
 // Stage ends are left as written (kToEnd when omitted); names are filled in (defaults,
 // "-2" suffixes for repeated models). `base_seed` seeds tenants that give no seed= (tenant i
 // gets base_seed + i).
-StatusOr<std::vector<TenantSpec>> ParseTenantsSpec(const std::string& text, uint64_t base_seed = 0);
+StatusOr<std::vector<PipelineSpec>> ParseTenantsSpec(const std::string& text, uint64_t base_seed = 0);
 
 // JSON form, see above. `what` names the source in errors (e.g. the file name).
 StatusOr<EngineSpec> EngineSpecFromJson(const nlohmann::json& j, const std::string& what,
                                         uint64_t base_seed = 0);
 StatusOr<EngineSpec> LoadEngineSpecFile(const std::string& path, uint64_t base_seed = 0);
-nlohmann::json ToJson(const TenantSpec& t);
+nlohmann::json ToJson(const PipelineSpec& t);
 nlohmann::json ToJson(const EngineSpec& s);
 // The compact form of one tenant's pipeline: "0-5:cpu0|5-10:cpu1".
 std::string FormatStages(const std::vector<StageSpec>& stages);
 // The compact form of a whole tenant (parseable by ParseTenantsSpec).
-std::string FormatTenant(const TenantSpec& t);
+std::string FormatTenant(const PipelineSpec& t);
 
 // Checks one tenant against the models and the online units; replaces kToEnd by the model's
 // block count in `t`. Fails (InvalidArgument / NotFound) naming the tenant and the bad value:
 // unknown model, no stages, empty range, range outside the model, overlap, gap, not covering
 // all blocks, out-of-order stages, unknown or offline unit, rate <= 0, closed < 1, slo <= 0,
 // percentile outside (0,100), min_rps < 0, queue < 1, closed > queue.
-Status ValidateTenant(TenantSpec& t, const ModelLookup& find_model,
+Status ValidateTenant(PipelineSpec& t, const ModelLookup& find_model,
                       const std::vector<UnitInfo>& units,
                       const std::vector<std::string>& online_units);
 

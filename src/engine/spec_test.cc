@@ -31,7 +31,7 @@ TEST(ParseTenantsSpec, AcceptsDocumentedForms) {
   auto t = ParseTenantsSpec("ten@cpu0,rate=20,slo=100;four@0-2:cpu0|2-:cpu1,closed=2;ten@cpu1", 7);
   ASSERT_TRUE(t.ok()) << t.status().message();
   ASSERT_EQ(t->size(), 3u);
-  const TenantSpec& a = (*t)[0];
+  const PipelineSpec& a = (*t)[0];
   EXPECT_EQ(a.name, "ten");
   EXPECT_EQ(a.model, "ten");
   EXPECT_EQ(a.source.kind, SourceSpec::Kind::kPoisson);
@@ -40,7 +40,7 @@ TEST(ParseTenantsSpec, AcceptsDocumentedForms) {
   EXPECT_EQ(a.seed, 7u);
   ASSERT_EQ(a.stages.size(), 1u);
   EXPECT_EQ(a.stages[0], (StageSpec{0, StageSpec::kToEnd, "cpu0"}));
-  const TenantSpec& b = (*t)[1];
+  const PipelineSpec& b = (*t)[1];
   EXPECT_EQ(b.source.kind, SourceSpec::Kind::kClosed);
   EXPECT_EQ(b.source.outstanding, 2);
   ASSERT_EQ(b.stages.size(), 2u);
@@ -56,7 +56,7 @@ TEST(ParseTenantsSpec, OptionsAndRoundTrip) {
   auto t = ParseTenantsSpec(" four @ 1-:cpu1 | -1:cpu0 , name=cam, pct=99, min_rps=3.5, queue=8, seed=42 ;");
   ASSERT_TRUE(t.ok()) << t.status().message();
   ASSERT_EQ(t->size(), 1u);
-  const TenantSpec& a = (*t)[0];
+  const PipelineSpec& a = (*t)[0];
   EXPECT_EQ(a.name, "cam");
   EXPECT_EQ(a.model, "four");
   EXPECT_DOUBLE_EQ(a.slo.percentile, 99);

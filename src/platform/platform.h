@@ -1,8 +1,9 @@
 // platform/platform.h: one interface for an edge device.
 //
 // A Platform describes its compute units and power modes (PlatformInfo, platform/types.h), applies
-// a mode, reads power (per rail and total, flagged measured / modelled / simulated) and validates
-// a Configuration. Predicting what a configuration costs is not part of it: that is an Evaluator
+// a mode, sets a continuous power cap where the hardware has one (RAPL on a Linux host), reads
+// power (per rail and total, flagged measured / modelled / simulated), models power from the
+// engine's busy time where it can (the host), and validates a Configuration. Predicting what a configuration costs is not part of it: that is an Evaluator
 // (platform/evaluator.h), which the simulator also is; AsEvaluator() finds it.
 //
 // Implementations: xavier-sim (a calibrated simulated Jetson AGX Xavier, platform/sim/), jetson

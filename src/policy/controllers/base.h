@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "platform/platform.h"
+#include "platform/types.h"
 #include "policy/controller.h"
 #include "policy/tenant.h"
 #include "search/mapping.h"
