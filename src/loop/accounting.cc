@@ -8,16 +8,6 @@
 #include "zoo/model.h"
 
 namespace ecomap::loop {
-namespace {
-
-const policy::TenantSpec* FindSpec(const std::vector<policy::TenantSpec>& demand, const std::string& name) {
-  for (const auto& t : demand) {
-    if (t.name == name) return &t;
-  }
-  return nullptr;
-}
-
-}  // namespace
 
 StatusOr<double> BestAccuracy(const policy::TenantSpec& tenant) {
   double best = -1;
@@ -66,7 +56,7 @@ StatusOr<IntervalRecord> AccountInterval(const std::vector<policy::TenantSpec>& 
   for (size_t i = 0; i < config.tenants.size(); ++i) {
     const platform::TenantConfig& tc = config.tenants[i];
     const platform::TenantPerformance& tp = measured.tenants[i];
-    const policy::TenantSpec* spec = FindSpec(demand, tc.name);
+    const policy::TenantSpec* spec = policy::FindTenant(demand, tc.name);
     if (spec == nullptr) return InvalidArgument("tenant '" + tc.name + "' is not in the demand");
     const zoo::ModelInfo* served = zoo::FindModel(tc.model);
     if (served == nullptr) return NotFound("tenant '" + tc.name + "': unknown model '" + tc.model + "'");

@@ -51,6 +51,9 @@ Status ValidateTenant(const TenantSpec& tenant);
 // At least one tenant, every one valid (ValidateTenant), and no name used twice.
 Status ValidateTenants(const std::vector<TenantSpec>& tenants);
 
+// The tenant named `name` in `tenants`; nullptr when none is.
+const TenantSpec* FindTenant(const std::vector<TenantSpec>& tenants, const std::string& name);
+
 struct SloVerdict {
   bool violated = false;
   // Empty when met; else what broke it: "saturated", "p95 12.3 > 10.0 ms",

@@ -104,4 +104,11 @@ SloVerdict JudgeSlo(const TenantSpec& spec, const platform::TenantPerformance& m
   return v;
 }
 
+const TenantSpec* FindTenant(const std::vector<TenantSpec>& tenants, const std::string& name) {
+  for (const TenantSpec& t : tenants) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
 }  // namespace ecomap::policy

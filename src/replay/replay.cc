@@ -13,13 +13,6 @@
 namespace ecomap::replay {
 namespace {
 
-const policy::TenantSpec* FindSpec(const std::vector<policy::TenantSpec>& demand, const std::string& name) {
-  for (const auto& t : demand) {
-    if (t.name == name) return &t;
-  }
-  return nullptr;
-}
-
 // The demand's arrival figures imposed on the decision's configuration.
 Status ImposeDemand(const std::vector<policy::TenantSpec>& demand, platform::Configuration* config) {
   if (config->tenants.size() != demand.size()) {
@@ -27,7 +20,7 @@ Status ImposeDemand(const std::vector<policy::TenantSpec>& demand, platform::Con
                            " tenants but the demand has " + std::to_string(demand.size()));
   }
   for (auto& t : config->tenants) {
-    const policy::TenantSpec* s = FindSpec(demand, t.name);
+    const policy::TenantSpec* s = policy::FindTenant(demand, t.name);
     if (s == nullptr) return InvalidArgument("the decision configures tenant '" + t.name + "' that the demand lacks");
     t.arrival = s->arrival;
     t.rate_rps = s->rate_rps;

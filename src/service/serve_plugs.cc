@@ -17,16 +17,35 @@ uint64_t Fnv1a(const std::string& s) {
   return h;
 }
 
-const policy::TenantSpec* FindSpec(const std::vector<policy::TenantSpec>* demand, const std::string& name) {
-  if (demand == nullptr) return nullptr;
-  for (const auto& t : *demand) {
-    if (t.name == name) return &t;
-  }
-  return nullptr;
+// A tenant's figures over the engine's window; zero when the engine did not run it (nullptr).
+// Saturated: a full queue, or nothing completed while requests arrived.
+platform::TenantPerformance Measured(const std::string& name, const engine::TenantReport* t) {
+  platform::TenantPerformance tp;
+  tp.name = name;
+  if (t == nullptr) return tp;
+  tp.latency_p50 = Milliseconds(t->latency.p50_ms);
+  tp.latency_p95 = Milliseconds(t->latency.p95_ms);
+  tp.throughput_rps = t->throughput_rps;
+  tp.saturated = t->rejected > 0 || (t->completed == 0 && t->submitted > 0);
+  return tp;
 }
 
-// A full queue, or nothing completed while requests arrived.
-bool Saturated(const engine::TenantReport& t) { return t.rejected > 0 || (t.completed == 0 && t.submitted > 0); }
+// A tenant the engine runs but the decision's demand lacks (removed, and the removal's decision
+// failed): declared by what the engine runs it with, so it is judged by that SLO.
+policy::TenantSpec AsRun(const engine::TenantReport& t) {
+  policy::TenantSpec s;
+  s.name = t.name;
+  const zoo::ModelInfo* info = zoo::FindModel(t.model);
+  s.family = info ? info->family : "";
+  s.variants = {t.model};
+  s.slo_p95 = t.slo.latency_bound;
+  s.min_throughput_rps = t.slo.min_throughput_rps;
+  s.arrival = t.source.kind == engine::SourceSpec::Kind::kPoisson ? platform::ArrivalKind::kOpenLoop
+                                                                   : platform::ArrivalKind::kClosedLoop;
+  s.rate_rps = t.source.rate_rps;
+  s.concurrency = t.source.outstanding;
+  return s;
+}
 
 }  // namespace
 
@@ -83,7 +102,7 @@ StatusOr<loop::Actuator::Applied> EngineActuator::Apply(const policy::Decision& 
   o.slo = [&demand](const std::string& name) -> std::optional<engine::SloSpec> {
     engine::SloSpec slo;
     slo.percentile = 95;
-    if (const policy::TenantSpec* decl = FindSpec(&demand, name)) {
+    if (const policy::TenantSpec* decl = policy::FindTenant(demand, name)) {
       slo.latency_bound = decl->slo_p95;
       slo.min_throughput_rps = decl->min_throughput_rps;
     }
@@ -141,52 +160,20 @@ StatusOr<loop::Measurement> EngineMeter::Measure(const Request& req) {
     tc.name = name;
     tc.model = t->model;
     m.config.tenants.push_back(tc);
-    platform::TenantPerformance tp;
-    tp.name = name;
-    tp.latency_p50 = Milliseconds(t->latency.p50_ms);
-    tp.latency_p95 = Milliseconds(t->latency.p95_ms);
-    tp.throughput_rps = t->throughput_rps;
-    tp.saturated = Saturated(*t);
-    m.perf.tenants.push_back(tp);
-    if (const policy::TenantSpec* decl = FindSpec(req.demand, name)) {
-      m.demand.push_back(*decl);
-    } else {
-      // Not in the decision's demand (removed, the removal's decision failed): judged by the
-      // SLO the engine ran it with.
-      policy::TenantSpec s;
-      s.name = name;
-      const zoo::ModelInfo* info = zoo::FindModel(t->model);
-      s.family = info ? info->family : "";
-      s.variants = {t->model};
-      s.slo_p95 = t->slo.latency_bound;
-      s.min_throughput_rps = t->slo.min_throughput_rps;
-      s.arrival = t->source.kind == engine::SourceSpec::Kind::kPoisson ? platform::ArrivalKind::kOpenLoop
-                                                                        : platform::ArrivalKind::kClosedLoop;
-      s.rate_rps = t->source.rate_rps;
-      s.concurrency = t->source.outstanding;
-      m.demand.push_back(std::move(s));
-    }
+    m.perf.tenants.push_back(Measured(name, t));
+    const policy::TenantSpec* decl = req.demand ? policy::FindTenant(*req.demand, name) : nullptr;
+    m.demand.push_back(decl ? *decl : AsRun(*t));
     tenants_.push_back(*t);
   }
   // What the controller is told: the configuration in force's tenants, in its order.
   if (req.config != nullptr && !by_name.empty()) {
-    platform::Performance fb;
-    fb.power = m.perf.power;
+    platform::Performance fb = m.perf;
     fb.provenance = power_figure_.provenance == platform::Provenance::kMeasured ? platform::Provenance::kMeasured
                                                                               : platform::Provenance::kModelled;
-    fb.window = m.window;
-    fb.unit_utilisation = m.perf.unit_utilisation;
+    fb.tenants.clear();
     for (const auto& tc : req.config->tenants) {
-      platform::TenantPerformance tp;
-      tp.name = tc.name;
       auto it = by_name.find(tc.name);
-      if (it != by_name.end()) {
-        tp.latency_p50 = Milliseconds(it->second->latency.p50_ms);
-        tp.latency_p95 = Milliseconds(it->second->latency.p95_ms);
-        tp.throughput_rps = it->second->throughput_rps;
-        tp.saturated = Saturated(*it->second);
-      }
-      fb.tenants.push_back(tp);
+      fb.tenants.push_back(Measured(tc.name, it == by_name.end() ? nullptr : it->second));
     }
     if (!fb.tenants.empty()) m.feedback = std::move(fb);
   }

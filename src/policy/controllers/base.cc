@@ -82,10 +82,7 @@ std::vector<std::string> Breaches(const std::vector<TenantSpec>& specs, const Co
                                   const Performance& measured) {
   std::vector<std::string> out;
   for (size_t i = 0; i < config.tenants.size() && i < measured.tenants.size(); ++i) {
-    const TenantSpec* s = nullptr;
-    for (const auto& t : specs) {
-      if (t.name == config.tenants[i].name) s = &t;
-    }
+    const TenantSpec* s = FindTenant(specs, config.tenants[i].name);
     if (s == nullptr) continue;
     SloVerdict v = JudgeSlo(*s, measured.tenants[i]);
     if (v.violated) out.push_back(s->name + " " + v.why);
