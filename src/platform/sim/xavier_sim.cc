@@ -15,51 +15,12 @@ constexpr int kDla1 = 3;
 constexpr int kNumUnits = 4;
 const char* const kUnitIds[kNumUnits] = {"CPU", "GPU", "DLA0", "DLA1"};
 
-// Highest utilisation an open-loop load may reach before it counts as saturated.
-constexpr double kSaturation = 0.98;
-constexpr double kZ95 = 1.6448536269514722;  // standard normal 95th percentile
-// Quantiles of a Gamma(shape 2) variable as multiples of its mean.
-constexpr double kGamma2Median = 0.8392;
-constexpr double kGamma2P95 = 2.3724;
-
 int UnitIndex(const std::string& id) {
   for (int u = 0; u < kNumUnits; ++u) {
     if (id == kUnitIds[u]) return u;
   }
   return -1;
 }
-
-// One block's cost on the unit that runs it: compute seconds and memory seconds at full EMC
-// bandwidth share (scaled by the EMC slowdown later).
-struct BlockCost {
-  double compute_s = 0;
-  double memory_s = 0;
-};
-
-// Consecutive blocks of one tenant on one unit.
-struct Segment {
-  int unit = 0;
-  std::vector<BlockCost> blocks;
-  double overhead_s = 0;
-  double bytes = 0;  // DRAM bytes per request
-
-  double Time(double emc_slowdown) const {
-    double t = overhead_s;
-    for (const BlockCost& b : blocks) t += std::max(b.compute_s, b.memory_s * emc_slowdown);
-    return t;
-  }
-};
-
-struct TenantModel {
-  std::vector<Segment> segments;
-  double fixed_delay_s = 0;      // request overhead + hand-offs (not queued)
-  double transfer_memory_s = 0;  // DRAM time of the transfers (scaled by EMC slowdown)
-  double bytes = 0;              // DRAM bytes per request, transfers included
-  bool open = false;
-  double rate = 0;               // open: offered req/s
-  int population = 1;            // closed: requests outstanding
-  int accelerator_segments = 0;  // GPU/DLA segments (host CPU submission cost)
-};
 
 double VoltageScaledFactor(const XavierSimParams& p, const XavierSimParams::Unit& u, double mhz) {
   if (u.max_mhz <= 0) return 0;
@@ -77,6 +38,14 @@ double Gaussian(std::mt19937_64& rng) {
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(kTwoPi * u2);
 }
 
+// Rails of a Xavier tegrastats line and the idle floor's split over them (L4T 32 proportions).
+struct RailSplit {
+  const char* name;
+  double idle_share;
+};
+constexpr RailSplit kRails[] = {{"GPU", 0.167}, {"CPU", 0.056}, {"SOC", 0.361},
+                                {"CV", 0.0},    {"VDDRQ", 0.028}, {"SYS5V", 0.388}};
+
 }  // namespace
 
 XavierSimParams XavierSimParams::Calibrated() {
@@ -89,6 +58,9 @@ XavierSimParams XavierSimParams::Calibrated() {
   p.cpu.bandwidth_share = 0.4;
   p.cpu.launch_overhead_ms = 0.01;
   p.cpu.efficiency = {0.35, 0.10, 0.25, 0.20, 0.10, 0.05, 0.10};
+  p.cpu.efficiency_fp16 = p.cpu.efficiency;  // the CPU runs FP32 either way
+  p.cpu.cv = 0.08;
+  p.cpu.handoff_ms = 0.03;
   p.cpu.max_dynamic_w = 1.6;
   p.cpu.min_mhz = 115.2;
   p.cpu.max_mhz = 2265.6;
@@ -97,8 +69,12 @@ XavierSimParams XavierSimParams::Calibrated() {
   p.gpu.weight_bytes_per_param = 1;
   p.gpu.activation_bytes_scale = 0.25;
   p.gpu.bandwidth_share = 0.9;
-  p.gpu.launch_overhead_ms = 0.008;
-  p.gpu.efficiency = {0.192, 0.13, 0.10, 0.08, 0.05, 0.02, 0.05};
+  p.gpu.launch_overhead_ms = 0.03;
+  p.gpu.efficiency = {0.30, 0.13, 0.10, 0.08, 0.05, 0.02, 0.05};
+  p.gpu.efficiency_fp16 = {0.35, 0.30, 0.15, 0.12, 0.08, 0.03, 0.08};
+  p.gpu.intensity_half = 150;
+  p.gpu.cv = 0.012;
+  p.gpu.handoff_ms = 0.025;
   p.gpu.max_dynamic_w = 15.0;
   p.gpu.min_mhz = 318.75;
   p.gpu.max_mhz = 1377;
@@ -109,6 +85,9 @@ XavierSimParams XavierSimParams::Calibrated() {
   p.dla.bandwidth_share = 0.35;
   p.dla.launch_overhead_ms = 0.02;
   p.dla.efficiency = {0.45, 0.12, 0.15, 0.0, 0.15, 0.0, 0.0};
+  p.dla.efficiency_fp16 = {0.45, 0.12, 0.15, 0.0, 0.15, 0.0, 0.0};
+  p.dla.cv = 0.02;
+  p.dla.handoff_ms = 0.045;
   p.dla.max_dynamic_w = 2.5;
   p.dla.min_mhz = 115.2;
   p.dla.max_mhz = 1395.2;
@@ -120,8 +99,8 @@ PlatformInfo XavierSim::MakeInfo() {
   PlatformInfo info;
   info.name = "xavier-sim";
   info.description =
-      "simulated NVIDIA Jetson AGX Xavier (analytical model calibrated to public figures; "
-      "nothing runs)";
+      "simulated NVIDIA Jetson AGX Xavier (request-level discrete-event simulation calibrated to "
+      "public measurements; nothing runs)";
   info.provenance = Provenance::kSimulated;
   info.default_mode = 2;
   info.units = {
@@ -180,6 +159,7 @@ XavierSim::XavierSim(const PlatformOptions& options, XavierSimParams params)
       lookup_(options.model_lookup ? options.model_lookup : DefaultModelLookup()),
       clock_(options.clock != nullptr ? options.clock : &SystemClock::Instance()),
       noise_(options.noise),
+      seed_(options.seed),
       current_mode_(info_.default_mode),
       rng_(options.seed) {}
 
@@ -188,14 +168,27 @@ StatusOr<int> XavierSim::CurrentMode() {
   return current_mode_;
 }
 
+
+namespace {
+
+// The cost of switching from mode `from` to `to` (s): none, a settle pause, or a reboot.
+double SwitchCost(const XavierSimParams& p, int from, int to) {
+  if (from == to) return 0;
+  if (from == p.reboot_mode || to == p.reboot_mode) return p.reboot_pause_s;
+  return p.switch_pause_s;
+}
+
+}  // namespace
+
 Status XavierSim::ApplyMode(int mode_id) {
   if (info_.FindMode(mode_id) == nullptr) {
     return NotFound("xavier-sim: power mode " + std::to_string(mode_id) + " does not exist: use one of " +
                     info_.ModeList());
   }
   std::lock_guard<std::mutex> lock(mu_);
+  pending_pause_s_ += SwitchCost(params_, current_mode_, mode_id);
   current_mode_ = mode_id;
-  has_load_ = false;
+  last_.reset();
   return Status::Ok();
 }
 
@@ -212,19 +205,16 @@ StatusOr<Watts> XavierSim::IdlePower(int mode_id) const {
   return Watts(params_.idle_w[static_cast<size_t>(mode_id)]);
 }
 
-// Per-rail power of one prediction (W).
-struct XavierSim::Rails {
-  double gpu = 0, cpu = 0, soc = 0, cv = 0, vddrq = 0, sys5v = 0;
-};
-
-StatusOr<Performance> XavierSim::Predict(const Configuration& config) const {
-  return PredictImpl(config, nullptr);
+double XavierSim::WallPower(double module_w) const {
+  return module_w / params_.wall_psu_efficiency + params_.wall_board_w;
 }
 
-StatusOr<Performance> XavierSim::PredictImpl(const Configuration& config, Rails* rails) const {
+StatusOr<sim::Network> XavierSim::BuildNetwork(const Configuration& config, double pause_s,
+                                               double warmup_s) const {
   ECOMAP_RETURN_IF_ERROR(Validate(config));
   const XavierSimParams& P = params_;
   const PowerMode& mode = *info_.FindMode(config.power_mode);
+  const bool fp16 = P.precision == Precision::kFp16;
 
   // Clocks of this configuration (MHz): the mode's caps, or the overrides below them.
   double mhz[kNumUnits];
@@ -239,26 +229,53 @@ StatusOr<Performance> XavierSim::PredictImpl(const Configuration& config, Rails*
   const double emc_mhz = mode.emc_max_mhz.value_or(P.emc_max_mhz);
   const double emc_bw = emc_mhz * 1e6 * P.emc_bytes_per_cycle * P.emc_efficiency;  // bytes/s
   const double cpu_speedup = cores / (1.0 + P.cpu_parallel_alpha * (cores - 1));
-
   auto unit_params = [&](int u) -> const XavierSimParams::Unit& {
     return u == kCpu ? P.cpu : (u == kGpu ? P.gpu : P.dla);
   };
 
-  // 1. Each tenant's pipeline as segments on the units that really run them.
-  const size_t n = config.tenants.size();
-  std::vector<TenantModel> tm(n);
-  for (size_t i = 0; i < n; ++i) {
+  sim::Network net;
+  net.emc_bytes_per_s = emc_bw;
+  // EMC + DRAM energy per byte: the full-bandwidth power at this EMC clock over that bandwidth.
+  net.emc_j_per_byte = P.emc_max_dynamic_w * (emc_mhz / P.emc_max_mhz) / emc_bw;
+  net.idle_w = P.idle_w[static_cast<size_t>(std::clamp(mode.id, 0, 6))];
+  net.cpu_unit = kCpu;
+  net.host_cpu_busy_w = P.cpu.max_dynamic_w * VoltageScaledFactor(P, P.cpu, mhz[kCpu]);
+  for (int u = 0; u < kNumUnits; ++u) {
+    const XavierSimParams::Unit& up = unit_params(u);
+    sim::UnitSpec us;
+    us.id = kUnitIds[u];
+    us.cv = up.cv;
+    us.bandwidth_share = up.bandwidth_share;
+    us.busy_w = up.max_dynamic_w * VoltageScaledFactor(P, up, mhz[u]) * (u == kCpu ? cores : 1);
+    if (u == kGpu) {
+      us.discipline = sim::Discipline::kTimeSlice;
+      us.quantum_s = P.gpu_quantum_ms / 1000.0;
+      us.switch_s = P.gpu_switch_ms / 1000.0;
+    } else if (u == kCpu) {
+      us.discipline = sim::Discipline::kProcessorSharing;
+      us.share_overhead = P.cpu_share_overhead;
+    } else {
+      us.discipline = sim::Discipline::kFifo;
+    }
+    if (pause_s > 0) {
+      us.pause_begin_s = warmup_s;
+      us.pause_end_s = warmup_s + pause_s;
+    }
+    net.units.push_back(std::move(us));
+  }
+
+  for (size_t i = 0; i < config.tenants.size(); ++i) {
     const TenantConfig& t = config.tenants[i];
     const zoo::ModelInfo* model = lookup_(t.model);  // non-null: validated
-    TenantModel& m = tm[i];
-    m.open = t.arrival == ArrivalKind::kOpenLoop;
-    m.rate = t.rate_rps;
-    m.population = t.concurrency;
-    m.fixed_delay_s = P.request_overhead_ms / 1000.0;
-    int prev_unit = -1;
-    int prev_stage = -1;
-    double prev_out_bytes = 0;
-    double prev_act_scale = 0;
+    sim::TenantSpec ts;
+    ts.name = t.name.empty() ? "t" + std::to_string(i) : t.name;
+    ts.open = t.arrival == ArrivalKind::kOpenLoop;
+    ts.rate_rps = t.rate_rps;
+    ts.concurrency = t.concurrency;
+    ts.overhead_s = P.request_overhead_ms / 1000.0;
+    if (ts.open) ts.max_outstanding = static_cast<int>(std::max(64.0, t.rate_rps * P.queue_limit_s));
+    int prev_unit = -1, prev_stage = -1;
+    double prev_out_bytes = 0, prev_act_scale = 0;
     for (size_t s = 0; s < t.stages.size(); ++s) {
       const Stage& st = t.stages[s];
       const int stage_unit = UnitIndex(st.unit);
@@ -267,274 +284,151 @@ StatusOr<Performance> XavierSim::PredictImpl(const Configuration& config, Rails*
         const int kind = static_cast<int>(block.kind);
         int unit = stage_unit;
         if (unit == kDla0 || unit == kDla1) {
-          bool native =
+          const bool native =
               block.dla_supported && info_.units[unit].RunsNatively(block.kind) && P.dla.efficiency[kind] > 0;
           if (!native) unit = kGpu;  // TensorRT GPU fallback
         }
         const XavierSimParams::Unit& up = unit_params(unit);
-        const bool new_segment = m.segments.empty() || unit != prev_unit || static_cast<int>(s) != prev_stage;
-        if (new_segment && prev_unit >= 0) {
-          if (unit != prev_unit) {
-            // Activation through DRAM: written by the producer, read by the consumer.
-            double bytes = 2.0 * prev_out_bytes * std::max(prev_act_scale, up.activation_bytes_scale);
-            m.fixed_delay_s += P.transfer_latency_ms / 1000.0;
-            m.transfer_memory_s += bytes / emc_bw;
-            m.bytes += bytes;
-          } else {
-            m.fixed_delay_s += P.stage_handoff_ms / 1000.0;
-          }
-        }
+        const bool half = fp16 && unit != kCpu;
+        const double act_scale = up.activation_bytes_scale * (half ? 2.0 : 1.0);
+        const bool new_segment = ts.segments.empty() || unit != prev_unit || static_cast<int>(s) != prev_stage;
         if (new_segment) {
-          m.segments.push_back(Segment{unit, {}, 0, 0});
-          if (unit != kCpu) ++m.accelerator_segments;
+          sim::SegmentSpec seg;
+          seg.unit = unit;
+          if (prev_unit >= 0) {
+            if (unit != prev_unit) {
+              // The activation goes through DRAM: written by the producer, read by the consumer.
+              seg.transfer_fixed_s = unit_params(prev_unit).handoff_ms / 1000.0;
+              seg.transfer_bytes = 2.0 * prev_out_bytes * std::max(prev_act_scale, act_scale);
+            } else {
+              seg.transfer_fixed_s = P.stage_handoff_ms / 1000.0;
+            }
+          }
+          if (unit != kCpu) seg.host_cpu_s = P.host_cpu_ms_per_segment / 1000.0;
+          ts.segments.push_back(std::move(seg));
         }
-        Segment& seg = m.segments.back();
-        double peak = up.peak_ops_per_cycle * mhz[unit] * 1e6 * (unit == kCpu ? cpu_speedup : 1.0);
-        double eff = up.efficiency[kind] > 0 ? up.efficiency[kind] : 0.05;
-        double bytes =
-            static_cast<double>(block.params) * up.weight_bytes_per_param +
-            static_cast<double>(block.input_bytes + block.output_bytes) * up.activation_bytes_scale;
-        seg.blocks.push_back(BlockCost{block.flops / (peak * eff), bytes / (emc_bw * up.bandwidth_share)});
+        sim::SegmentSpec& seg = ts.segments.back();
+        const double peak = up.peak_ops_per_cycle * mhz[unit] * 1e6 * (unit == kCpu ? cpu_speedup : 1.0) *
+                            (half ? 0.5 : 1.0);
+        const double e = half ? up.efficiency_fp16[kind] : up.efficiency[kind];
+        double eff = e > 0 ? e : 0.05;
+        if (up.intensity_half > 0 && block.flops > 0) {
+          const double intensity = block.flops / std::max(1.0, static_cast<double>(block.input_bytes + block.output_bytes));
+          eff *= intensity / (intensity + up.intensity_half);
+        }
+        const double bytes = static_cast<double>(block.params) * up.weight_bytes_per_param * (half ? 2.0 : 1.0) +
+                             static_cast<double>(block.input_bytes + block.output_bytes) * act_scale;
+        seg.blocks.push_back(sim::BlockSpec{block.flops / (peak * eff), bytes / (emc_bw * up.bandwidth_share), bytes});
         seg.overhead_s += up.launch_overhead_ms / 1000.0;
-        seg.bytes += bytes;
-        m.bytes += bytes;
         prev_unit = unit;
         prev_stage = static_cast<int>(s);
         prev_out_bytes = static_cast<double>(block.output_bytes);
-        prev_act_scale = up.activation_bytes_scale;
+        prev_act_scale = act_scale;
       }
     }
+    net.tenants.push_back(std::move(ts));
   }
+  return net;
+}
 
-  // 2. Queueing network, inside a fixed point on the EMC slowdown.
-  std::vector<std::array<double, kNumUnits>> demand(n), resp(n), queue(n);
-  std::vector<double> delay(n), x(n), served(n), response(n);
-  std::array<double, kNumUnits> rho{}, rho_open{};
-  double emc_slowdown = 1.0;
-  double emc_util = 0;
-  for (int outer = 0; outer < 12; ++outer) {
-    for (size_t i = 0; i < n; ++i) {
-      demand[i].fill(0);
-      for (const Segment& seg : tm[i].segments) demand[i][seg.unit] += seg.Time(emc_slowdown);
-      delay[i] = tm[i].fixed_delay_s + tm[i].transfer_memory_s * emc_slowdown;
-    }
-    // Open classes: offered load, capped at saturation.
-    rho_open.fill(0);
-    for (size_t i = 0; i < n; ++i) {
-      if (!tm[i].open) continue;
-      for (int u = 0; u < kNumUnits; ++u) rho_open[u] += tm[i].rate * demand[i][u];
-    }
-    for (size_t i = 0; i < n; ++i) {
-      if (!tm[i].open) continue;
-      double scale = 1.0;
-      for (int u = 0; u < kNumUnits; ++u) {
-        if (demand[i][u] > 0 && rho_open[u] > kSaturation) scale = std::min(scale, kSaturation / rho_open[u]);
-      }
-      served[i] = tm[i].rate * scale;
-    }
-    rho_open.fill(0);
-    for (size_t i = 0; i < n; ++i) {
-      if (!tm[i].open) continue;
-      for (int u = 0; u < kNumUnits; ++u) rho_open[u] += served[i] * demand[i][u];
-    }
-    for (int u = 0; u < kNumUnits; ++u) rho_open[u] = std::min(rho_open[u], kSaturation);
+StatusOr<sim::RunResult> XavierSim::Simulate(const Configuration& config, const sim::RunOptions& run,
+                                             double pause_s) const {
+  ECOMAP_ASSIGN_OR_RETURN(sim::Network net, BuildNetwork(config, pause_s, run.warmup_s));
+  return sim::Run(net, run);
+}
 
-    // Closed classes: Schweitzer approximate MVA on demands inflated by the open load.
-    for (size_t i = 0; i < n; ++i) {
-      queue[i].fill(0);
-      if (tm[i].open) continue;
-      int visited = 0;
-      for (int u = 0; u < kNumUnits; ++u) visited += demand[i][u] > 0;
-      for (int u = 0; u < kNumUnits; ++u) {
-        if (demand[i][u] > 0) queue[i][u] = static_cast<double>(tm[i].population) / visited;
-      }
-    }
-    for (int iter = 0; iter < 500; ++iter) {
-      double change = 0;
-      std::array<double, kNumUnits> total{};
-      for (size_t j = 0; j < n; ++j) {
-        for (int u = 0; u < kNumUnits; ++u) total[u] += queue[j][u];
-      }
-      for (size_t i = 0; i < n; ++i) {
-        if (tm[i].open) continue;
-        const double pop = tm[i].population;
-        double r_sum = delay[i];
-        for (int u = 0; u < kNumUnits; ++u) {
-          resp[i][u] = 0;
-          if (demand[i][u] <= 0) continue;
-          double d = demand[i][u] / (1.0 - rho_open[u]);
-          resp[i][u] = d * (1.0 + total[u] - queue[i][u] / pop);
-          r_sum += resp[i][u];
-        }
-        x[i] = pop / r_sum;
-        for (int u = 0; u < kNumUnits; ++u) {
-          double q = x[i] * resp[i][u];
-          change = std::max(change, std::abs(q - queue[i][u]));
-          queue[i][u] = q;
-        }
-      }
-      if (change < 1e-9) break;
-    }
-    // Open classes' response: M/D/1 waiting (Pollaczek-Khinchine) behind the open load, plus
-    // the closed requests present at the unit.
-    for (size_t i = 0; i < n; ++i) {
-      if (!tm[i].open) continue;
-      x[i] = served[i];
-      double r_sum = delay[i];
-      for (int u = 0; u < kNumUnits; ++u) {
-        resp[i][u] = 0;
-        if (demand[i][u] <= 0) continue;
-        double residual = 0;
-        for (size_t j = 0; j < n; ++j) {
-          if (tm[j].open) {
-            residual += served[j] * demand[j][u] * demand[j][u] / 2.0;
-          } else {
-            residual += queue[j][u] * demand[j][u];
-          }
-        }
-        resp[i][u] = demand[i][u] + residual / (1.0 - rho_open[u]);
-        r_sum += resp[i][u];
-      }
-      response[i] = r_sum;
-    }
-    for (size_t i = 0; i < n; ++i) {
-      if (tm[i].open) continue;
-      response[i] = delay[i];
-      for (int u = 0; u < kNumUnits; ++u) response[i] += resp[i][u];
-    }
-    // Utilisation and memory traffic.
-    rho.fill(0);
-    double bytes_per_s = 0;
-    for (size_t i = 0; i < n; ++i) {
-      for (int u = 0; u < kNumUnits; ++u) rho[u] += x[i] * demand[i][u];
-      bytes_per_s += x[i] * tm[i].bytes;
-    }
-    emc_util = bytes_per_s / emc_bw;
-    double target = emc_util <= 1.0 ? 1.0 + 0.3 * emc_util * emc_util : 1.3 * emc_util;
-    double next = 0.5 * emc_slowdown + 0.5 * target;
-    if (std::abs(next - emc_slowdown) < 1e-6) {
-      emc_slowdown = next;
-      break;
-    }
-    emc_slowdown = next;
-  }
-
-  // 3. Per-tenant figures.
+Performance XavierSim::ToPerformance(const Configuration& config, const sim::RunResult& r) const {
   Performance perf;
   perf.provenance = Provenance::kSimulated;
-  perf.window = Seconds(P.window_s);
-  perf.emc_utilisation = emc_util;
-  for (size_t i = 0; i < n; ++i) {
-    const TenantConfig& t = config.tenants[i];
-    double fixed = delay[i];
-    for (int u = 0; u < kNumUnits; ++u) fixed += demand[i][u];
-    double wait = std::max(0.0, response[i] - fixed);
-    // Waiting time ~ Gamma(shape 2) with the mean from the queueing model: median 0.839 x mean,
-    // 95th percentile 2.372 x mean (less variable than an exponential, as time-sharing spreads
-    // the delay over every request). Service jitter (service_cv) widens p95.
-    auto quantile = [&](double wait_factor, double z) {
-      return fixed * (1.0 + z * P.service_cv) + wait_factor * wait;
-    };
+  perf.window = Seconds(r.window_s);
+  perf.emc_utilisation = r.emc_utilisation;
+  perf.power = Watts(r.mean_power_w);
+  for (int u = 0; u < kNumUnits; ++u) perf.unit_utilisation[kUnitIds[u]] = r.unit_busy[static_cast<size_t>(u)];
+  for (size_t i = 0; i < config.tenants.size(); ++i) {
+    const sim::TenantResult& tr = r.tenants[i];
     TenantPerformance tp;
-    tp.name = t.name.empty() ? "t" + std::to_string(i) : t.name;
-    double p50 = quantile(kGamma2Median, 0.0);
-    double p95 = quantile(kGamma2P95, kZ95);
-    if (tm[i].open && served[i] < tm[i].rate * (1.0 - 1e-9)) {
-      // Saturated: the backlog grows at (rate - served) over the window.
-      tp.saturated = true;
-      double growth = tm[i].rate / served[i] - 1.0;
-      p50 += growth * P.window_s * 0.5;
-      p95 += growth * P.window_s * 0.95;
-    }
-    tp.latency_p50 = Milliseconds(p50 * 1000.0);
-    tp.latency_p95 = Milliseconds(std::max(p95, p50) * 1000.0);
-    tp.throughput_rps = x[i];
+    tp.name = tr.name;
+    tp.latency_p50 = Milliseconds(tr.p50_s * 1000.0);
+    tp.latency_p95 = Milliseconds(std::max(tr.p95_s, tr.p50_s) * 1000.0);
+    tp.throughput_rps = tr.throughput_rps;
+    tp.saturated = tr.saturated;
     perf.tenants.push_back(std::move(tp));
-  }
-
-  // 4. Power.
-  double host_cpu = 0;
-  for (size_t i = 0; i < n; ++i)
-    host_cpu += x[i] * tm[i].accelerator_segments * P.host_cpu_ms_per_segment / 1000.0;
-  double util[kNumUnits];
-  for (int u = 0; u < kNumUnits; ++u) {
-    util[u] = std::clamp(rho[u], 0.0, 1.0);
-    perf.unit_utilisation[kUnitIds[u]] = util[u];
-  }
-  const double cpu_power_util = std::min(1.0, util[kCpu] + host_cpu);
-  const double p_cpu =
-      cpu_power_util * cores * P.cpu.max_dynamic_w * VoltageScaledFactor(P, P.cpu, mhz[kCpu]);
-  const double p_gpu = util[kGpu] * P.gpu.max_dynamic_w * VoltageScaledFactor(P, P.gpu, mhz[kGpu]);
-  const double p_dla = (util[kDla0] * VoltageScaledFactor(P, P.dla, mhz[kDla0]) +
-                        util[kDla1] * VoltageScaledFactor(P, P.dla, mhz[kDla1])) *
-                       P.dla.max_dynamic_w;
-  const double p_emc = std::min(1.0, emc_util) * P.emc_max_dynamic_w * (emc_mhz / P.emc_max_mhz);
-  const double idle = params_.idle_w[static_cast<size_t>(std::clamp(mode.id, 0, 6))];
-  perf.power = Watts(idle + p_cpu + p_gpu + p_dla + p_emc);
-  if (rails != nullptr) {
-    // Idle split as in a Xavier tegrastats line (GPU 17%, CPU 6%, SOC 36%, VDDRQ 3%, SYS5V 38%).
-    rails->gpu = 0.167 * idle + p_gpu;
-    rails->cpu = 0.056 * idle + p_cpu;
-    rails->soc = 0.361 * idle + 0.5 * p_emc;
-    rails->cv = p_dla;
-    rails->vddrq = 0.028 * idle + 0.5 * p_emc;
-    rails->sys5v = 0.388 * idle;
   }
   return perf;
 }
 
+StatusOr<Performance> XavierSim::Predict(const Configuration& config) const {
+  sim::RunOptions run;
+  run.warmup_s = params_.predict_warmup_s;
+  run.window_s = params_.predict_window_s;
+  run.max_completions = params_.predict_max_completions;
+  run.seed = seed_ ^ 0x5EED5EEDULL;
+  ECOMAP_ASSIGN_OR_RETURN(sim::RunResult r, Simulate(config, run));
+  return ToPerformance(config, r);
+}
+
 StatusOr<Performance> XavierSim::Evaluate(const Configuration& config) {
-  Rails rails;
-  ECOMAP_ASSIGN_OR_RETURN(Performance perf, PredictImpl(config, &rails));
-  std::lock_guard<std::mutex> lock(mu_);
-  current_mode_ = config.power_mode;
-  last_config_ = config;
-  has_load_ = true;
-  if (noise_ > 0) {
-    auto jitter = [&](double v) { return v * std::max(0.5, 1.0 + noise_ * Gaussian(rng_)); };
-    for (TenantPerformance& t : perf.tenants) {
-      double p50 = jitter(t.latency_p50.value());
-      double p95 = std::max(p50, jitter(t.latency_p95.value()));
-      t.latency_p50 = Milliseconds(p50);
-      t.latency_p95 = Milliseconds(p95);
-      t.throughput_rps = jitter(t.throughput_rps);
-    }
-    perf.power = Watts(jitter(perf.power.value()));
+  ECOMAP_RETURN_IF_ERROR(Validate(config));
+  sim::RunOptions run;
+  run.warmup_s = params_.warmup_s;
+  run.window_s = params_.window_s;
+  run.max_completions = params_.max_completions;
+  double pause = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    run.seed = rng_();
+    pause = pending_pause_s_ + SwitchCost(params_, current_mode_, config.power_mode);
   }
+  // A pause shorter than a quarter of the window is simulated in it; a longer one (a reboot) is
+  // an outage of pause / represented_s of the time the measurement stands for.
+  const bool in_window = pause <= 0.25 * params_.window_s;
+  ECOMAP_ASSIGN_OR_RETURN(sim::RunResult r, Simulate(config, run, in_window ? pause : 0));
+  Performance perf = ToPerformance(config, r);
+  if (!in_window) {
+    const double f = std::min(1.0, pause / params_.represented_s);
+    const double idle = params_.idle_w[static_cast<size_t>(std::clamp(config.power_mode, 0, 6))];
+    perf.power = Watts((1 - f) * perf.power.value() + f * idle);
+    for (size_t i = 0; i < perf.tenants.size(); ++i) {
+      TenantPerformance& tp = perf.tenants[i];
+      tp.throughput_rps *= (1 - f);
+      // Requests that meet the outage wait on average half of it: when they are more than 5% of
+      // the requests, the 95th percentile is one of them.
+      if (f > 0.05) tp.latency_p95 = Milliseconds(std::max(tp.latency_p95.value(), 0.5 * pause * 1000.0));
+      if (f > 0.5) tp.latency_p50 = Milliseconds(std::max(tp.latency_p50.value(), 0.5 * pause * 1000.0));
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (noise_ > 0) perf.power = Watts(perf.power.value() * std::max(0.5, 1.0 + noise_ * Gaussian(rng_)));
+  current_mode_ = config.power_mode;
+  pending_pause_s_ = 0;
+  last_ = r;
   return perf;
 }
 
 StatusOr<PowerReading> XavierSim::ReadPower() {
-  Configuration load;
-  int mode;
-  bool has_load;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    mode = current_mode_;
-    has_load = has_load_;
-    if (has_load) load = last_config_;
-  }
-  Rails rails;
-  if (has_load) {
-    auto perf = PredictImpl(load, &rails);
-    if (!perf.ok()) return perf.status();
-  } else {
-    double idle = params_.idle_w[static_cast<size_t>(std::clamp(mode, 0, 6))];
-    rails = Rails{0.167 * idle, 0.056 * idle, 0.361 * idle, 0, 0.028 * idle, 0.388 * idle};
+  std::lock_guard<std::mutex> lock(mu_);
+  const double idle = params_.idle_w[static_cast<size_t>(std::clamp(current_mode_, 0, 6))];
+  // Dynamic power per rail from the last measurement's energies (idle after a mode change).
+  double gpu = 0, cpu = 0, cv = 0, emc = 0;
+  if (last_) {
+    const double w = std::max(1e-9, last_->window_s);
+    cpu = last_->unit_energy_j[kCpu] / w;
+    gpu = last_->unit_energy_j[kGpu] / w;
+    cv = (last_->unit_energy_j[kDla0] + last_->unit_energy_j[kDla1]) / w;
+    emc = last_->emc_energy_j / w;
   }
   PowerReading r;
   r.time = clock_->Now();
   r.provenance = Provenance::kSimulated;
-  const std::pair<const char*, double> list[] = {{"GPU", rails.gpu},     {"CPU", rails.cpu},
-                                                 {"SOC", rails.soc},     {"CV", rails.cv},
-                                                 {"VDDRQ", rails.vddrq}, {"SYS5V", rails.sys5v}};
   double total = 0;
-  for (const auto& [name, w] : list) {
-    double v = w;
-    if (noise_ > 0) {
-      std::lock_guard<std::mutex> lock(mu_);
-      v = std::max(0.0, v * (1.0 + noise_ * Gaussian(rng_)));
-    }
+  for (const RailSplit& rail : kRails) {
+    double v = rail.idle_share * idle;
+    const std::string name = rail.name;
+    if (name == "GPU") v += gpu;
+    if (name == "CPU") v += cpu;
+    if (name == "CV") v += cv;
+    if (name == "SOC" || name == "VDDRQ") v += 0.5 * emc;
+    if (noise_ > 0) v = std::max(0.0, v * (1.0 + noise_ * Gaussian(rng_)));
     r.rails.push_back(RailPower{name, Watts(v), std::nullopt, std::nullopt});
     total += v;
   }

@@ -1,78 +1,106 @@
-// platform/sim/xavier_sim.h: xavier-sim, a calibrated simulated NVIDIA Jetson AGX Xavier.
+// platform/sim/xavier_sim.h: xavier-sim, a simulated NVIDIA Jetson AGX Xavier.
 //
-// Nothing runs: every figure is computed by an analytical model and labelled "simulated".
-// Units CPU (8-core Carmel), GPU (512-core Volta), DLA0, DLA1 (NVDLA v1); the seven nvpmodel modes
-// of the L4T 32 nvpmodel.conf with their clock caps. The model, in short (docs/calibration-xavier.md
-// has the details, the constants and the published figures they were calibrated against):
+// Nothing runs on a device: every figure is produced by a request-level discrete-event
+// simulation (platform/sim/request_sim.h) and labelled "simulated". Units CPU (8-core Carmel),
+// GPU (512-core Volta), DLA0, DLA1 (NVDLA v1); the seven nvpmodel modes of the L4T 32
+// nvpmodel.conf with their clock caps. docs/calibration-xavier.md has the model, every constant
+// and the published measurements it was calibrated against. In short:
 //
-//   * Precision: TensorRT INT8 on GPU and DLA (weights and activations 1 byte), FP32 on the CPU.
-//   * Block time on a unit (roofline): max(flops / (peak_ops_per_cycle x f x eff[kind]),
-//     bytes / unit bandwidth x EMC slowdown) + per-block launch overhead. bytes = weights +
-//     input + output activations at the unit's precision. The CPU runs a stage on all online
-//     cores with a parallel efficiency (Amdahl-style).
-//   * DLA: runs conv/depthwise/linear/pool blocks whose descriptor says dla_supported; others
-//     fall back to the GPU (TensorRT GPU fallback) and load the GPU.
-//   * Transfer at every change of unit: the activation goes through DRAM (write + read) plus a
-//     hand-off latency; it also loads the EMC.
-//   * Contention (time-sharing): units are queueing stations. Closed-loop tenants are solved
-//     with Schweitzer's approximate mean-value analysis (each tenant a class with `concurrency`
-//     customers); open-loop tenants (Poisson) see M/D/1-style waiting (Pollaczek-Khinchine with
-//     deterministic service) plus the closed customers present; the mixed network follows the
-//     usual decomposition (closed demands inflated by 1/(1 - open utilisation)).
-//   * Memory bandwidth: total bytes/s of all tenants vs the mode's EMC bandwidth; the memory
-//     part of every block slows by 1 + 0.3 u^2 (u <= 1) and 1.3 u beyond (fixed point).
-//   * Percentiles: latency = fixed part (service + transfers) + waiting; the waiting time is
-//     taken as Gamma(shape 2) with the model's mean (p50 = 0.839 x mean, p95 = 2.372 x mean);
-//     a small service jitter (coefficient of variation `service_cv`) widens p95.
-//   * Power: per-mode idle floor + per-unit dynamic power util x P_max x (f/f_max) x (V(f)/V_max)^2
-//     with V linear in f, + EMC power rising with bandwidth use and EMC clock.
+//   * Per-block cost (roofline): max(flops / (peak ops per clock x f x eff[kind]), bytes / (EMC
+//     bandwidth x unit share)) + a launch overhead per block; precision INT8 (MLPerf) or FP16
+//     (HaX-CoNN, torch2trt) on GPU/DLA, FP32 on the CPU (all online cores, Amdahl-style).
+//   * DLA stages run the blocks a DLA supports; the others fall back to the GPU, with a
+//     transfer each way, and queue there like any GPU work.
+//   * Every request is simulated: Poisson or closed-loop arrivals, FIFO DLA engines, a GPU
+//     time-sliced between tenants' contexts with a context-switch cost, the CPU shared by
+//     processor sharing, log-normal service times around the block costs, transfers through
+//     DRAM at unit changes, and EMC contention that slows memory-bound work as the bandwidth
+//     drawn by the work in service rises.
+//   * Power from unit activity: per-mode idle floor + each unit's busy time x its dynamic power
+//     at the mode's clock (f x V(f)^2, V linear in f) + EMC energy per byte moved.
+//   * A power-mode switch stalls the units for a moment; switching into or out of MODE_10W
+//     needed a reboot on the reference board, modelled as a long outage.
 //
-//   XavierSim sim({});                       // no noise
-//   StatusOr<Performance> p = sim.Predict(config);
+//   XavierSim sim({.seed = 7});
+//   StatusOr<Performance> p = sim.Evaluate(config);   // 30 s window after a 2 s warm-up
 //
-// Thread-safety: Predict() is const and thread-safe. Evaluate/ApplyMode/ReadPower/CurrentMode
-// keep state (current mode, last load, noise stream) behind a mutex: safe from any thread, and
-// deterministic for a seed given the same sequence of calls.
+// Thread-safety: Predict() and Simulate() are const and thread-safe. Evaluate/ApplyMode/
+// ReadPower/CurrentMode keep state (current mode, last result, seed stream) behind a mutex: safe
+// from any thread, and deterministic for a seed given the same sequence of calls.
 #pragma once
 
 #include <array>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "platform/platform.h"
 #include "platform/evaluator.h"
+#include "platform/sim/request_sim.h"
 
 namespace ecomap::platform {
+
+enum class Precision { kInt8, kFp16 };
 
 // Every constant of the model, with its unit. Calibrated() holds the values that
 // docs/calibration-xavier.md justifies; tests build variations of it.
 struct XavierSimParams {
   struct Unit {
-    double peak_ops_per_cycle = 0;  // 2 x MACs per clock at the unit's precision (CPU: per core)
-    double weight_bytes_per_param = 1;
-    double activation_bytes_scale = 0.25;  // x the float32 bytes of the descriptors
+    double peak_ops_per_cycle = 0;  // 2 x MACs per clock at INT8 (CPU: FP32, per core)
+    double weight_bytes_per_param = 1;     // INT8 (FP16: x2 on GPU/DLA)
+    double activation_bytes_scale = 0.25;  // x the float32 bytes of the descriptors (FP16: x2)
     double bandwidth_share = 1.0;          // fraction of the EMC bandwidth the unit can draw alone
     double launch_overhead_ms = 0;         // per block (kernel launches, DLA task submission)
-    std::array<double, 7> efficiency{};    // fraction of peak per zoo::BlockKind (0: cannot run)
+    std::array<double, 7> efficiency{};       // INT8: fraction of peak per zoo::BlockKind (0: cannot run)
+    std::array<double, 7> efficiency_fp16{};  // FP16: fraction of the FP16 peak (half the INT8 peak)
     double max_dynamic_w = 0;              // busy at max clock (CPU: per online core)
     double min_mhz = 0;                    // lowest clock (voltage floor)
     double max_mhz = 0;                    // highest clock in any mode
+    double cv = 0.01;                      // coefficient of variation of a stage's service time
+    double handoff_ms = 0.03;              // fixed cost of handing an activation to another unit
+    // Small layers under-use wide units: the efficiency of a block is eff[kind] x I / (I +
+    // intensity_half), I = its flops per float32 activation byte (0: no such effect).
+    double intensity_half = 0;
   };
   Unit cpu, gpu, dla;
+  Precision precision = Precision::kInt8;  // of GPU and DLA work
   double cpu_parallel_alpha = 0.12;   // speedup(n) = n / (1 + alpha (n - 1))
+  double cpu_share_overhead = 0.05;   // processor sharing: slowdown per extra CPU job
+  double gpu_quantum_ms = 2.0;        // GPU time slice between contexts
+  double gpu_switch_ms = 0.05;        // GPU context switch
   double voltage_floor_ratio = 0.55;  // V(min_mhz) / V(max_mhz); V linear in f between
   double emc_bytes_per_cycle = 64;    // LPDDR4x 256-bit, DDR: 32 bytes x 2 per EMC clock
   double emc_efficiency = 0.8;        // achievable fraction of the EMC peak
   double emc_max_dynamic_w = 3.0;     // EMC+DRAM power at full bandwidth use at 2133 MHz
   double emc_max_mhz = 2133;
-  double transfer_latency_ms = 0.03;      // hand-off between units (sync + reformat), per change
   double stage_handoff_ms = 0.005;        // hand-off between stages on the same unit
   double request_overhead_ms = 0.05;      // per request: input copy, submission, completion
   double host_cpu_ms_per_segment = 0.01;  // CPU time to submit one GPU/DLA segment (power only)
-  double service_cv = 0.01;               // coefficient of variation of service times (jitter)
-  double window_s = 10;                   // evaluation window: latency of saturated open loops
+  // Open loop: a tenant's input queue holds at most max(64, rate x queue_limit_s) requests;
+  // arrivals beyond are dropped.
+  double queue_limit_s = 2.0;
+  // Evaluate(): warm-up, then the measured window; a window stops early after max_completions.
+  double warmup_s = 2;
+  double window_s = 30;
+  int64_t max_completions = 60000;
+  // Predict(): the same simulation, shorter, with a fixed seed (common random numbers).
+  double predict_warmup_s = 0.5;
+  double predict_window_s = 4;
+  int64_t predict_max_completions = 6000;
+  // Power-mode switch: the units start no work for switch_pause_s; into or out of
+  // reboot_mode (MODE_10W needed a reboot on the reference board) the device is out for
+  // reboot_pause_s, accounted as that share of represented_s (the stretch one Evaluate stands
+  // for, an hour of a replay) since the window itself is shorter than the outage.
+  double switch_pause_s = 0.3;
+  int reboot_mode = 1;
+  double reboot_pause_s = 45;
+  double represented_s = 3600;
+  // Wall (AC) power of the developer kit from module power: module / PSU efficiency + the
+  // carrier board, fan and regulators (for comparing with figures measured at the wall).
+  double wall_psu_efficiency = 0.87;
+  double wall_board_w = 3.2;
   // Idle floor of each nvpmodel mode id 0..6 (W): measured idle of a board (see the note).
   std::array<double, 7> idle_w{8.3, 5.9, 6.0, 6.2, 6.15, 6.1, 6.0};
 
@@ -92,18 +120,32 @@ class XavierSim final : public Platform, public Evaluator {
 
   const PlatformInfo& info() const override { return info_; }
   StatusOr<int> CurrentMode() override;
-  // Any of the seven modes; switches instantly; resets the simulated load to idle.
+  // Any of the seven modes; the next Evaluate() pays the switch (pause or reboot outage); resets
+  // the simulated load to idle.
   Status ApplyMode(int mode_id) override;
   // Simulated rails named like the INA3221 rails of a Xavier (GPU, CPU, SOC, CV, VDDRQ, SYS5V)
   // for the load of the last Evaluate() in the current mode (idle after ApplyMode).
   StatusOr<PowerReading> ReadPower() override;
   Status Validate(const Configuration& config) const override;
-  // Predict() plus measurement noise (options.noise); switches to config.power_mode.
+  // One measurement: simulates warmup_s + window_s of requests with the next seed of the run's
+  // stream (so repeated calls differ as repeated measurements do), pays a pending mode switch,
+  // and leaves the device in config.power_mode. options.noise adds relative noise to the power
+  // figures (the sensor), nothing else.
   StatusOr<Performance> Evaluate(const Configuration& config) override;
   Evaluator* AsEvaluator() override { return this; }
 
-  // The model, noise-free. Validates first. Thread-safe.
+  // A short simulation (predict_window_s) with a seed fixed by options.seed: the same
+  // configuration always gives the same figures. Validates first. Thread-safe.
   StatusOr<Performance> Predict(const Configuration& config) const;
+
+  // The simulation itself, with every statistic (p90/p99, drops, per-unit energy): validates,
+  // builds the request network and runs it. `pause_s` stalls every unit at the start of the
+  // window (a mode switch). Thread-safe.
+  StatusOr<sim::RunResult> Simulate(const Configuration& config, const sim::RunOptions& run,
+                                    double pause_s = 0) const;
+
+  // Wall (AC) power of the developer kit drawing `module_w` at the module.
+  double WallPower(double module_w) const;
 
   // The idle power of a mode (no tenants). NotFound for an unknown mode.
   StatusOr<Watts> IdlePower(int mode_id) const;
@@ -111,20 +153,21 @@ class XavierSim final : public Platform, public Evaluator {
   const XavierSimParams& params() const { return params_; }
 
  private:
-  struct Rails;
-  StatusOr<Performance> PredictImpl(const Configuration& config, Rails* rails) const;
+  StatusOr<sim::Network> BuildNetwork(const Configuration& config, double pause_s, double warmup_s) const;
+  Performance ToPerformance(const Configuration& config, const sim::RunResult& r) const;
 
   PlatformInfo info_;
   XavierSimParams params_;
   ModelLookup lookup_;
   const Clock* clock_;
   double noise_;
+  uint64_t seed_;
 
   mutable std::mutex mu_;
   int current_mode_;           // guarded by mu_
-  Configuration last_config_;  // guarded by mu_; tenants empty: idle
-  bool has_load_ = false;      // guarded by mu_
-  std::mt19937_64 rng_;        // guarded by mu_
+  std::optional<sim::RunResult> last_;  // guarded by mu_; the last Evaluate (nullopt: idle)
+  double pending_pause_s_ = 0;          // guarded by mu_; switch cost the next Evaluate pays
+  std::mt19937_64 rng_;                 // guarded by mu_
 };
 
 }  // namespace ecomap::platform
