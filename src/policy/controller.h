@@ -78,7 +78,7 @@ struct ControllerOptions {
   search::ObjectiveWeights weights;
   std::string algorithm = "lamcts";   // the optimizer
   int budget_evals = 300;             // per search
-  int oracle_budget_evals = 5000;     // "oracle"
+  int oracle_budget_evals = 300;      // "oracle"
   int max_stages = 2;
   int slo_breach_intervals = 2;       // N consecutive breaching intervals trigger a re-plan
   double clover_lambda = 0.5;

@@ -78,7 +78,7 @@ class Simulator {
   }
 
   RunResult Run() {
-    const double start = o_.warmup_s;
+    double start = o_.warmup_s;
     end_ = o_.warmup_s + o_.window_s;
     for (size_t t = 0; t < net_.tenants.size(); ++t) {
       const TenantSpec& ts = net_.tenants[t];
@@ -92,6 +92,10 @@ class Simulator {
     while (!events_.empty()) {
       const Event e = events_.top();
       if (e.time > end_) break;
+      if (!window_open && o_.max_events > 0 && processed_ >= o_.max_events / 4) {
+        start = now_;  // warm-up cut short
+        end_ = start + o_.window_s;
+      }
       if (!window_open && e.time >= start) {
         OpenWindow(start);
         window_open = true;
@@ -121,7 +125,8 @@ class Simulator {
           if (e.b == units_[static_cast<size_t>(e.a)].ps_version) PsDone(e.a);
           break;
       }
-      if (in_window_ && o_.max_completions > 0 && window_completions_ >= o_.max_completions) {
+      if (in_window_ && ((o_.max_completions > 0 && window_completions_ >= o_.max_completions) ||
+                         (o_.max_events > 0 && processed_ >= o_.max_events))) {
         end_ = now_;
         break;
       }

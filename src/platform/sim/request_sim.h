@@ -103,6 +103,9 @@ struct RunOptions {
   // Stop the window early once this many requests completed in it (0: no limit); the figures
   // are then over the shortened window. Bounds the cost of very fast pipelines.
   int64_t max_completions = 0;
+  // Bound on the events processed (0: none): a quarter of it ends the warm-up early, all of it
+  // ends the window early. Bounds the cost of heavily overloaded networks.
+  int64_t max_events = 0;
 };
 
 struct TenantResult {

@@ -362,6 +362,7 @@ StatusOr<Performance> XavierSim::Predict(const Configuration& config) const {
   run.warmup_s = params_.predict_warmup_s;
   run.window_s = params_.predict_window_s;
   run.max_completions = params_.predict_max_completions;
+  run.max_events = params_.predict_max_events;
   run.seed = seed_ ^ 0x5EED5EEDULL;
   ECOMAP_ASSIGN_OR_RETURN(sim::RunResult r, Simulate(config, run));
   return ToPerformance(config, r);
@@ -373,6 +374,7 @@ StatusOr<Performance> XavierSim::Evaluate(const Configuration& config) {
   run.warmup_s = params_.warmup_s;
   run.window_s = params_.window_s;
   run.max_completions = params_.max_completions;
+  run.max_events = params_.max_events;
   double pause = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -1,11 +1,15 @@
-// How fast xavier-sim predicts a configuration, against a baseline measured in the same run:
-// serialising that configuration and its result as one JSON line (what the profiler writes per
-// sample). The ratio says whether prediction or output dominates a profiling run.
+// How fast xavier-sim simulates, in simulated requests per second of CPU time on one core
+// (the figure that decides how long a replay or a profile takes), and Predict() against a
+// baseline measured in the same run: serialising that configuration and its result as one JSON
+// line (what the profiler writes per sample).
 //
 //   build/src/platform/xavier_sim_bench
 #include <benchmark/benchmark.h>
 
 #include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
 
 #include "platform/sim/calibration.h"
 #include "platform/sim/xavier_sim.h"
@@ -54,6 +58,23 @@ void BM_Predict(benchmark::State& state) {
 }
 BENCHMARK(BM_Predict)->DenseRange(1, 6);
 
+// One Evaluate-length simulation (2 s warm-up + 30 s window); counter: simulated requests
+// completed per second of benchmark time (one thread: per core).
+void BM_SimulateWindow(benchmark::State& state) {
+  Configuration c = Mix(static_cast<int>(state.range(0)));
+  sim::RunOptions run;
+  run.warmup_s = 2;
+  run.window_s = 30;
+  int64_t requests = 0;
+  for (auto _ : state) {
+    auto r = Sim().Simulate(c, run);
+    for (const auto& t : r->tenants) requests += t.completed;
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["requests_per_s"] = benchmark::Counter(static_cast<double>(requests), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_SimulateWindow)->Arg(2)->Arg(4)->Arg(6)->Unit(benchmark::kMillisecond);
+
 // Baseline: one JSON line of the configuration and its (precomputed) result.
 void BM_JsonLineBaseline(benchmark::State& state) {
   Configuration c = Mix(static_cast<int>(state.range(0)));
@@ -77,7 +98,7 @@ int main(int argc, char** argv) {
   for (int n = 1; n <= 6; ++n) {
     auto c = ecomap::platform::Mix(n);
     auto p = *ecomap::platform::Sim().Predict(c);
-    const int reps = 2000;
+    const int reps = 50;
     auto t0 = clock::now();
     for (int i = 0; i < reps; ++i) benchmark::DoNotOptimize(ecomap::platform::Sim().Predict(c));
     auto t1 = clock::now();
@@ -89,6 +110,22 @@ int main(int argc, char** argv) {
     double json_us = std::chrono::duration<double, std::micro>(t2 - t1).count() / reps;
     std::printf("  %d tenants: predict %.1f us, json line %.1f us, ratio %.2f\n", n, predict_us, json_us,
                 predict_us / json_us);
+  }
+  {
+    // Simulated requests per CPU-second of one core, over one 32 s simulation of 4 tenants.
+    auto c = ecomap::platform::Mix(4);
+    ecomap::platform::sim::RunOptions run;
+    run.warmup_s = 2;
+    run.window_s = 30;
+    auto t0 = clock::now();
+    auto r = *ecomap::platform::Sim().Simulate(c, run);
+    auto t1 = clock::now();
+    int64_t done = 0;
+    for (const auto& t : r.tenants) done += t.completed;
+    const double s = std::chrono::duration<double>(t1 - t0).count();
+    std::printf("  simulated requests per second per core: %.0f (%lld requests, %lld events, %.1f ms)\n",
+                static_cast<double>(done) * (32.0 / 30.0) / s, static_cast<long long>(done),
+                static_cast<long long>(r.events), s * 1000);
   }
   benchmark::Shutdown();
   return 0;

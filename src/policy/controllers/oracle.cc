@@ -9,7 +9,7 @@ OracleController::OracleController(const ControllerContext& ctx) : EcomapControl
 
 std::vector<EcomapController::Run> OracleController::Runs(const std::vector<int>& modes) const {
   std::vector<Run> runs = EcomapController::Runs(modes);
-  const int per_mode = std::max(150, opt().oracle_budget_evals / static_cast<int>(modes.size()));
+  const int per_mode = std::max(30, opt().oracle_budget_evals / static_cast<int>(modes.size()));
   for (int m : modes) runs.push_back({{m}, "sa", per_mode});
   return runs;
 }
