@@ -57,9 +57,8 @@ StatusOr<Decision> EcomapController::DoStep(const ControlInput& in, const Trigge
     return Keep(k);
   }
   last_threshold_ = td.threshold;
-  std::vector<TenantSpec> planned = in.tenants;
-  for (TenantSpec& t : planned) t.slo_p95 = t.slo_p95 * (1 - opt().slo_margin);
-  ECOMAP_ASSIGN_OR_RETURN(Plan p, MakePlan(planned, td.threshold, in.intensity));
+  const SloGuard guard = PlanningGuard(*predictor_, opt());
+  ECOMAP_ASSIGN_OR_RETURN(Plan p, MakePlan(GuardedTenants(in.tenants, guard), td.threshold, in.intensity));
   Decision d;
   d.config = p.best.config;
   d.predicted = p.best.predicted;
@@ -72,6 +71,8 @@ StatusOr<Decision> EcomapController::DoStep(const ControlInput& in, const Trigge
   d.predict_ms = p.predict_ms;
   const platform::PowerMode* mode = info().FindMode(d.config.power_mode);
   d.reason = fmt::format("re-plan ({}): {}, predicted {:.1f} W", why, mode ? mode->name : "?", d.predicted.power.value());
+  // The margin is the long-standing default and goes unsaid; a calibrated bound is named.
+  if (guard.calibrated) d.reason += "; planned against the " + guard.Describe();
   if (p.raised) {
     d.reason += fmt::format("; threshold raised {:.1f} -> {:.1f} W: no mapping held the SLOs even with the lightest variants",
                             td.threshold.value(), p.threshold.value());
