@@ -15,8 +15,8 @@ std::string LevelKey(double level) { return fmt::format("{:g}", level); }
 
 // Calls f(log(measured / predicted)) for every latency-scored tenant.
 template <typename F>
-void ForEachScore(const std::vector<platform::Performance>& predicted, const std::vector<const platform::Sample*>& truth,
-                  F f) {
+void ForEachScore(const std::vector<platform::Performance>& predicted,
+                  const std::vector<const platform::Sample*>& truth, F f) {
   const size_t n = std::min(predicted.size(), truth.size());
   for (size_t s = 0; s < n; ++s) {
     const platform::Performance& p = predicted[s];
@@ -35,7 +35,8 @@ void ForEachScore(const std::vector<platform::Performance>& predicted, const std
 std::vector<double> P95ConformityScores(const std::vector<platform::Performance>& predicted,
                                         const std::vector<const platform::Sample*>& truth) {
   std::vector<double> out;
-  ForEachScore(predicted, truth, [&out](double measured, double pred) { out.push_back(std::log(measured / pred)); });
+  ForEachScore(predicted, truth,
+               [&out](double measured, double pred) { out.push_back(std::log(measured / pred)); });
   return out;
 }
 
@@ -76,7 +77,8 @@ nlohmann::json ConformalCalibration::ToJson() const {
 }
 
 StatusOr<ConformalCalibration> ConformalCalibration::FromJson(const nlohmann::json& j) {
-  if (!j.is_object()) return InvalidArgument("conformal: expected a JSON object, found " + j.dump().substr(0, 60));
+  if (!j.is_object())
+    return InvalidArgument("conformal: expected a JSON object, found " + j.dump().substr(0, 60));
   ConformalCalibration c;
   if (!j.contains("scores") || !j["scores"].is_number_integer() || j["scores"].get<int64_t>() < 0) {
     return InvalidArgument("conformal.scores: expected a count >= 0, found " +
@@ -84,8 +86,9 @@ StatusOr<ConformalCalibration> ConformalCalibration::FromJson(const nlohmann::js
   }
   c.scores = j["scores"].get<int64_t>();
   if (!j.contains("log_quantiles") || !j["log_quantiles"].is_object()) {
-    return InvalidArgument("conformal.log_quantiles: expected an object {\"<level>\": <log quantile>}, found " +
-                           (j.contains("log_quantiles") ? j["log_quantiles"].dump().substr(0, 60) : std::string("nothing")));
+    return InvalidArgument(
+        "conformal.log_quantiles: expected an object {\"<level>\": <log quantile>}, found " +
+        (j.contains("log_quantiles") ? j["log_quantiles"].dump().substr(0, 60) : std::string("nothing")));
   }
   for (const auto& [key, value] : j["log_quantiles"].items()) {
     double level = 0;

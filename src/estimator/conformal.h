@@ -75,8 +75,8 @@ struct ConformalCalibration {
 };
 
 struct CoverageResult {
-  int64_t tenants = 0;   // latency-scored tenants
-  double percent = 0;    // of them, measured p95 <= predicted p95 x factor (0 when none)
+  int64_t tenants = 0;  // latency-scored tenants
+  double percent = 0;   // of them, measured p95 <= predicted p95 x factor (0 when none)
 };
 
 // How often the bound predicted p95 x `factor` holds, over the tenants P95ConformityScores scores.

@@ -4,6 +4,7 @@
 // leaves its input alone, bad input names the value and the fix.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -12,7 +13,6 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
 
 #include "estimator/model_file.h"
 
@@ -60,7 +60,8 @@ class EstimatorCli : public ::testing::Test {
     cal_ = new std::string(TempPath("cal.jsonl"));
     test_ = new std::string(TempPath("test.jsonl"));
     for (const auto& [path, seed] : {std::pair{cal_, 5}, std::pair{test_, 6}}) {
-      CliRun r = Ecomap("profile --platform xavier-sim --samples 150 --seed " + std::to_string(seed) + " --out " + *path);
+      CliRun r = Ecomap("profile --platform xavier-sim --samples 150 --seed " + std::to_string(seed) +
+                        " --out " + *path);
       ASSERT_EQ(r.code, 0) << r.all;
     }
   }
@@ -90,7 +91,8 @@ TEST_F(EstimatorCli, EvalJsonHasTheBaselineBesideTheMapes) {
     EXPECT_GT(j[k].get<double>(), 0.0) << k;
   }
   EXPECT_EQ(j.at("samples").get<int64_t>(), 150);
-  EXPECT_DOUBLE_EQ(j.at("analytic_latency_p95_mape").get<double>(), j.at("analytic").at("latency_p95_mape").get<double>());
+  EXPECT_DOUBLE_EQ(j.at("analytic_latency_p95_mape").get<double>(),
+                   j.at("analytic").at("latency_p95_mape").get<double>());
   // Present either way: numbers for a calibrated model, null for one without a bound.
   for (const char* k : {"coverage_90", "coverage_95"}) {
     ASSERT_TRUE(j.contains(k)) << k;
@@ -137,7 +139,8 @@ TEST_F(EstimatorCli, CalibrateWritesANewModelWhoseBoundEvalScores) {
   EXPECT_NE(text.out.find("p95 bound coverage on these samples"), std::string::npos) << text.out;
 
   // --out equal to --model replaces it (atomically); here on the copy.
-  CliRun again = Ecomap("estimator calibrate --model " + out + " --data " + *test_ + " --out " + out + " --json");
+  CliRun again =
+      Ecomap("estimator calibrate --model " + out + " --data " + *test_ + " --out " + out + " --json");
   ASSERT_EQ(again.code, 0) << again.all;
   nlohmann::json cj = Json(again);
   EXPECT_NE(cj.at("source").get<std::string>().find(*test_), std::string::npos);
