@@ -161,6 +161,7 @@ EvalReport ScorePredictor(const estimator::Predictor& p, const std::vector<const
   return estimator::Score(PredictAll(p, samples), samples);
 }
 
+#ifdef ECOMAP_ESTIMATOR_TORCH
 // The p95 bound's conformal quantiles on `samples` (data the model never trained on), from the
 // model's predictions for them.
 estimator::ConformalCalibration Calibrate(const std::vector<platform::Performance>& predicted,
@@ -168,7 +169,7 @@ estimator::ConformalCalibration Calibrate(const std::vector<platform::Performanc
   return estimator::ConformalCalibration::Compute(estimator::P95ConformityScores(predicted, samples), std::move(source));
 }
 
-// One line per stored level: "  90%: p95 x 1.034 (log quantile 0.0334)".
+// One line: how many tenants of which data, and the factor per stored level.
 void PrintCalibration(const estimator::ConformalCalibration& c) {
   std::printf("p95 bound (split conformal on %lld tenants of %s):", static_cast<long long>(c.scores), c.source.c_str());
   if (c.log_quantiles.empty()) std::printf(" too few tenants for any level: no bound");
@@ -176,7 +177,6 @@ void PrintCalibration(const estimator::ConformalCalibration& c) {
   std::printf("\n");
 }
 
-#ifdef ECOMAP_ESTIMATOR_TORCH
 // Prints (and returns as JSON) the repeatability floor of measured data: configurations that
 // were measured more than once, each sample "predicted" by its group's median.
 nlohmann::json PrintRepeatFloor(const std::vector<const profiler::Sample*>& samples) {

@@ -71,8 +71,6 @@ StatusOr<Decision> EcomapController::DoStep(const ControlInput& in, const Trigge
   d.predict_ms = p.predict_ms;
   const platform::PowerMode* mode = info().FindMode(d.config.power_mode);
   d.reason = fmt::format("re-plan ({}): {}, predicted {:.1f} W", why, mode ? mode->name : "?", d.predicted.power.value());
-  // The margin is the long-standing default and goes unsaid; a calibrated bound is named.
-  if (guard.calibrated) d.reason += "; planned against the " + guard.Describe();
   if (p.raised) {
     d.reason += fmt::format("; threshold raised {:.1f} -> {:.1f} W: no mapping held the SLOs even with the lightest variants",
                             td.threshold.value(), p.threshold.value());
@@ -84,6 +82,8 @@ StatusOr<Decision> EcomapController::DoStep(const ControlInput& in, const Trigge
   } else if (p.best.score.feasible) {
     d.reason += ", best variants";
   }
+  // The margin is the long-standing default and goes unsaid; a calibrated bound is named.
+  if (guard.calibrated) d.reason += "; planned against the " + guard.Describe();
   return d;
 }
 
