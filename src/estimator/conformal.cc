@@ -80,6 +80,10 @@ StatusOr<ConformalCalibration> ConformalCalibration::FromJson(const nlohmann::js
   if (!j.is_object())
     return InvalidArgument("conformal: expected a JSON object, found " + j.dump().substr(0, 60));
   ConformalCalibration c;
+  if (j.contains("method") && j["method"] != kMethod) {
+    return InvalidArgument("conformal.method is " + j["method"].dump() + ": this build reads only \"" + kMethod +
+                           "\" (recalibrate with `ecomap estimator calibrate`)");
+  }
   if (!j.contains("scores") || !j["scores"].is_number_integer() || j["scores"].get<int64_t>() < 0) {
     return InvalidArgument("conformal.scores: expected a count >= 0, found " +
                            (j.contains("scores") ? j["scores"].dump() : std::string("nothing")));

@@ -69,8 +69,9 @@ struct ConformalCalibration {
   //  "log_quantiles": {"0.8": q, "0.9": q, "0.95": q, "0.99": q}, "factors": {same keys: exp(q)},
   //  "source": "..."}; "factors" is for readers, FromJson uses "log_quantiles".
   nlohmann::json ToJson() const;
-  // InvalidArgument naming the key and the bad value (a level outside (0, 1), a quantile that
-  // is not a finite number, a negative count, a missing "log_quantiles" or "scores").
+  // InvalidArgument naming the key and the bad value (another "method" than the one above, a
+  // level outside (0, 1), a quantile that is not a finite number, a negative count, a missing
+  // "log_quantiles" or "scores"). "method" may be absent (read as the one above).
   static StatusOr<ConformalCalibration> FromJson(const nlohmann::json& j);
 };
 

@@ -678,7 +678,8 @@ TEST(Conformal, JsonRoundTripAndBadValuesAreNamed) {
     nlohmann::json j;
     const char* expect;
   };
-  nlohmann::json level = j, value = j, count = j, missing = j;
+  nlohmann::json level = j, value = j, count = j, missing = j, method = j;
+  method["method"] = "normalised conformal";
   level["log_quantiles"]["1.5"] = 0.1;
   value["log_quantiles"]["0.9"] = "wide";
   count["scores"] = -3;
@@ -689,6 +690,7 @@ TEST(Conformal, JsonRoundTripAndBadValuesAreNamed) {
       {"count", count, "conformal.scores: expected a count >= 0, found -3"},
       {"missing", missing, "conformal.log_quantiles: expected an object"},
       {"type", nlohmann::json::array(), "expected a JSON object"},
+      {"method", method, "conformal.method is \"normalised conformal\": this build reads only"},
   };
   for (const Case& k : cases) {
     auto r = ConformalCalibration::FromJson(k.j);
