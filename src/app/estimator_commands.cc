@@ -1,9 +1,12 @@
-// `ecomap estimator train|eval|predict`: the transformer latency/power estimator.
+// `ecomap estimator train|eval|calibrate|predict`: the transformer latency/power estimator.
+#include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -12,6 +15,7 @@
 #include "app/cli_util.h"
 #include "app/commands.h"
 #include "estimator/analytic.h"
+#include "estimator/conformal.h"
 #include "estimator/metrics.h"
 #include "estimator/model_file.h"
 #include "platform/registry.h"
@@ -50,6 +54,14 @@ struct EvalArgs {
   bool json = false;
   std::string split = "all";
   std::string predictions;
+};
+
+struct CalibrateArgs {
+  std::string model;
+  std::vector<std::string> data;
+  std::vector<std::string> exclude_configs;
+  std::string out;
+  bool json = false;
 };
 
 struct PredictArgs {
@@ -150,6 +162,21 @@ EvalReport ScorePredictor(const estimator::Predictor& p, const std::vector<const
 }
 
 #ifdef ECOMAP_ESTIMATOR_TORCH
+// The p95 bound's conformal quantiles on `samples` (data the model never trained on), from the
+// model's predictions for them.
+estimator::ConformalCalibration Calibrate(const std::vector<platform::Performance>& predicted,
+                                          const std::vector<const profiler::Sample*>& samples, std::string source) {
+  return estimator::ConformalCalibration::Compute(estimator::P95ConformityScores(predicted, samples), std::move(source));
+}
+
+// One line: how many tenants of which data, and the factor per stored level.
+void PrintCalibration(const estimator::ConformalCalibration& c) {
+  std::printf("p95 bound (split conformal on %lld tenants of %s):", static_cast<long long>(c.scores), c.source.c_str());
+  if (c.log_quantiles.empty()) std::printf(" too few tenants for any level: no bound");
+  for (const auto& [level, q] : c.log_quantiles) std::printf(" %g%%: x%.4f", 100 * level, std::exp(q));
+  std::printf("\n");
+}
+
 // Prints (and returns as JSON) the repeatability floor of measured data: configurations that
 // were measured more than once, each sample "predicted" by its group's median.
 nlohmann::json PrintRepeatFloor(const std::vector<const profiler::Sample*>& samples) {
@@ -241,6 +268,15 @@ void RunTrain(const TrainArgs& a) {
     nlohmann::json floor = PrintRepeatFloor(all);
     if (!floor.is_null()) record["repeat_floor"] = floor;
   }
+  // The p95 bound: split conformal on the held-out split, which the network never trained on.
+  if (!split.holdout.empty()) {
+    model->set_conformal(Calibrate(PredictAll(*model, split.holdout), split.holdout,
+                                   fmt::format("the held-out split of {} ({} configurations, seed {}, share {:g})",
+                                               Joined(a.data), split.holdout.size(), a.seed, a.holdout)));
+    PrintCalibration(*model->conformal());
+  } else {
+    std::printf("p95 bound: none (--holdout 0 leaves no data to calibrate on; use `ecomap estimator calibrate`)\n");
+  }
   OrFail(model->Save(a.out, record));
   std::printf("wrote %s (%lld parameters)\n", a.out.c_str(), static_cast<long long>(model->num_parameters()));
 }
@@ -292,6 +328,15 @@ void RunEval(const EvalArgs& a) {
     j["split"] = a.split;
     j["truth"] = platform::ProvenanceName(d.samples[0].provenance);
     j["analytic"] = estimator::ReportToJson(b);
+    j["analytic_latency_p95_mape"] = b.latency_p95.mape;
+    // The p95 bound: coverage in percent at 90% and 95% (null without a calibrated bound).
+    for (const auto& [key, level] : {std::pair{"90", 0.90}, std::pair{"95", 0.95}}) {
+      std::optional<double> f = model->P95BoundFactor(level);
+      j[std::string("coverage_") + key] = f ? nlohmann::json(estimator::P95Coverage(tp, set, *f).percent) : nullptr;
+      j[std::string("bound_factor_") + key] = f ? nlohmann::json(*f) : nullptr;
+    }
+    j["coverage_tenants"] = estimator::P95Coverage(tp, set, 1.0).tenants;
+    j["conformal"] = model->conformal() ? model->conformal()->ToJson() : nlohmann::json(nullptr);
     estimator::RepeatFloor f = estimator::MeasurementRepeatFloor(set);
     if (f.groups > 0) {
       j["repeat_floor"] = estimator::ReportToJson(f.report);
@@ -307,7 +352,66 @@ void RunEval(const EvalArgs& a) {
   PrintReport("analytic", b, true);
   std::printf("saturation flag accuracy: transformer %.1f%%, analytic %.1f%%\n", 100 * t.saturation_accuracy,
               100 * b.saturation_accuracy);
+  if (model->conformal()) {
+    PrintCalibration(*model->conformal());
+    std::printf("p95 bound coverage on these samples (measured p95 <= bound):");
+    for (double level : {0.90, 0.95}) {
+      std::optional<double> f = model->P95BoundFactor(level);
+      if (!f) {
+        std::printf(" %g%%: no bound", 100 * level);
+        continue;
+      }
+      estimator::CoverageResult c = estimator::P95Coverage(tp, set, *f);
+      std::printf(" %g%%: %.1f%% of %lld tenants", 100 * level, c.percent, static_cast<long long>(c.tenants));
+    }
+    std::printf("\n");
+  } else {
+    std::printf("p95 bound: none (the model holds no calibration: `ecomap estimator calibrate`)\n");
+  }
   PrintRepeatFloor(set);
+}
+
+void RunCalibrate(const CalibrateArgs& a) {
+  std::error_code ec;
+  for (const std::string& d : a.data) {
+    if (std::filesystem::equivalent(d, a.out, ec)) {
+      Fail("calibrate: --out " + a.out + " is the --data file " + d + "; write the model elsewhere");
+    }
+  }
+  profiler::Dataset d = LoadData(a.data, a.exclude_configs);
+  auto model = OrFail(estimator::TransformerPredictor::Load(a.model));
+  model->set_intra_op_threads(1);
+  if (d.samples[0].platform != model->info().name) {
+    Fail(Joined(a.data) + " was measured on '" + d.samples[0].platform + "' but " + a.model + " models '" +
+         model->info().name + "': calibrate with data of that platform");
+  }
+  std::vector<const profiler::Sample*> set;
+  for (const profiler::Sample& s : d.samples) set.push_back(&s);
+  const std::vector<platform::Performance> predicted = PredictAll(*model, set);
+  estimator::ConformalCalibration c =
+      Calibrate(predicted, set, fmt::format("calibrate --data {} ({} configurations)", Joined(a.data), set.size()));
+  if (c.scores == 0) {
+    Fail("calibrate: " + Joined(a.data) + " has no tenant with a measured, unsaturated p95 to calibrate on");
+  }
+  // The container as read (weights byte for byte), with the new calibration; written atomically.
+  estimator::ModelFile file =
+      OrFail(estimator::ReadModelFile(a.model, estimator::kTransformerFormat, estimator::kTransformerVersion));
+  file.meta["conformal"] = c.ToJson();
+  OrFail(estimator::WriteModelFile(a.out, file));
+  if (a.json) {
+    nlohmann::json j = c.ToJson();
+    j["model"] = a.model;
+    j["out"] = a.out;
+    j["data"] = Joined(a.data);
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  PrintCalibration(c);
+  if (c.log_quantiles.size() < estimator::kConformalLevels.size()) {
+    std::printf("note: %lld tenants bound only the levels above; levels needing more were left out\n",
+                static_cast<long long>(c.scores));
+  }
+  std::printf("wrote %s (the model of %s with this calibration)\n", a.out.c_str(), a.model.c_str());
 }
 
 void RunPredict(const PredictArgs& a) {
@@ -335,7 +439,7 @@ void RunPredict(const PredictArgs& a) {
 #endif
 
 void AddEstimatorCommands(CLI::App& app) {
-  CLI::App* est = app.add_subcommand("estimator", "The transformer latency/power estimator: train, evaluate, predict");
+  CLI::App* est = app.add_subcommand("estimator", "The transformer latency/power estimator: train, evaluate, calibrate the p95 bound, predict");
 #ifdef ECOMAP_ESTIMATOR_TORCH
   est->require_subcommand(1);
   auto ta = std::make_shared<TrainArgs>();
@@ -390,10 +494,29 @@ void AddEstimatorCommands(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"all", "holdout", "unseen", "train"}));
   eval->add_flag("--json", ea->json,
-                 "JSON: latency_p95_mape, throughput_mape, power_mape (percent), samples, R2s, by_tenants, analytic");
+                 "JSON: latency_p95_mape, analytic_latency_p95_mape, throughput_mape, power_mape (percent), samples, "
+                 "coverage_90, coverage_95 (percent of tenants under the p95 bound; null without one), R2s, "
+                 "by_tenants, analytic");
   eval->add_option("--predictions", ea->predictions,
                     "also write one JSON line per sample (measured, transformer, analytic) to this file");
   eval->callback([ea] { RunEval(*ea); });
+
+  auto ca = std::make_shared<CalibrateArgs>();
+  CLI::App* calibrate = est->add_subcommand(
+      "calibrate",
+      "Re-compute the model's p95 bound (split-conformal quantiles of log(measured / predicted p95) at 80, 90, 95 "
+      "and 99%) on data it never trained on, and write the model with it to --out");
+  ca->model = estimator::DefaultModelPath();
+  calibrate->add_option("--model", ca->model, "model file to calibrate (read only)")->capture_default_str();
+  calibrate->add_option("--data", ca->data, "calibration dataset(s) (.jsonl), read in order as one; not trained on")
+      ->required();
+  calibrate->add_option("--exclude-configs", ca->exclude_configs,
+                        "leave out every sample whose configuration is in these datasets (keep a test set apart)");
+  calibrate->add_option("--out", ca->out,
+                        "model file to write (written atomically; the same path as --model replaces it)")
+      ->required();
+  calibrate->add_flag("--json", ca->json, "print the calibration (the model file's \"conformal\" key) as JSON");
+  calibrate->callback([ca] { RunCalibrate(*ca); });
 
   auto pa = std::make_shared<PredictArgs>();
   CLI::App* predict = est->add_subcommand("predict", "Predict one configuration (JSON: platform::Configuration or a dataset line)");

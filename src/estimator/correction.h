@@ -69,6 +69,11 @@ class CorrectedPredictor final : public Predictor {
   std::string name() const override { return inner_->name() + "+corrected"; }
   StatusOr<std::vector<platform::Performance>> PredictBatch(
       const std::vector<platform::Configuration>& configs) const override;
+  // The inner predictor's bound: its calibration describes the uncorrected residuals; the
+  // correction, which pulls predictions towards the measurements, usually narrows them.
+  std::optional<double> P95BoundFactor(double confidence) const override {
+    return inner_->P95BoundFactor(confidence);
+  }
 
   // Predicts `config` with the inner predictor and folds `measured` into the correction.
   Status Observe(const platform::Configuration& config, const platform::Performance& measured);

@@ -1,16 +1,20 @@
 // Tests of the torch-free half of the estimator: decomposition, the analytic baseline, the
-// simulator oracle, metrics, splits, online correction, the model-file container, features.
+// simulator oracle, metrics, splits, online correction, the model-file container, features,
+// the conformal p95 bound.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "estimator/analytic.h"
+#include "estimator/conformal.h"
 #include "estimator/correction.h"
 #include "estimator/features.h"
 #include "estimator/metrics.h"
@@ -536,6 +540,175 @@ TEST(ModelFile, RoundTripAndEveryDamageIsNamed) {
   EXPECT_NE(c.status().message().find("corrupt"), std::string::npos) << c.status().message();
 
   EXPECT_EQ(ReadModelFile("/nonexistent/model", "ecomap.test", 3).status().code(), StatusCode::kNotFound);
+}
+
+// Synthetic predictions and measurements: `n` samples of `tenants` tenants; predicted p95s
+// drawn log-uniformly over 1-100 ms, measured = predicted x exp(noise()).
+struct Synthetic {
+  std::vector<platform::Sample> samples;
+  std::vector<platform::Performance> predicted;
+  std::vector<const platform::Sample*> Truth() const {
+    std::vector<const platform::Sample*> out;
+    for (const platform::Sample& s : samples) out.push_back(&s);
+    return out;
+  }
+};
+Synthetic MakeSynthetic(int n, int tenants, std::mt19937_64& rng, const std::function<double()>& noise) {
+  std::uniform_real_distribution<double> log_p95(0.0, std::log(100.0));
+  Synthetic out;
+  for (int s = 0; s < n; ++s) {
+    std::vector<double> pred, meas;
+    for (int t = 0; t < tenants; ++t) {
+      pred.push_back(std::exp(log_p95(rng)));
+      meas.push_back(pred.back() * std::exp(noise()));
+    }
+    platform::Sample sample;
+    sample.config.tenants.resize(static_cast<size_t>(tenants));
+    sample.result = Perf(meas, 10);
+    out.samples.push_back(std::move(sample));
+    out.predicted.push_back(Perf(pred, 10));
+  }
+  return out;
+}
+
+TEST(Conformal, QuantileIsTheFiniteSampleOrderStatistic) {
+  // 19 scores 1..19 in a scrambled order: k = ceil(20 q).
+  std::vector<double> s;
+  for (int i = 0; i < 19; ++i) s.push_back(static_cast<double>((i * 7) % 19 + 1));
+  EXPECT_EQ(ConformalQuantile(s, 0.90), 18.0);  // 20 x 0.9 = 18
+  EXPECT_EQ(ConformalQuantile(s, 0.95), 19.0);  // 20 x 0.95 = 19
+  EXPECT_EQ(ConformalQuantile(s, 0.50), 10.0);
+  EXPECT_EQ(ConformalQuantile(s, 0.80), 16.0);
+  EXPECT_FALSE(ConformalQuantile(s, 0.99).has_value());  // 20 x 0.99 = 19.8 -> 20 > 19: no finite bound
+  // 100 scores 0.00 .. 0.99: k = ceil(101 q), i.e. 91 (0.90) and 96 (0.95), the 91st/96th smallest.
+  std::vector<double> h;
+  for (int i = 99; i >= 0; --i) h.push_back(i / 100.0);
+  EXPECT_DOUBLE_EQ(*ConformalQuantile(h, 0.90), 0.90);
+  EXPECT_DOUBLE_EQ(*ConformalQuantile(h, 0.95), 0.95);
+  EXPECT_DOUBLE_EQ(*ConformalQuantile(h, 0.99), 0.99);  // ceil(99.99) = 100
+  // The index is the finite-sample one, not the naive ceil(n q) (which gives the 90th, 95th, 99th).
+  // A level computed as 0.1 x 3 is 0.30000000000000004: 10 x it = 3.0000000000000004 must still
+  // give k = 3 (the tolerance), not 4.
+  std::vector<double> nine = {9, 8, 7, 6, 5, 4, 3, 2, 1};
+  EXPECT_EQ(ConformalQuantile(nine, 0.1 * 3), 3.0);
+  for (double bad : {0.0, 1.0, -0.5, 1.5, std::nan("")}) EXPECT_FALSE(ConformalQuantile(s, bad).has_value()) << bad;
+  EXPECT_FALSE(ConformalQuantile({}, 0.9).has_value());
+
+  ConformalCalibration c = ConformalCalibration::Compute(s, "test");
+  EXPECT_EQ(c.scores, 19);
+  ASSERT_EQ(c.log_quantiles.size(), 3u);  // 0.8, 0.9, 0.95; 0.99 needs more scores
+  EXPECT_DOUBLE_EQ(*c.BoundFactor(0.9), std::exp(18.0));
+  EXPECT_DOUBLE_EQ(*c.BoundFactor(0.92), std::exp(19.0));  // the next stricter stored level
+  EXPECT_DOUBLE_EQ(*c.BoundFactor(0.5), std::exp(16.0));
+  EXPECT_FALSE(c.BoundFactor(0.97).has_value());
+  EXPECT_FALSE(c.BoundFactor(1.0).has_value());
+}
+
+TEST(Conformal, ScoresSkipSaturatedTenantsAndCoverageCountsTheBound) {
+  platform::Sample a, b;
+  a.result = Perf({20, 11}, 10, /*saturated_first=*/true);  // the saturated 20 ms is no score
+  b.result = Perf({5, 8}, 10);
+  const std::vector<platform::Performance> pred = {Perf({10, 10}, 10), Perf({5, 4}, 10)};
+  const std::vector<const platform::Sample*> truth = {&a, &b};
+  const std::vector<double> s = P95ConformityScores(pred, truth);
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_NEAR(s[0], std::log(1.1), 1e-12);
+  EXPECT_NEAR(s[1], 0.0, 1e-12);
+  EXPECT_NEAR(s[2], std::log(2.0), 1e-12);
+  EXPECT_EQ(P95Coverage(pred, truth, 1.0).tenants, 3);
+  EXPECT_NEAR(P95Coverage(pred, truth, 1.0).percent, 100.0 / 3, 1e-9);
+  EXPECT_NEAR(P95Coverage(pred, truth, 1.1).percent, 200.0 / 3, 1e-9);  // 11 ms <= 10 x 1.1, at the edge
+  EXPECT_NEAR(P95Coverage(pred, truth, 2.0).percent, 100.0, 1e-9);
+  EXPECT_EQ(P95Coverage({}, {}, 2.0).tenants, 0);
+}
+
+TEST(Conformal, CoverageOnFreshDataIsNominalForAnyNoise) {
+  // Calibrated on 2,000 tenants, scored on 40,000 fresh ones, for three residual laws (biased
+  // Gaussian, heavy-tailed Student t, skewed exponential): split conformal makes no assumption
+  // on the law, so every one must land within 2 points of the level (about 3 standard deviations
+  // of a calibration set of this size). Uncorrected (factor 1) the
+  // predictor covers far less: the check is not one that any bound passes.
+  std::mt19937_64 rng(2024);
+  std::normal_distribution<double> gauss(0.05, 0.1);
+  std::student_t_distribution<double> t3(3.0);
+  std::exponential_distribution<double> expo(8.0);
+  const std::vector<std::pair<std::string, std::function<double()>>> laws = {
+      {"gaussian", [&] { return gauss(rng); }},
+      {"student-t", [&] { return 0.05 * t3(rng); }},
+      {"exponential", [&] { return expo(rng) - 0.05; }},
+  };
+  for (const auto& [name, noise] : laws) {
+    Synthetic cal = MakeSynthetic(1000, 2, rng, noise);
+    Synthetic test = MakeSynthetic(10000, 4, rng, noise);
+    ConformalCalibration c =
+        ConformalCalibration::Compute(P95ConformityScores(cal.predicted, cal.Truth()), "synthetic " + name);
+    ASSERT_EQ(c.scores, 2000) << name;
+    for (double level : {0.90, 0.95}) {
+      std::optional<double> f = c.BoundFactor(level);
+      ASSERT_TRUE(f.has_value()) << name;
+      CoverageResult r = P95Coverage(test.predicted, test.Truth(), *f);
+      EXPECT_EQ(r.tenants, 40000) << name;
+      EXPECT_NEAR(r.percent, 100 * level, 2.0) << name << " at " << level << ": factor " << *f;
+      // In sample, the bound covers at least ceil(2001 q) of the 2,000 calibration tenants.
+      EXPECT_GE(P95Coverage(cal.predicted, cal.Truth(), *f).percent, 100 * std::ceil(2001 * level - 1e-9) / 2000)
+          << name;
+    }
+    EXPECT_LT(P95Coverage(test.predicted, test.Truth(), 1.0).percent, 80.0) << name;
+  }
+}
+
+TEST(Conformal, JsonRoundTripAndBadValuesAreNamed) {
+  ConformalCalibration c;
+  c.scores = 1234;
+  c.log_quantiles = {{0.8, 0.01}, {0.9, 0.025}, {0.95, 0.04}};
+  c.source = "held-out split";
+  const nlohmann::json j = c.ToJson();
+  EXPECT_DOUBLE_EQ(j.at("log_quantiles").at("0.95").get<double>(), 0.04);
+  EXPECT_DOUBLE_EQ(j.at("factors").at("0.9").get<double>(), std::exp(0.025));
+  auto back = ConformalCalibration::FromJson(nlohmann::json::parse(j.dump()));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->scores, 1234);
+  EXPECT_EQ(back->log_quantiles, c.log_quantiles);
+  EXPECT_EQ(back->source, "held-out split");
+  EXPECT_DOUBLE_EQ(*back->BoundFactor(0.95), std::exp(0.04));
+  EXPECT_FALSE(back->BoundFactor(0.99).has_value());
+
+  struct Case {
+    const char* name;
+    nlohmann::json j;
+    const char* expect;
+  };
+  nlohmann::json level = j, value = j, count = j, missing = j, method = j;
+  method["method"] = "normalised conformal";
+  level["log_quantiles"]["1.5"] = 0.1;
+  value["log_quantiles"]["0.9"] = "wide";
+  count["scores"] = -3;
+  missing.erase("log_quantiles");
+  const std::vector<Case> cases = {
+      {"level", level, "the level '1.5' is not a number in (0, 1)"},
+      {"value", value, "conformal.log_quantiles.0.9 is \"wide\""},
+      {"count", count, "conformal.scores: expected a count >= 0, found -3"},
+      {"missing", missing, "conformal.log_quantiles: expected an object"},
+      {"type", nlohmann::json::array(), "expected a JSON object"},
+      {"method", method, "conformal.method is \"normalised conformal\": this build reads only"},
+  };
+  for (const Case& k : cases) {
+    auto r = ConformalCalibration::FromJson(k.j);
+    ASSERT_FALSE(r.ok()) << k.name;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << k.name;
+    EXPECT_NE(r.status().message().find(k.expect), std::string::npos) << k.name << ": " << r.status().message();
+  }
+}
+
+TEST(Conformal, OnlyCalibratedPredictorsOfferABound) {
+  // The analytic baseline and the simulator have no bound; a correction passes its inner one on.
+  auto sim = std::make_shared<SimulatorPredictor>();
+  EXPECT_FALSE(sim->P95BoundFactor(0.95).has_value());
+  EXPECT_FALSE(CorrectedPredictor(sim).P95BoundFactor(0.95).has_value());
+  auto train = testing::SimulatedSamples(300, 21);
+  auto m = AnalyticModel::Fit(platform::XavierSim::MakeInfo(), testing::Pointers(train));
+  ASSERT_TRUE(m.ok());
+  EXPECT_FALSE(AnalyticPredictor(*m).P95BoundFactor(0.9).has_value());
 }
 
 }  // namespace

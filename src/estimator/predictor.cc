@@ -8,6 +8,8 @@ StatusOr<platform::Performance> Predictor::Predict(const platform::Configuration
   return std::move(r[0]);
 }
 
+std::optional<double> Predictor::P95BoundFactor(double /*confidence*/) const { return std::nullopt; }
+
 std::string TenantName(const platform::TenantConfig& t, size_t index) {
   return t.name.empty() ? "t" + std::to_string(index) : t.name;
 }

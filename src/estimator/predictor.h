@@ -17,6 +17,11 @@
 //   StatusOr<std::vector<platform::Performance>> r = p->PredictBatch(configs);
 //   if (r.ok()) use((*r)[0].tenants[0].latency_p95, (*r)[0].power);
 //
+// Calibrated uncertainty: P95BoundFactor(confidence) answers "by how much must a predicted p95 be
+// multiplied to bound the real one at this confidence?" (split conformal, estimator/conformal.h).
+// Only a calibrated transformer model answers; the analytic baseline and the simulator oracle
+// have no bound (nullopt), and callers keep their own margin then (policy/planning.h).
+//
 // Predicted figures carry Provenance::kModelled (the simulator oracle: kSimulated) and every
 // command that prints them labels them "predicted".
 //
@@ -24,6 +29,7 @@
 // (all of this part's are, except where their header says otherwise).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +53,12 @@ class Predictor {
   // for the others then. An empty batch gives an empty result.
   virtual StatusOr<std::vector<platform::Performance>> PredictBatch(
       const std::vector<platform::Configuration>& configs) const = 0;
+
+  // The p95 bound factor f at `confidence` in (0, 1): for a tenant like those the predictor was
+  // calibrated on, P(measured p95 <= predicted p95 x f) >= confidence (marginally over tenants;
+  // f < 1 where the predictor over-predicts). nullopt when the predictor has no calibration that
+  // reaches `confidence` (the default: analytic, simulator). Cheap: no prediction runs.
+  virtual std::optional<double> P95BoundFactor(double confidence) const;
 
   // One configuration: PredictBatch of a batch of one.
   StatusOr<platform::Performance> Predict(const platform::Configuration& config) const;

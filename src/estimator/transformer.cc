@@ -154,6 +154,7 @@ struct TransformerPredictor::Impl {
   torch::Tensor target_mean, target_std;            // [kTargets]
   std::vector<double> target_mean_v, target_std_v;
   nlohmann::json training = nlohmann::json::object();
+  std::optional<ConformalCalibration> conformal;
   int intra_op_threads = 1;
 
   void SetNormalisation(const std::vector<double>& fm, const std::vector<double>& fs,
@@ -198,6 +199,12 @@ const AnalyticModel& TransformerPredictor::analytic() const { return impl_->anal
 const platform::PlatformInfo& TransformerPredictor::info() const { return impl_->info; }
 const TransformerConfig& TransformerPredictor::config() const { return impl_->config; }
 const nlohmann::json& TransformerPredictor::training_record() const { return impl_->training; }
+const std::optional<ConformalCalibration>& TransformerPredictor::conformal() const { return impl_->conformal; }
+void TransformerPredictor::set_conformal(std::optional<ConformalCalibration> c) { impl_->conformal = std::move(c); }
+std::optional<double> TransformerPredictor::P95BoundFactor(double confidence) const {
+  if (!impl_->conformal) return std::nullopt;
+  return impl_->conformal->BoundFactor(confidence);
+}
 void TransformerPredictor::set_intra_op_threads(int n) { impl_->intra_op_threads = std::max(1, n); }
 int64_t TransformerPredictor::num_parameters() const {
   int64_t n = 0;
@@ -440,6 +447,7 @@ Status TransformerPredictor::Save(const std::string& path, const nlohmann::json&
   f.meta["target_std"] = impl_->target_std_v;
   f.meta["analytic"] = impl_->analytic.ToJson();
   f.meta["training"] = training.is_null() ? impl_->training : training;
+  if (impl_->conformal) f.meta["conformal"] = impl_->conformal->ToJson();
   try {
     // One member: its parameters at the archive's top level (as before ensembles). Several:
     // member k's in the sub-archive "member<k>".
@@ -502,6 +510,11 @@ StatusOr<std::unique_ptr<TransformerPredictor>> TransformerPredictor::Load(const
   }
   impl->SetNormalisation(fm, fs, tm, ts);
   if (m.contains("training")) impl->training = m.at("training");
+  if (m.contains("conformal")) {  // absent in files from before calibration: no bound
+    auto c = ConformalCalibration::FromJson(m.at("conformal"));
+    if (!c.ok()) return DataLoss(path + ": meta." + c.status().message());
+    impl->conformal = std::move(*c);
+  }
   try {
     torch::serialize::InputArchive archive;
     std::istringstream in(f.weights);

@@ -37,7 +37,8 @@
 // The model file (estimator/model_file.h container, format "ecomap.estimator.transformer",
 // version kTransformerVersion; version 1 had tenant-slot features and a post-norm encoder, and
 // is refused with "retrain") holds in its meta JSON: the platform description, the sizes,
-// feature and target normalisation, the fitted analytic baseline and the training record; the
+// feature and target normalisation, the fitted analytic baseline, the training record and, when
+// calibrated, the p95 bound's conformal quantiles ("conformal", estimator/conformal.h); the
 // weights are a libtorch archive (an ensemble's: member k's parameters in sub-archive
 // "member<k>"; one network's at the top level, as in files from before ensembles).
 //
@@ -54,6 +55,7 @@
 #include <vector>
 
 #include "estimator/analytic.h"
+#include "estimator/conformal.h"
 #include "estimator/predictor.h"
 #include "platform/sample.h"
 
@@ -124,6 +126,15 @@ class TransformerPredictor final : public Predictor {
   std::string name() const override { return "transformer"; }
   StatusOr<std::vector<platform::Performance>> PredictBatch(
       const std::vector<platform::Configuration>& configs) const override;
+  // exp(the conformal quantile) of the model's calibration (estimator/conformal.h) at the
+  // smallest stored level >= confidence; nullopt for a model without one (files from before
+  // calibration, or trained with --holdout 0 and never calibrated).
+  std::optional<double> P95BoundFactor(double confidence) const override;
+
+  // The p95 calibration kept with the model (meta key "conformal"); Save writes it.
+  // set_conformal is not thread-safe: call it before the model is shared.
+  const std::optional<ConformalCalibration>& conformal() const;
+  void set_conformal(std::optional<ConformalCalibration> calibration);
 
   // The analytic baseline fitted with (and stored in) this model.
   const AnalyticModel& analytic() const;

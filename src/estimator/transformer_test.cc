@@ -1,5 +1,7 @@
-// Tests of the transformer estimator (libtorch): training runs and learns, save/load round
-// trips exactly, damaged model files give clear errors, batched prediction names bad inputs.
+// Tests of the transformer estimator (libtorch): training runs and beats its analytic baseline,
+// save/load round trips exactly (the p95 calibration included), damaged model files give clear
+// errors, batched prediction names bad inputs; the shipped model beats its baseline on a fresh
+// xavier-sim profile and a calibration on half of it covers the other half.
 #include <gtest/gtest.h>
 
 #include <ATen/Parallel.h>
@@ -12,10 +14,16 @@
 #include <fstream>
 #include <sstream>
 
+#include "estimator/analytic.h"
+#include "estimator/conformal.h"
 #include "estimator/metrics.h"
 #include "estimator/model_file.h"
 #include "estimator/testing.h"
 #include "estimator/transformer.h"
+#include "platform/registry.h"
+#include "profiler/profiler.h"
+#include "profiler/sampler.h"
+#include "zoo/model.h"
 
 namespace ecomap::estimator {
 namespace {
@@ -43,12 +51,12 @@ class TransformerTest : public ::testing::Test {
     train_ = new std::vector<profiler::Sample>(testing::SimulatedSamples(2000, 31));
     test_ = new std::vector<profiler::Sample>(testing::SimulatedSamples(300, 32));
     TrainOptions o;
-    o.epochs = 20;
+    o.epochs = 40;
     o.threads = 1;
     o.seed = 5;
     o.progress = [](const EpochReport& r) { reports_.push_back(r); };
     auto m = TransformerPredictor::Train(platform::XavierSim::MakeInfo(), testing::Pointers(*train_),
-                                         testing::Pointers(*test_), {.d_model = 16, .heads = 2, .layers = 1, .ff_dim = 32}, o);
+                                         testing::Pointers(*test_), {.d_model = 32, .heads = 2, .layers = 2, .ff_dim = 64}, o);
     ASSERT_TRUE(m.ok()) << m.status().message();
     model_ = m->release();
     path_ = TempPath("model");
@@ -77,26 +85,41 @@ TransformerPredictor* TransformerTest::model_ = nullptr;
 std::string TransformerTest::path_;
 std::vector<EpochReport> TransformerTest::reports_;
 
-TEST_F(TransformerTest, TrainsAndReportsEveryEpoch) {
-  ASSERT_EQ(reports_.size(), 20u);
-  EXPECT_LT(reports_.back().train_loss, reports_.front().train_loss);
-  EXPECT_GT(reports_.back().holdout_p95_mape, 0.0);
+// How much better than its own analytic baseline a network trained in these tests must be on
+// data it never trained on (its MAPE at most this share of the baseline's). The targets are
+// residuals over that baseline, so "close to the truth" alone is passed by a network that learned
+// nothing (outputs 0); this ratio is not. Measured on the xavier-sim of December 2026 (the
+// analytic, queueing-network simulator) with the default network sizes: the fixture (2,000
+// samples, 40 epochs) p95 0.76, power 0.52, throughput 0.75; TransformerUnseen (5,000 samples of
+// 1-3 tenants, 30 epochs, scored on 5-6) p95 0.70, power 0.46. (16-wide one-layer networks, or
+// fewer epochs, reached only 0.88-0.97: too close to 1 to tell learning from noise.)
+constexpr double kTestModelVsAnalytic = 0.85;
+
+TEST_F(TransformerTest, TrainsReportsEveryEpochAndBeatsItsBaseline) {
+  ASSERT_EQ(reports_.size(), 40u);
+  EXPECT_LT(reports_.back().train_loss, 0.5 * reports_.front().train_loss);
   auto r = model_->PredictBatch(TestConfigs());
   ASSERT_TRUE(r.ok()) << r.status().message();
   ASSERT_EQ(r->size(), test_->size());
   for (size_t i = 0; i < r->size(); ++i) {
     ASSERT_EQ((*r)[i].tenants.size(), (*test_)[i].config.tenants.size());
-    EXPECT_GT((*r)[i].power.value(), 0);
     EXPECT_EQ((*r)[i].provenance, platform::Provenance::kModelled);
   }
-  // Twenty short epochs on 2,000 samples: far better than guessing (a loose bound that a
-  // broken pipeline, e.g. mismatched targets, fails by a wide margin).
   EvalReport e = Score(*r, testing::Pointers(*test_));
-  // The targets are residuals over the analytic baseline, so even a tiny model trained for a
-  // few seconds is close; a broken pipeline (mismatched targets, features or pooling) is not.
-  EXPECT_LT(e.power.mape, 3.0);
-  EXPECT_LT(e.latency_p95.mape, 8.0);
-  EXPECT_LT(e.throughput.mape, 8.0);
+  // The per-epoch report is the real held-out figure (test_ was the hold-out).
+  EXPECT_NEAR(reports_.back().holdout_p95_mape, e.latency_p95.mape, 0.005 * e.latency_p95.mape);
+  EXPECT_NEAR(reports_.back().holdout_power_mape, e.power.mape, 0.005 * e.power.mape);
+  AnalyticPredictor baseline(model_->analytic());
+  auto b = baseline.PredictBatch(TestConfigs());
+  ASSERT_TRUE(b.ok());
+  EvalReport a = Score(*b, testing::Pointers(*test_));
+  std::printf("fixture model on its hold-out: MAPE p95 %.3f%% / analytic %.3f%%, power %.3f%% / %.3f%%, throughput "
+              "%.3f%% / %.3f%%; train loss %.4f -> %.4f\n",
+              e.latency_p95.mape, a.latency_p95.mape, e.power.mape, a.power.mape, e.throughput.mape, a.throughput.mape,
+              reports_.front().train_loss, reports_.back().train_loss);
+  EXPECT_LT(e.latency_p95.mape, kTestModelVsAnalytic * a.latency_p95.mape) << "analytic " << a.latency_p95.mape;
+  EXPECT_LT(e.power.mape, kTestModelVsAnalytic * a.power.mape) << "analytic " << a.power.mape;
+  EXPECT_LT(e.throughput.mape, kTestModelVsAnalytic * a.throughput.mape) << "analytic " << a.throughput.mape;
 }
 
 TEST_F(TransformerTest, SaveLoadRoundTripPredictsIdentically) {
@@ -115,6 +138,49 @@ TEST_F(TransformerTest, SaveLoadRoundTripPredictsIdentically) {
   auto one = model_->Predict((*test_)[7].config);
   ASSERT_TRUE(one.ok());
   EXPECT_NEAR(one->power.value(), (*a)[7].power.value(), 1e-3 * (*a)[7].power.value());
+}
+
+TEST_F(TransformerTest, ConformalBoundRoundTripsAndOldFilesHaveNone) {
+  ConformalCalibration c;
+  c.scores = 321;
+  c.log_quantiles = {{0.8, 0.01}, {0.9, 0.02}, {0.95, 0.035}};
+  c.source = "test";
+  auto loaded = TransformerPredictor::Load(path_);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  // The fixture's file was saved without a calibration, like every file from before the bound.
+  EXPECT_FALSE((*loaded)->conformal().has_value());
+  EXPECT_FALSE((*loaded)->P95BoundFactor(0.95).has_value());
+  (*loaded)->set_conformal(c);
+  EXPECT_DOUBLE_EQ(*(*loaded)->P95BoundFactor(0.95), std::exp(0.035));
+  const std::string p = TempPath("conformal");
+  ASSERT_TRUE((*loaded)->Save(p, (*loaded)->training_record()).ok());
+  auto file = ReadModelFile(p, kTransformerFormat, kTransformerVersion);
+  ASSERT_TRUE(file.ok());
+  EXPECT_DOUBLE_EQ(file->meta.at("conformal").at("log_quantiles").at("0.9").get<double>(), 0.02);
+  auto back = TransformerPredictor::Load(p);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  ASSERT_TRUE((*back)->conformal().has_value());
+  EXPECT_EQ((*back)->conformal()->scores, 321);
+  EXPECT_EQ((*back)->conformal()->log_quantiles, c.log_quantiles);
+  EXPECT_DOUBLE_EQ(*(*back)->P95BoundFactor(0.9), std::exp(0.02));
+  EXPECT_FALSE((*back)->P95BoundFactor(0.99).has_value());
+  EXPECT_EQ((*back)->training_record().value("note", ""), "test");
+  // An old file: the same model without the key reads and has no bound.
+  file->meta.erase("conformal");
+  WriteAll(p, SerializeModelFile(*file));
+  auto old = TransformerPredictor::Load(p);
+  ASSERT_TRUE(old.ok()) << old.status().message();
+  EXPECT_FALSE((*old)->P95BoundFactor(0.9).has_value());
+  // A damaged key is refused, naming the file and the value.
+  file->meta["conformal"] = c.ToJson();
+  file->meta["conformal"]["log_quantiles"]["0.9"] = "high";
+  WriteAll(p, SerializeModelFile(*file));
+  auto bad = TransformerPredictor::Load(p);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(bad.status().message().find(p + ": meta.conformal.log_quantiles.0.9 is \"high\""), std::string::npos)
+      << bad.status().message();
+  std::remove(p.c_str());
 }
 
 TEST_F(TransformerTest, DamagedModelFilesGiveClearErrors) {
@@ -214,13 +280,13 @@ TEST(TransformerUnseen, MoreTenantsThanEverSeenInTraining) {
   few.max_tenants = 3;
   many.min_tenants = 5;
   many.max_tenants = 6;
-  auto train = testing::SimulatedSamples(1500, 41, few);
+  auto train = testing::SimulatedSamples(5000, 41, few);
   auto test = testing::SimulatedSamples(200, 42, many);
   TrainOptions o;
-  o.epochs = 8;
+  o.epochs = 30;
   o.seed = 3;
   auto m = TransformerPredictor::Train(platform::XavierSim::MakeInfo(), testing::Pointers(train), {},
-                                       {.d_model = 16, .heads = 2, .layers = 1, .ff_dim = 32}, o);
+                                       {.d_model = 32, .heads = 2, .layers = 2, .ff_dim = 64}, o);
   ASSERT_TRUE(m.ok()) << m.status().message();
   std::vector<platform::Configuration> configs;
   for (const auto& s : test) configs.push_back(s.config);
@@ -228,7 +294,16 @@ TEST(TransformerUnseen, MoreTenantsThanEverSeenInTraining) {
   ASSERT_TRUE(r.ok()) << r.status().message();
   EvalReport e = Score(*r, testing::Pointers(test));
   EXPECT_LT(e.latency_p95.mape, 10.0);  // the tenant-slot features of version 1 gave 360%
-  EXPECT_LT(e.power.mape, 3.0);
+  // Better than its own analytic baseline on mixes it never saw (a network that learned nothing
+  // would equal it; one that learned tenant-count artefacts would be worse).
+  AnalyticPredictor baseline((*m)->analytic());
+  auto b = baseline.PredictBatch(configs);
+  ASSERT_TRUE(b.ok());
+  EvalReport a = Score(*b, testing::Pointers(test));
+  std::printf("trained on 1-3 tenants, scored on 5-6: MAPE p95 %.3f%% / analytic %.3f%%, power %.3f%% / %.3f%%\n",
+              e.latency_p95.mape, a.latency_p95.mape, e.power.mape, a.power.mape);
+  EXPECT_LT(e.latency_p95.mape, kTestModelVsAnalytic * a.latency_p95.mape) << "analytic " << a.latency_p95.mape;
+  EXPECT_LT(e.power.mape, kTestModelVsAnalytic * a.power.mape) << "analytic " << a.power.mape;
 }
 
 TEST(TransformerEnsemble, AveragesItsMembersAndRoundTrips) {
@@ -324,6 +399,104 @@ TEST(TransformerTrain, RejectsTooFewSamplesAndBadSizes) {
     ASSERT_FALSE(t.ok());
     EXPECT_NE(t.status().message().find("ensemble of " + std::to_string(members)), std::string::npos)
         << t.status().message();
+  }
+}
+
+// The shipped model (data/estimator/xavier-sim.ecomap) on a fresh profile of xavier-sim: the
+// profiler's own loop on the registry's simulator, fixed seeds, a few hundred samples, so that the
+// check follows whatever xavier-sim is (and fails when the shipped model no longer fits it:
+// retrain and ship it with `ecomap estimator train`, docs/estimator.md).
+// The transformer's latency p95 MAPE must be at most this share of its analytic baseline's.
+// Measured with the model shipped when this test was written (trained on the analytic
+// xavier-sim of December 2026, scored on that simulator): 0.36 (p95 MAPE 0.61% vs 1.68%).
+constexpr double kShippedModelVsAnalytic = 0.75;
+constexpr int64_t kShippedProfileSamples = 400;
+
+const std::vector<profiler::Sample>& ShippedProfile() {
+  static const std::vector<profiler::Sample>* samples = [] {
+    auto out = new std::vector<profiler::Sample>();
+    platform::PlatformOptions po;
+    po.seed = 20260;
+    auto sim = platform::MakeEvaluator("xavier-sim", po);
+    EXPECT_TRUE(sim.ok()) << sim.status().message();
+    if (!sim.ok()) return out;
+    auto sampler = profiler::Sampler::Create((*sim)->info(), {}, zoo::Models());
+    EXPECT_TRUE(sampler.ok());
+    if (!sampler.ok()) return out;
+    const std::string path = TempPath("shipped_profile.jsonl");
+    {
+      auto writer = profiler::DatasetWriter::Open(path, /*truncate=*/true);
+      EXPECT_TRUE(writer.ok());
+      if (!writer.ok()) return out;
+      profiler::ProfileOptions o;
+      o.samples = kShippedProfileSamples;
+      o.seed = 20260;
+      o.platform_name = "xavier-sim";
+      platform::Evaluator* ev = sim->get();
+      auto s = profiler::RunProfile(
+          *sampler, [ev](const platform::Configuration& c) { return ev->Evaluate(c); }, o, **writer);
+      EXPECT_TRUE(s.ok()) << s.status().message();
+    }
+    auto d = profiler::ReadDataset(path);
+    EXPECT_TRUE(d.ok()) << d.status().message();
+    std::remove(path.c_str());
+    if (d.ok()) *out = std::move(d->samples);
+    return out;
+  }();
+  return *samples;
+}
+
+TEST(ShippedModel, BeatsItsAnalyticBaselineOnAFreshProfile) {
+  at::set_num_threads(1);
+  const auto& samples = ShippedProfile();
+  ASSERT_GE(samples.size(), static_cast<size_t>(kShippedProfileSamples * 9 / 10));
+  auto model = TransformerPredictor::Load(DefaultModelPath());
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  std::vector<platform::Configuration> configs;
+  for (const auto& s : samples) configs.push_back(s.config);
+  auto t = (*model)->PredictBatch(configs);
+  auto b = AnalyticPredictor((*model)->analytic()).PredictBatch(configs);
+  ASSERT_TRUE(t.ok() && b.ok());
+  EvalReport et = Score(*t, testing::Pointers(samples));
+  EvalReport eb = Score(*b, testing::Pointers(samples));
+  ASSERT_GT(et.latency_p95.count, 100);
+  EXPECT_LE(et.latency_p95.mape, kShippedModelVsAnalytic * eb.latency_p95.mape)
+      << "transformer " << et.latency_p95.mape << "%, analytic " << eb.latency_p95.mape << "%";
+  std::printf("shipped model on %zu fresh samples: p95 MAPE transformer %.3f%%, analytic %.3f%% (ratio %.3f); "
+              "power %.3f%% / %.3f%%\n",
+              samples.size(), et.latency_p95.mape, eb.latency_p95.mape, et.latency_p95.mape / eb.latency_p95.mape,
+              et.power.mape, eb.power.mape);
+}
+
+TEST(ShippedModel, ACalibrationOnHalfAProfileCoversTheOtherHalf) {
+  // Calibrated on the even samples of the fresh profile, scored on the odd ones. With ~300 tenants
+  // a side the coverage itself scatters by about 1.5 points (binomial, both halves), so this
+  // checks the pipeline (predictions -> scores -> quantile -> bound) within 5 points; the tight
+  // check of the method is Conformal.CoverageOnFreshDataIsNominalForAnyNoise.
+  at::set_num_threads(1);
+  const auto& samples = ShippedProfile();
+  auto model = TransformerPredictor::Load(DefaultModelPath());
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  std::vector<const profiler::Sample*> cal, test;
+  for (size_t i = 0; i < samples.size(); ++i) (i % 2 ? test : cal).push_back(&samples[i]);
+  auto predict = [&](const std::vector<const profiler::Sample*>& set) {
+    std::vector<platform::Configuration> configs;
+    for (const auto* s : set) configs.push_back(s->config);
+    auto r = (*model)->PredictBatch(configs);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : std::vector<platform::Performance>{};
+  };
+  const auto pc = predict(cal), pt = predict(test);
+  ConformalCalibration c = ConformalCalibration::Compute(P95ConformityScores(pc, cal), "even samples");
+  ASSERT_GT(c.scores, 100);
+  (*model)->set_conformal(c);
+  for (double level : {0.90, 0.95}) {
+    std::optional<double> f = (*model)->P95BoundFactor(level);
+    ASSERT_TRUE(f.has_value()) << level;
+    CoverageResult r = P95Coverage(pt, test, *f);
+    EXPECT_NEAR(r.percent, 100 * level, 5.0) << "factor " << *f << " on " << r.tenants << " tenants";
+    std::printf("shipped model, %g%% bound x%.4f (from %lld tenants): covers %.1f%% of %lld fresh tenants\n",
+                100 * level, *f, static_cast<long long>(c.scores), r.percent, static_cast<long long>(r.tenants));
   }
 }
 

@@ -43,6 +43,11 @@ Status ControllerOptions::Validate() const {
   if (!(slo_margin >= 0 && slo_margin < 0.5)) {
     return InvalidArgument("controller: slo_margin = " + std::to_string(slo_margin) + " must be in [0, 0.5)");
   }
+  if (!(confidence == 0 || (confidence >= 0.5 && confidence < 1))) {
+    return InvalidArgument("controller: confidence = " + std::to_string(confidence) +
+                           " must be in [0.5, 1) (the p95 bound's level, default 0.95), or 0 to plan with "
+                           "slo_margin only");
+  }
   if (!(no_budget_mode_w.value() >= 0) || !std::isfinite(no_budget_mode_w.value())) {
     return InvalidArgument("controller: no_budget_mode_w must be >= 0 W (0: 1.4 x the largest mode budget)");
   }

@@ -89,8 +89,14 @@ struct ControllerOptions {
   // Added by policy: "ecomap"/"oracle" allow only the modes whose budget is <= the threshold
   // (true), or every mode with predicted power <= threshold as the only power rule (false).
   bool filter_modes_by_budget = true;
-  // Added by policy: "ecomap"/"oracle" plan against slo x (1 - slo_margin), a guard against
-  // measurement noise and estimator error; breaches are judged against the real SLO. [0, 0.5).
+  // Added by policy: how "ecomap"/"oracle" guard the SLOs against measurement noise and
+  // estimator error (policy/planning.h, PlanningGuard); breaches are judged against the real SLO.
+  // When the predictor offers a calibrated p95 bound at `confidence`
+  // (estimator::Predictor::P95BoundFactor), a configuration holds a tenant's SLO when that upper
+  // bound (predicted p95 x the bound factor) is <= the SLO; otherwise, or with confidence 0, the
+  // plan holds predicted p95 <= slo x (1 - slo_margin). confidence: 0 or [0.5, 1); slo_margin:
+  // [0, 0.5).
+  double confidence = 0.95;
   double slo_margin = 0.05;
   Status Validate() const;
 };

@@ -6,10 +6,12 @@
 
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "estimator/correction.h"
 #include "estimator/simulator_predictor.h"
 #include "policy/planning.h"
 #include "policy/scenario.h"
@@ -110,6 +112,12 @@ TEST_F(ControllerTest, MakeControllerKnowsTheNamesAndRejectsBadContexts) {
   c = Context();
   c.options.slo_margin = 0.7;
   cases.push_back({"margin", c, "slo_margin"});
+  c = Context();
+  c.options.confidence = 1.2;
+  cases.push_back({"confidence", c, "confidence = 1.2"});
+  c = Context();
+  c.options.confidence = 0.3;
+  cases.push_back({"low confidence", c, "confidence = 0.3"});
   c = Context();
   c.options.no_budget_mode_w = Watts{-1};
   cases.push_back({"no budget", c, "no_budget_mode_w"});
@@ -487,6 +495,91 @@ TEST_F(ControllerTest, DecisionsAreDeterministicForASeed) {
     EXPECT_EQ(x->config, y->config) << h;
     EXPECT_EQ(x->threshold, y->threshold) << h;
   }
+}
+
+// The simulator with a claimed calibrated p95 bound: P95BoundFactor answers `factor` for
+// confidences up to `max_confidence` (like a calibration whose highest level is that).
+class BoundedPredictor final : public estimator::Predictor {
+ public:
+  BoundedPredictor(std::shared_ptr<const estimator::Predictor> inner, double factor, double max_confidence = 0.99)
+      : inner_(std::move(inner)), factor_(factor), max_confidence_(max_confidence) {}
+  std::string name() const override { return "bounded"; }
+  StatusOr<std::vector<platform::Performance>> PredictBatch(const std::vector<Configuration>& c) const override {
+    return inner_->PredictBatch(c);
+  }
+  std::optional<double> P95BoundFactor(double confidence) const override {
+    if (confidence > max_confidence_) return std::nullopt;
+    return factor_;
+  }
+
+ private:
+  std::shared_ptr<const estimator::Predictor> inner_;
+  double factor_, max_confidence_;
+};
+
+TEST(Planning, TheSloGuardIsTheBoundWhenCalibratedElseTheMargin) {
+  auto sim = std::make_shared<estimator::SimulatorPredictor>();
+  ControllerOptions o;  // confidence 0.95, slo_margin 0.05
+  const SloGuard margin = PlanningGuard(*sim, o);
+  EXPECT_FALSE(margin.calibrated);
+  EXPECT_DOUBLE_EQ(margin.slo_scale, 0.95);
+  EXPECT_EQ(margin.Describe(), "5% SLO margin");
+
+  BoundedPredictor bounded(sim, 1.25);
+  const SloGuard bound = PlanningGuard(bounded, o);
+  EXPECT_TRUE(bound.calibrated);
+  EXPECT_DOUBLE_EQ(bound.slo_scale, 1 / 1.25);
+  EXPECT_DOUBLE_EQ(PlannedP95(Milliseconds{8}, bound).value(), 10.0);
+  EXPECT_EQ(bound.Describe(), "95% p95 bound: predicted x 1.250");
+  std::vector<TenantSpec> t = GuardedTenants(Light(), bound);
+  EXPECT_DOUBLE_EQ(t[0].slo_p95.value(), 40 / 1.25);
+  EXPECT_DOUBLE_EQ(GuardedTenants(Light(), margin)[1].slo_p95.value(), 40 * 0.95);
+
+  // A bound below 1 (the predictor over-predicts) is honoured as well.
+  EXPECT_DOUBLE_EQ(PlanningGuard(BoundedPredictor(sim, 0.9), o).slo_scale, 1 / 0.9);
+  // No bound at the confidence asked (or confidence 0: bounds off): the margin.
+  o.confidence = 0.995;
+  EXPECT_FALSE(PlanningGuard(bounded, o).calibrated);
+  o.confidence = 0;
+  o.slo_margin = 0.1;
+  EXPECT_FALSE(PlanningGuard(bounded, o).calibrated);
+  EXPECT_DOUBLE_EQ(PlanningGuard(bounded, o).slo_scale, 0.9);
+  // Behind the controller's online correction the bound is still seen.
+  o.confidence = 0.9;
+  EXPECT_TRUE(PlanningGuard(estimator::CorrectedPredictor(std::make_shared<BoundedPredictor>(sim, 1.25)), o).calibrated);
+}
+
+TEST_F(ControllerTest, EcomapPlansAgainstTheCalibratedBound) {
+  // With a bound factor of 1.3 every planned tenant's predicted p95 x 1.3 stays within its SLO;
+  // with the plain 5% margin the same input leads to a plan that would break that rule (4 ms
+  // SLOs: the margin plan serves 3.2-3.4 ms at 30 W), so the bound is what the plan was held to,
+  // and holding it costs power.
+  constexpr double kFactor = 1.3;
+  std::vector<TenantSpec> t = Light();
+  for (TenantSpec& s : t) s.slo_p95 = Milliseconds{4};
+  ControllerContext ctx = Context();
+  ctx.predictor = std::make_shared<BoundedPredictor>(sim_, kFactor);
+  StatusOr<Decision> b = Make("ecomap", ctx)->Step(Input(200, t));
+  StatusOr<Decision> m = Make("ecomap", Context())->Step(Input(200, t));
+  ASSERT_TRUE(b.ok() && m.ok());
+  ASSERT_EQ(b->reason.find("NO configuration"), std::string::npos) << b->reason;
+  EXPECT_NE(b->reason.find("planned against the 95% p95 bound: predicted x 1.300"), std::string::npos) << b->reason;
+  EXPECT_EQ(m->reason.find("p95 bound"), std::string::npos) << m->reason;
+  bool margin_breaks_the_bound = false;
+  for (size_t i = 0; i < t.size(); ++i) {
+    EXPECT_LE(b->predicted.tenants[i].latency_p95.value() * kFactor, t[i].slo_p95.value()) << i << ": " << b->reason;
+    EXPECT_LE(m->predicted.tenants[i].latency_p95.value(), 0.95 * t[i].slo_p95.value()) << i << ": " << m->reason;
+    margin_breaks_the_bound |= m->predicted.tenants[i].latency_p95.value() * kFactor > t[i].slo_p95.value();
+  }
+  EXPECT_TRUE(margin_breaks_the_bound) << "the SLOs are too loose for the bound to matter";
+  EXPECT_GT(b->predicted.power, m->predicted.power);
+
+  // Without a bound at the confidence asked for, the same predictor plans with the margin.
+  ctx.options.confidence = 0.995;
+  StatusOr<Decision> f = Make("ecomap", ctx)->Step(Input(200, t));
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->config, m->config);
+  EXPECT_EQ(f->reason.find("p95 bound"), std::string::npos) << f->reason;
 }
 
 }  // namespace

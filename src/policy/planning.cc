@@ -4,9 +4,38 @@
 #include <cmath>
 #include <limits>
 
+#include <fmt/format.h>
+
 #include "zoo/model.h"
 
 namespace ecomap::policy {
+
+std::string SloGuard::Describe() const {
+  if (calibrated) return fmt::format("{:g}% p95 bound: predicted x {:.3f}", 100 * confidence, 1 / slo_scale);
+  return fmt::format("{:g}% SLO margin", 100 * (1 - slo_scale));
+}
+
+SloGuard PlanningGuard(const estimator::Predictor& predictor, const ControllerOptions& options) {
+  SloGuard g;
+  if (options.confidence > 0) {
+    std::optional<double> f = predictor.P95BoundFactor(options.confidence);
+    if (f && *f > 0 && std::isfinite(*f)) {
+      g.slo_scale = 1 / *f;
+      g.calibrated = true;
+      g.confidence = options.confidence;
+      return g;
+    }
+  }
+  g.slo_scale = 1 - options.slo_margin;
+  return g;
+}
+
+Milliseconds PlannedP95(Milliseconds predicted_p95, const SloGuard& guard) { return predicted_p95 / guard.slo_scale; }
+
+std::vector<TenantSpec> GuardedTenants(std::vector<TenantSpec> tenants, const SloGuard& guard) {
+  for (TenantSpec& t : tenants) t.slo_p95 = t.slo_p95 * guard.slo_scale;
+  return tenants;
+}
 
 Watts ResolveNoBudget(const platform::PlatformInfo& info, Watts no_budget_w) {
   if (no_budget_w.value() > 0) return no_budget_w;

@@ -20,6 +20,16 @@
 //   ratio             = accuracy_cost_pts / saved_ms (infinite when nothing is saved)
 // and the candidates are ranked by ratio (then by accuracy cost, then by tenant order).
 //
+// SLO guard: a plan counts on a tenant's "planned p95", its predicted p95 times one factor
+// (PlanningGuard), and a configuration holds the SLO when the planned p95 <= SLO. With a
+// predictor that offers a calibrated bound at ControllerOptions::confidence
+// (estimator::Predictor::P95BoundFactor, split conformal) the factor is that bound's f: the
+// planned p95 is the p95's upper bound at that confidence. Without one (the analytic baseline, the
+// simulator, an uncalibrated model, confidence 0) the factor is 1 / (1 - slo_margin), i.e. the
+// plan holds predicted p95 <= slo x (1 - slo_margin) as before. The mapping search compares
+// predicted p95 with each tenant's SLO, so GuardedTenants hands it every SLO scaled by
+// 1 / factor: the same rule, one mechanism for every controller that guards its SLOs.
+//
 // Thread-safety: pure functions; the predictor's PredictBatch must be thread-safe if shared.
 #pragma once
 
@@ -33,6 +43,23 @@
 #include "policy/controller.h"
 
 namespace ecomap::policy {
+
+// How a plan guards the p95 SLOs (see the top comment).
+struct SloGuard {
+  // The SLO a search must hold is slo x slo_scale; planned p95 = predicted p95 / slo_scale.
+  // Calibrated: 1 / bound factor; otherwise 1 - slo_margin.
+  double slo_scale = 1;
+  bool calibrated = false;   // from the predictor's bound at `confidence`
+  double confidence = 0;     // calibrated: the confidence asked for
+  // "95% p95 bound: predicted x 1.083" or "5% SLO margin".
+  std::string Describe() const;
+};
+// The guard of a plan with `predictor` under `options` (confidence, slo_margin).
+SloGuard PlanningGuard(const estimator::Predictor& predictor, const ControllerOptions& options);
+// The p95 a plan counts on for a tenant: predicted p95 / guard.slo_scale.
+Milliseconds PlannedP95(Milliseconds predicted_p95, const SloGuard& guard);
+// `tenants` as the search must see them: every SLO x guard.slo_scale (a zero SLO, "none", stays).
+std::vector<TenantSpec> GuardedTenants(std::vector<TenantSpec> tenants, const SloGuard& guard);
 
 // The budget a controller assigns to a mode (see the top comment).
 Watts ModeBudget(const platform::PlatformInfo& info, const platform::PowerMode& mode, Watts no_budget_w);

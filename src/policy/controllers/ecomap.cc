@@ -57,9 +57,8 @@ StatusOr<Decision> EcomapController::DoStep(const ControlInput& in, const Trigge
     return Keep(k);
   }
   last_threshold_ = td.threshold;
-  std::vector<TenantSpec> planned = in.tenants;
-  for (TenantSpec& t : planned) t.slo_p95 = t.slo_p95 * (1 - opt().slo_margin);
-  ECOMAP_ASSIGN_OR_RETURN(Plan p, MakePlan(planned, td.threshold, in.intensity));
+  const SloGuard guard = PlanningGuard(*predictor_, opt());
+  ECOMAP_ASSIGN_OR_RETURN(Plan p, MakePlan(GuardedTenants(in.tenants, guard), td.threshold, in.intensity));
   Decision d;
   d.config = p.best.config;
   d.predicted = p.best.predicted;
@@ -83,6 +82,8 @@ StatusOr<Decision> EcomapController::DoStep(const ControlInput& in, const Trigge
   } else if (p.best.score.feasible) {
     d.reason += ", best variants";
   }
+  // The margin is the long-standing default and goes unsaid; a calibrated bound is named.
+  if (guard.calibrated) d.reason += "; planned against the " + guard.Describe();
   return d;
 }
 

@@ -23,9 +23,12 @@
 //   * the objective's energy and CDP terms are normalised by the "maxn" configuration (best
 //     variants on the GPU in the highest mode) predicted at the interval's intensity, the same
 //     for every search of one plan;
-//   * every plan is made against slo x (1 - slo_margin) (default 5%), so that a plan at the
-//     edge of an SLO is not broken by measurement noise or the estimator's error; breaches are
-//     judged against the real SLO.
+//   * every plan guards the SLOs (policy/planning.h, PlanningGuard): with a predictor that
+//     offers a calibrated p95 bound at ControllerOptions::confidence (default 95%), a tenant's
+//     SLO holds when predicted p95 x the bound factor <= SLO (the reason names the bound);
+//     otherwise the plan is made against slo x (1 - slo_margin) (default 5%). Either way a plan
+//     at the edge of an SLO is not broken by measurement noise or the estimator's error;
+//     breaches are judged against the real SLO.
 #pragma once
 
 #include <memory>
