@@ -76,7 +76,7 @@ struct LaMctsOptions {
 
 // What the last Maximize call did (for tests, logs and the bench command).
 struct LaMctsStats {
-  int iterations = 0;
+  int iterations = 0;            // trees built (each followed by one batch, "turbo": up to 2)
   int max_leaves = 0;            // most leaves a tree had
   int max_height = 0;            // tallest tree
   int proposals_outside_region = 0;  // fallback proposals (see region_samplers.h)

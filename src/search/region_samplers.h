@@ -2,18 +2,19 @@
 //
 // Three samplers, all working in the unit cube and keeping only candidates that every SVM on the
 // leaf's path agrees with:
-//   * "perturb" (cheap, the default): candidates are perturbations of the best samples of the
+//   * "perturb" (cheap; the mapping search's choice): candidates are perturbations of the best samples of the
 //     leaf (a random subset of coordinates moved by Gaussian steps whose size is drawn
 //     log-uniformly up to the current trust length), kept if inside the region; the first
 //     `count` kept ones are proposed.
 //   * "bo" (model-based): the same in-region candidates are scored by the expected improvement
 //     of a Gaussian process (Matern 5/2) fitted to the samples nearest the leaf's best sample; the
 //     `count` best distinct ones are proposed.
-//   * "turbo" (model-based, TuRBO-1 in the leaf; Eriksson et al., NeurIPS 2019): a trust region
-//     (a cube of side `trust_length`, clipped to the unit cube) centred on the leaf's best
-//     sample (or the best sample drawn since the tree was built); candidates copy the centre and
-//     replace each coordinate with probability min(1, turbo.perturb_dims / d) by a
-//     Latin-hypercube value inside the trust region; later rounds halve the cube until
+//   * "turbo" (model-based, LaMctsOptions' default; TuRBO-1 in the leaf, Eriksson et al.,
+//     NeurIPS 2019): a trust region (a cube of side `trust_length`, clipped to the unit cube)
+//     centred on the leaf's best sample (or the best sample drawn since the tree was built);
+//     candidates copy the centre and replace each coordinate with probability
+//     min(1, turbo.perturb_dims / d) by a Latin-hypercube value inside the trust region;
+//     later rounds halve the cube until
 //     `turbo.candidates` lie in the leaf's region. A Gaussian process is fitted to the
 //     `turbo.gp_max_points` samples nearest the centre; the `turbo.thompson_candidates` with the
 //     highest posterior mean are scored by Thompson sampling: `count` joint posterior draws,
@@ -26,7 +27,7 @@
 //
 //   SamplerInput in{tree, path, xu, f};
 //   Proposal p = ProposePerturb(in, /*count=*/4, options, rng);
-//   TrustRegion tr(TrustRegionOptions::Turbo());
+//   TrustRegion tr(TrustRegionOptions::Turbo(/*dims=*/20, /*batch=*/5));
 //   tr.Update(/*improved=*/true);      // after each batch; tr.length() is the next side
 //
 // Thread-safety: pure functions; the caller owns the generator.
@@ -83,8 +84,8 @@ struct TurboOptions {
   int gp_max_points = 150;       // the GP is fitted to at most this many samples nearest the centre
   double perturb_dims = 20.0;    // expected coordinates replaced per candidate (TuRBO: 20;
                                  // separable functions such as Levy prefer 2)
-  // Length scales 0.4-1.6 x sqrt(d): the likelihood picks the shortest on Ackley-20 and Levy-20
-  // anyway, and shorter ones only fit the ripples.
+  // Length scales 0.4-1.6 x sqrt(d), chosen by the likelihood: shorter ones (the generic grid
+  // goes down to 0.05) fit Ackley's ripples, and the search was worse with them in our runs.
   GpOptions gp{.length_scale_grid = {0.4, 0.8, 1.6}};
   // Batches drawn in the selected leaf before LA-MCTS rebuilds the tree (a short TuRBO
   // trajectory in the leaf: the reference runs TuRBO in the leaf until its trust region
