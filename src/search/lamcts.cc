@@ -32,6 +32,10 @@ Status LaMctsOptions::Validate() const {
   if (!(svm_c > 0.0)) return InvalidArgument("SVM C " + std::to_string(svm_c) + " must be > 0");
   if (sampling.candidates < 1) return InvalidArgument("candidates " + std::to_string(sampling.candidates) + " must be >= 1");
   if (sampling.max_rounds < 1) return InvalidArgument("sampler rounds must be >= 1");
+  if (!(sampling.categorical_resample >= 0.0 && sampling.categorical_resample <= 1.0)) {
+    return InvalidArgument("categorical resample probability " + std::to_string(sampling.categorical_resample) +
+                           " must be in [0, 1]");
+  }
   if (sampling.centres < 1) return InvalidArgument("sampler centres must be >= 1");
   if (sampling.gp_max_points < 2) return InvalidArgument("GP points must be >= 2");
   if (!(kmeans_f_weight >= 0.0)) return InvalidArgument("kmeans f weight must be >= 0");

@@ -56,7 +56,8 @@ Candidates Generate(const SamplerInput& in, const std::vector<int>& centres, int
       step[static_cast<size_t>(i)] = s;
       cand.row(i) = in.xu.row(centres[static_cast<size_t>(k)]);
       auto move = [&](int j) {
-        if (!in.grid.empty() && in.grid[static_cast<size_t>(j)].categorical) {
+        if (!in.grid.empty() && in.grid[static_cast<size_t>(j)].categorical &&
+            (o.categorical_resample >= 1.0 || Uniform01(rng) < o.categorical_resample)) {
           cand(i, j) = OtherChoice(in.grid[static_cast<size_t>(j)], cand(i, j), rng);
           return;
         }
