@@ -327,9 +327,10 @@ void AddSearchCommands(CLI::App& app) {
   auto* bench = search->add_subcommand(
       "bench",
       "Run an optimizer on a standard test function (minimisation) over several seeds; prints the best value\n"
-      "per seed, the median and the search overhead per evaluation (function time excluded).\n"
-      "LA-MCTS uses the reference settings per function (ackley: Cp 1, leaf 10, rbf, 40 inits;\n"
-      "levy: Cp 10, leaf 8, poly, 40 inits) unless overridden.");
+      "per seed, the median and the search overhead per evaluation (CPU time of the search thread, function\n"
+      "time excluded). LA-MCTS uses the reference settings per function (ackley: Cp 1, leaf 10, rbf, 40 inits;\n"
+      "levy: Cp 10, leaf 8, poly, 40 inits) and the turbo sampler (levy: 2 coordinates replaced per candidate)\n"
+      "unless overridden.");
   bench->add_option("--function", flags.config.function, "ackley | levy | rosenbrock | rastrigin")
       ->capture_default_str();
   bench->add_option("--dims", flags.config.dims, "Dimensions (>= 1)")->capture_default_str();
@@ -345,8 +346,11 @@ void AddSearchCommands(CLI::App& app) {
   bench->add_option("--leaf-size", flags.leaf, "LA-MCTS leaf size (split leaves with more samples)");
   bench->add_option("--kernel", flags.kernel, "LA-MCTS SVM kernel: rbf | poly | linear");
   bench->add_option("--ninits", flags.ninits, "LA-MCTS Latin-hypercube initial samples");
-  bench->add_option("--sampler", flags.sampler, "LA-MCTS in-region sampler: perturb (cheap) | bo (GP-EI)");
-  bench->add_option("--batch-size", flags.batch, "LA-MCTS samples per iteration (tree rebuilt each iteration)");
+  bench->add_option("--sampler", flags.sampler,
+                    "LA-MCTS in-region sampler: turbo (default: GP Thompson sampling in a trust region) | "
+                    "bo (GP-EI over perturbations) | perturb (cheap, no model)");
+  bench->add_option("--batch-size", flags.batch,
+                    "LA-MCTS samples per batch (default 5; the tree is rebuilt every batch, every 2 with turbo)");
   bench->add_flag("--json", flags.json,
                   "One JSON object: function, dims, budget, algo, best (list), median_best, ms_per_eval, "
                   "seeds, lb, ub, settings");

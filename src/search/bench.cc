@@ -23,6 +23,9 @@ StatusOr<LaMctsOptions> LaMctsDefaultsFor(const std::string& function) {
     o.cp = 10.0;
     o.leaf_size = 8;
     o.kernel = SvmKernel::kPoly;
+    // Levy is nearly separable: "turbo" candidates that replace 2 coordinates (not TuRBO's 20)
+    // find it far better (median of seeds 0-4 at 300 evaluations: 6.6 against 22).
+    o.sampling.turbo.perturb_dims = 2.0;
   } else if (function == "rosenbrock" || function == "rastrigin") {
     o.cp = 10.0;
     o.leaf_size = 10;
@@ -60,6 +63,10 @@ StatusOr<std::unique_ptr<Optimizer>> BuildOptimizer(const BenchConfig& c, std::s
     *settings = "Cp " + fmt::format("{:g}", o.cp) + ", leaf " + std::to_string(o.leaf_size) + ", kernel " +
                 SvmKernelName(o.kernel) + ", ninits " + std::to_string(o.ninits) + ", sampler " +
                 RegionSamplerName(o.sampler) + ", batch " + std::to_string(o.batch_size);
+    if (o.sampler == RegionSampler::kTurbo) {
+      *settings += " x " + std::to_string(o.sampling.turbo.batches_per_leaf) + " per leaf, " +
+                   fmt::format("{:g}", o.sampling.turbo.perturb_dims) + " coordinates replaced";
+    }
     return std::unique_ptr<Optimizer>(std::make_unique<LaMcts>(o));
   }
   if (c.algo == "random") {
@@ -101,6 +108,7 @@ StatusOr<BenchReport> RunBench(const BenchConfig& c,
   ECOMAP_ASSIGN_OR_RETURN(std::unique_ptr<Optimizer> opt, BuildOptimizer(c, &r.settings));
   Problem p = MakeMinimizationProblem(fn, c.dims);
   p.box = Box::Uniform(c.dims, r.lb, r.ub);
+  const ThreadCpuClock cpu_clock;
   double overhead_total = 0.0;
   long long evals_total = 0;
   std::vector<double> bests;
@@ -108,6 +116,7 @@ StatusOr<BenchReport> RunBench(const BenchConfig& c,
     const uint64_t seed = c.first_seed + static_cast<uint64_t>(i);
     Budget b;
     b.max_evals = c.budget;
+    b.clock = &cpu_clock;  // overhead in CPU time: other load on the machine does not inflate it
     StatusOr<SearchResult> res = opt->Maximize(p, b, seed);
     if (!res.ok()) return res.status().WithContext("seed " + std::to_string(seed));
     BenchRun run;
@@ -155,13 +164,13 @@ std::string BenchReportTable(const BenchReport& r) {
      << "]^" << r.config.dims << ", " << r.config.budget << " evaluations per seed, algorithm " << r.config.algo
      << " (" << r.settings << ")\n";
   os << "(minimisation: lower is better; the optimum is 0)\n\n";
-  os << "  seed   best f        evals   overhead ms   function ms\n";
+  os << "  seed   best f        evals   overhead CPU ms   function ms\n";
   for (const auto& run : r.runs) {
     os << fmt::format("  {:<6} {:<13.6g} {:<7} {:<13.3f} {:.3f}\n", static_cast<unsigned long long>(run.seed), run.best,
                       run.evaluations, run.overhead_ms, run.function_ms);
   }
   os << "\n  median best f:             " << fmt::format("{:.6g}", r.median_best) << "\n";
-  os << "  search overhead per eval:  " << fmt::format("{:.4f}", r.ms_per_eval) << " ms (function time excluded)\n";
+  os << "  search overhead per eval:  " << fmt::format("{:.4f}", r.ms_per_eval) << " ms CPU (function time excluded)\n";
   return os.str();
 }
 

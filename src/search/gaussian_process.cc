@@ -60,6 +60,34 @@ void GaussianProcess::Predict(const Eigen::MatrixXd& x, Eigen::VectorXd* mean,
   *stddev = (var.sqrt() * y_std_).matrix();
 }
 
+Eigen::VectorXd GaussianProcess::Mean(const Eigen::MatrixXd& x) const {
+  return ((Kernel(x, x_, length_scale_) * alpha_).array() * y_std_ + y_mean_).matrix();
+}
+
+Status GaussianProcess::SampleJoint(const Eigen::MatrixXd& x, const Eigen::MatrixXd& z,
+                                    Eigen::MatrixXd* samples) const {
+  if (z.rows() != x.rows()) {
+    return InvalidArgument("GP joint sample: " + std::to_string(z.rows()) + " rows of normals for " +
+                           std::to_string(x.rows()) + " points; need one row per point");
+  }
+  const Eigen::MatrixXd ks = Kernel(x, x_, length_scale_);           // m x n
+  const Eigen::VectorXd mean = ks * alpha_;                          // standardised
+  const Eigen::MatrixXd v = llt_.matrixL().solve(ks.transpose());    // n x m
+  Eigen::MatrixXd cov = Kernel(x, x, length_scale_);
+  cov.noalias() -= v.transpose() * v;
+  for (double jitter : {1e-8, 1e-6, 1e-4}) {
+    Eigen::MatrixXd c = cov;
+    c.diagonal().array() += jitter;
+    Eigen::LLT<Eigen::MatrixXd> llt(c);
+    if (llt.info() != Eigen::Success) continue;
+    *samples = ((llt.matrixL() * z).colwise() + mean) * y_std_;
+    samples->array() += y_mean_;
+    return Status::Ok();
+  }
+  return Internal("GP joint sample: the posterior covariance of " + std::to_string(x.rows()) +
+                  " points is not positive definite even with a jitter of 1e-4");
+}
+
 Eigen::VectorXd GaussianProcess::ExpectedImprovement(const Eigen::MatrixXd& x, double best) const {
   Eigen::VectorXd mu, sd;
   Predict(x, &mu, &sd);

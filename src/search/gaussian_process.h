@@ -1,5 +1,6 @@
-// search/gaussian_process.h: a small exact Gaussian process (Matern 5/2) with expected improvement,
-// the model behind LA-MCTS's "bo" sampler.
+// search/gaussian_process.h: a small exact Gaussian process (Matern 5/2) with expected improvement
+// and joint posterior samples (Thompson sampling), the model behind LA-MCTS's "bo" and "turbo"
+// samplers.
 //
 // Inputs are expected in the unit cube; outputs are standardised internally. The (isotropic)
 // length scale is chosen from a fixed grid by the log marginal likelihood, so fitting is
@@ -8,6 +9,8 @@
 //   GaussianProcess gp;
 //   Status s = gp.Fit(x_unit, fx);                   // n x d, n values
 //   Eigen::VectorXd ei = gp.ExpectedImprovement(candidates, fx.maxCoeff());
+//   Eigen::MatrixXd f;                               // m x k joint samples at m candidates
+//   Status t = gp.SampleJoint(candidates, z, &f);    // z: m x k standard normals
 //
 // Thread-safety: Fit mutates; the const methods may be called concurrently after Fit.
 #pragma once
@@ -40,6 +43,14 @@ class GaussianProcess {
   void Predict(const Eigen::MatrixXd& x, Eigen::VectorXd* mean, Eigen::VectorXd* stddev) const;
   // Expected improvement over `best` (in the units of y) at the rows of x. REQUIRES Fit.
   Eigen::VectorXd ExpectedImprovement(const Eigen::MatrixXd& x, double best) const;
+  // The posterior mean alone (no triangular solve: cheaper than Predict). REQUIRES Fit.
+  Eigen::VectorXd Mean(const Eigen::MatrixXd& x) const;
+  // Joint posterior samples of f at the m rows of x (in the units of y): column k of *samples is
+  // mean + C * z.col(k), C the Cholesky factor of the posterior covariance (plus a jitter of up
+  // to 1e-4 of the output variance when it is not positive definite). z is m x k standard
+  // normals, drawn by the caller. InvalidArgument when z has not m rows; Internal when the
+  // covariance cannot be factored. REQUIRES Fit.
+  Status SampleJoint(const Eigen::MatrixXd& x, const Eigen::MatrixXd& z, Eigen::MatrixXd* samples) const;
 
   double length_scale() const { return length_scale_; }
 

@@ -11,10 +11,18 @@ namespace ecomap::search {
 StatusOr<RegionSampler> ParseRegionSampler(const std::string& name) {
   if (name == "perturb") return RegionSampler::kPerturb;
   if (name == "bo") return RegionSampler::kBo;
-  return InvalidArgument("unknown LA-MCTS sampler '" + name + "'; use perturb or bo");
+  if (name == "turbo") return RegionSampler::kTurbo;
+  return InvalidArgument("unknown LA-MCTS sampler '" + name + "'; use perturb, bo or turbo");
 }
 
-std::string RegionSamplerName(RegionSampler s) { return s == RegionSampler::kBo ? "bo" : "perturb"; }
+std::string RegionSamplerName(RegionSampler s) {
+  switch (s) {
+    case RegionSampler::kBo: return "bo";
+    case RegionSampler::kTurbo: return "turbo";
+    case RegionSampler::kPerturb: break;
+  }
+  return "perturb";
+}
 
 Status LaMctsOptions::Validate() const {
   if (!(cp >= 0.0) || !std::isfinite(cp)) return InvalidArgument("Cp " + std::to_string(cp) + " must be >= 0");
@@ -24,6 +32,10 @@ Status LaMctsOptions::Validate() const {
   if (!(svm_c > 0.0)) return InvalidArgument("SVM C " + std::to_string(svm_c) + " must be > 0");
   if (sampling.candidates < 1) return InvalidArgument("candidates " + std::to_string(sampling.candidates) + " must be >= 1");
   if (sampling.max_rounds < 1) return InvalidArgument("sampler rounds must be >= 1");
+  if (!(sampling.categorical_resample >= 0.0 && sampling.categorical_resample <= 1.0)) {
+    return InvalidArgument("categorical resample probability " + std::to_string(sampling.categorical_resample) +
+                           " must be in [0, 1]");
+  }
   if (sampling.centres < 1) return InvalidArgument("sampler centres must be >= 1");
   if (sampling.gp_max_points < 2) return InvalidArgument("GP points must be >= 2");
   if (!(kmeans_f_weight >= 0.0)) return InvalidArgument("kmeans f weight must be >= 0");
@@ -32,6 +44,24 @@ Status LaMctsOptions::Validate() const {
     return InvalidArgument("trust lengths must satisfy 0 < min <= initial <= max");
   }
   if (success_tolerance < 1 || failure_tolerance < 0) return InvalidArgument("trust tolerances must be >= 1 (failure: 0 = auto)");
+  if (turbo_trust) {
+    Status s = turbo_trust->Validate();
+    if (!s.ok()) return s.WithContext("turbo trust region");
+  }
+  const TurboOptions& t = sampling.turbo;
+  if (t.candidates < 1) return InvalidArgument("turbo candidates " + std::to_string(t.candidates) + " must be >= 1");
+  if (t.thompson_candidates < 1) {
+    return InvalidArgument("turbo Thompson candidates " + std::to_string(t.thompson_candidates) + " must be >= 1");
+  }
+  if (t.gp_max_points < 2) {
+    return InvalidArgument("turbo GP points " + std::to_string(t.gp_max_points) + " must be >= 2");
+  }
+  if (!(t.perturb_dims > 0.0)) {
+    return InvalidArgument("turbo perturbed dims " + std::to_string(t.perturb_dims) + " must be > 0");
+  }
+  if (t.batches_per_leaf < 1) {
+    return InvalidArgument("turbo batches per leaf " + std::to_string(t.batches_per_leaf) + " must be >= 1");
+  }
   return Status::Ok();
 }
 
@@ -83,17 +113,26 @@ StatusOr<SearchResult> LaMcts::Maximize(const Problem& problem, const Budget& bu
   topt.svm.shift = 0.5;  // centre the unit cube for the kernels
   topt.kmeans_f_weight = options_.kmeans_f_weight;
   SamplerOptions sopt = options_.sampling;
-  double trust = options_.initial_trust_length;
-  const int fail_tol = options_.failure_tolerance > 0
-                           ? options_.failure_tolerance
-                           : std::max(4, (d + options_.batch_size - 1) / options_.batch_size);
-  int successes = 0, failures = 0;
+  TrustRegionOptions tro;
+  if (options_.sampler == RegionSampler::kTurbo) {
+    tro = options_.turbo_trust.value_or(TrustRegionOptions::Turbo(d, options_.batch_size));
+  } else {
+    tro.initial_length = options_.initial_trust_length;
+    tro.min_length = options_.min_trust_length;
+    tro.max_length = options_.max_trust_length;
+    tro.success_tolerance = options_.success_tolerance;
+    tro.failure_tolerance = options_.failure_tolerance > 0
+                                ? options_.failure_tolerance
+                                : std::max(4, (d + options_.batch_size - 1) / options_.batch_size);
+  }
+  TrustRegion trust(tro);
   // Integer dimensions: a perturbed coordinate moves by more than half a step, so it changes
-  // after rounding.
+  // after rounding; categorical ones are resampled among their other values.
   Eigen::VectorXd min_move = Eigen::VectorXd::Zero(d);
   for (int j = 0; j < d; ++j) {
     if (box.is_integer(j)) min_move(j) = 0.51 / (box.ub[static_cast<size_t>(j)] - box.lb[static_cast<size_t>(j)]);
   }
+  const std::vector<DimGrid> grid = UnitGrid(box);
 
   // 2. Iterate: rebuild, select, sample in region, evaluate.
   while (!rec.done()) {
@@ -101,44 +140,36 @@ StatusOr<SearchResult> LaMcts::Maximize(const Problem& problem, const Budget& bu
     stats_.max_leaves = std::max(stats_.max_leaves, tree.leaves());
     stats_.max_height = std::max(stats_.max_height, tree.height());
     const std::vector<PathStep> path = tree.SelectUct(options_.cp, rng);
-    const int count = std::min(options_.batch_size, rec.remaining());
-    sopt.trust_length = trust;
-    SamplerInput in{tree, path, xu, f, min_move};
-    Proposal prop;
-    if (options_.sampler == RegionSampler::kBo) {
-      ECOMAP_ASSIGN_OR_RETURN(prop, ProposeBo(in, count, sopt, rng));
-    } else {
-      prop = ProposePerturb(in, count, sopt, rng);
-    }
-    stats_.proposals_outside_region += prop.outside_region;
-    std::vector<std::vector<double>> xs;
-    for (Eigen::Index i = 0; i < prop.points.rows(); ++i) xs.push_back(FromUnit(box, prop.points.row(i)));
-    const double best_before = rec.result().best_f;
-    std::vector<double> fx;
-    ECOMAP_RETURN_IF_ERROR(rec.Evaluate(&xs, &fx));
-    append(xs, fx);
-    ++stats_.iterations;
-
-    // TuRBO-style trust length for the samplers' step sizes.
-    const double span = std::max(1e-12, std::fabs(best_before));
-    if (rec.result().best_f > best_before + 1e-3 * span) {
-      ++successes;
-      failures = 0;
-    } else {
-      ++failures;
-      successes = 0;
-    }
-    if (successes >= options_.success_tolerance) {
-      trust = std::min(options_.max_trust_length, trust * 2.0);
-      successes = 0;
-    } else if (failures >= fail_tol) {
-      trust /= 2.0;
-      failures = 0;
-      if (trust < options_.min_trust_length) {
-        trust = options_.initial_trust_length;
-        ++stats_.trust_resets;
+    SamplerInput in{tree, path, xu, f, min_move, grid, static_cast<int>(f.size())};
+    // "turbo" draws a few batches in the leaf (a short TuRBO trajectory) per tree.
+    const int batches = options_.sampler == RegionSampler::kTurbo ? options_.sampling.turbo.batches_per_leaf : 1;
+    const int restarts_before = trust.restarts();
+    for (int b = 0; b < batches && !rec.done() && trust.restarts() == restarts_before; ++b) {
+      const int count = std::min(options_.batch_size, rec.remaining());
+      sopt.trust_length = trust.length();
+      Proposal prop;
+      if (options_.sampler == RegionSampler::kBo) {
+        ECOMAP_ASSIGN_OR_RETURN(prop, ProposeBo(in, count, sopt, rng));
+      } else if (options_.sampler == RegionSampler::kTurbo) {
+        ECOMAP_ASSIGN_OR_RETURN(prop, ProposeTurbo(in, count, sopt, rng));
+      } else {
+        prop = ProposePerturb(in, count, sopt, rng);
       }
+      stats_.proposals_outside_region += prop.outside_region;
+      std::vector<std::vector<double>> xs;
+      for (Eigen::Index i = 0; i < prop.points.rows(); ++i) xs.push_back(FromUnit(box, prop.points.row(i)));
+      const double best_before = rec.result().best_f;
+      std::vector<double> fx;
+      ECOMAP_RETURN_IF_ERROR(rec.Evaluate(&xs, &fx));
+      append(xs, fx);
+
+      // TuRBO-style trust region: the samplers' step sizes, or "turbo"'s cube.
+      const double span = std::max(1e-12, std::fabs(best_before));
+      trust.Update(rec.result().best_f > best_before + 1e-3 * span);
+      stats_.trust_resets = trust.restarts();
+      stats_.trust_lengths.push_back(trust.length());
     }
+    ++stats_.iterations;
   }
   return rec.Finish();
 }

@@ -28,6 +28,7 @@ struct Slot {
   std::string label;  // "mode", "cam.variant", "cam.cut0", "cam.unit1"
   int count = 1;      // values 0..count-1
   int dim = -1;       // box dimension, or -1 when count == 1
+  bool categorical = false;  // unordered choices (the units): Box::categorical
 };
 
 struct MappingSpace::State {
@@ -205,8 +206,8 @@ StatusOr<MappingSpace> MappingSpace::Create(const PlatformInfo& info, std::vecto
   }
 
   // Slots and the box.
-  auto add_slot = [&](std::string label, int count) {
-    st->slots.push_back(Slot{std::move(label), std::max(1, count), -1});
+  auto add_slot = [&](std::string label, int count, bool categorical = false) {
+    st->slots.push_back(Slot{std::move(label), std::max(1, count), -1, categorical});
     return static_cast<int>(st->slots.size()) - 1;
   };
   add_slot("mode", static_cast<int>(st->modes.size()));
@@ -216,7 +217,7 @@ StatusOr<MappingSpace> MappingSpace::Create(const PlatformInfo& info, std::vecto
     td.variant_slot = add_slot(n + ".variant", static_cast<int>(td.variants.size()));
     for (int k = 0; k + 1 < options.max_stages; ++k) td.cut_slots.push_back(add_slot(n + ".cut" + std::to_string(k), td.max_blocks + 1));
     for (int k = 0; k < options.max_stages; ++k) {
-      td.unit_slots.push_back(add_slot(n + ".unit" + std::to_string(k), static_cast<int>(max_online)));
+      td.unit_slots.push_back(add_slot(n + ".unit" + std::to_string(k), static_cast<int>(max_online), /*categorical=*/true));
     }
   }
   for (Slot& s : st->slots) {
@@ -225,10 +226,11 @@ StatusOr<MappingSpace> MappingSpace::Create(const PlatformInfo& info, std::vecto
     st->box.lb.push_back(0);
     st->box.ub.push_back(s.count - 1);
     st->box.integer.push_back(true);
+    st->box.categorical.push_back(s.categorical);
   }
   if (st->box.dims() == 0) {
     st->dummy_dim = true;
-    st->box = Box{{0.0}, {1.0}, {true}};
+    st->box = Box{{0.0}, {1.0}, {true}, {false}};
   }
   st->tenants = std::move(tenants);
   st->options = std::move(options);
@@ -263,7 +265,7 @@ std::string MappingSpace::Describe() const {
   std::ostringstream s;
   s << state_->box.dims() << " integer dims, " << Size() << " points:";
   for (const Slot& slot : state_->slots) {
-    if (slot.dim >= 0) s << " " << slot.label << "(" << slot.count << ")";
+    if (slot.dim >= 0) s << " " << slot.label << "(" << slot.count << (slot.categorical ? ", categorical" : "") << ")";
   }
   return s.str();
 }

@@ -5,7 +5,8 @@
 // Encoding (MappingSpace): one integer dimension for the power mode (an index into the allowed
 // modes), and per tenant one for the variant (an index into its allowed variants), max_stages-1
 // for the cut points and max_stages for the units of the stages (indices into the units the
-// decoded mode has online). Every point of the box decodes to a valid configuration: a cut value
+// decoded mode has online; categorical dimensions, Box::categorical, so that the optimizers'
+// local moves reach any unit in one step). Every point of the box decodes to a valid configuration: a cut value
 // v in [0, B] (B: the most blocks of the tenant's variants) is scaled to round(v * n / B) for the
 // decoded variant's n blocks, the cuts are sorted, and 0 / n or repeated ones mean "no cut here"
 // (fewer stages); stage k takes unit dimension k, whose index wraps around the units online in
@@ -102,7 +103,8 @@ class MappingSpace {
   std::vector<std::string> OnlineUnits(int mode_id) const;
   // The allowed mode ids (options().modes, or every mode of the platform), in order.
   const std::vector<int>& modes() const;
-  // A one-line description of the encoding ("17 integer dims: mode(3) | cam.variant(2) ...").
+  // A one-line description of the encoding ("17 integer dims: mode(3) cam.variant(2) ...
+  // cam.unit0(4, categorical) ...").
   std::string Describe() const;
 
   const platform::PlatformInfo& info() const;

@@ -11,6 +11,7 @@
 #include "search/exhaustive.h"
 #include "search/mapping.h"
 #include "search/random_search.h"
+#include "search/sampling.h"
 
 namespace ecomap::search {
 namespace {
@@ -461,6 +462,41 @@ TEST(SearchMapping, ErrorsNameTheProblem) {
   EXPECT_FALSE(MakeMappingOptimizer("cmaes", *space).ok());
   EXPECT_NE(MakeMappingOptimizer("cmaes", *space).status().message().find("use lamcts, random, sa or exhaustive"),
             std::string::npos);
+}
+
+// The units of the stages are categorical coordinates: one move takes a stage from the CPU to
+// any other unit (DLA1 included), not only to the neighbouring index.
+TEST(MappingSpace, UnitCoordinatesAreCategoricalAndReachAnyUnitInOneStep) {
+  const PlatformInfo info = platform::XavierSim::MakeInfo();
+  auto space = MappingSpace::Create(info, {Open("cam", {"resnet18", "resnet50"}, 20, 80)}, Opts(1, {0}));
+  ASSERT_TRUE(space.ok()) << space.status().message();
+  const Box& box = space->box();
+  ASSERT_TRUE(box.Validate().ok());
+  // One mode: the dimensions are cam.variant and cam.unit0.
+  ASSERT_EQ(box.dims(), 2) << space->Describe();
+  EXPECT_FALSE(box.is_categorical(0));
+  EXPECT_TRUE(box.is_categorical(1));
+  EXPECT_NE(space->Describe().find("cam.unit0(4, categorical)"), std::string::npos) << space->Describe();
+  const std::vector<std::string> units = space->OnlineUnits(0);
+  ASSERT_EQ(units.size(), 4u);
+  ASSERT_EQ(units.front(), "CPU");
+
+  Configuration on_cpu = space->Decode({0, 0});
+  ASSERT_EQ(on_cpu.tenants[0].stages[0].unit, "CPU");
+  auto x = space->Encode(on_cpu);
+  ASSERT_TRUE(x.ok()) << x.status().message();
+  const std::vector<DimGrid> grid = UnitGrid(box);
+  Rng rng(5);
+  std::set<std::string> reached;
+  for (int i = 0; i < 200; ++i) {
+    std::vector<double> y = *x;
+    const double u = OtherChoice(grid[1], (y[1] - box.lb[1]) / (box.ub[1] - box.lb[1]), rng);
+    y[1] = box.lb[1] + u * (box.ub[1] - box.lb[1]);
+    const Configuration c = space->Decode(y);
+    ASSERT_TRUE(platform::ValidateConfiguration(info, c, platform::DefaultModelLookup()).ok());
+    reached.insert(c.tenants[0].stages[0].unit);
+  }
+  EXPECT_EQ(reached, (std::set<std::string>{"GPU", "DLA0", "DLA1"})) << "every other unit, never the CPU again";
 }
 
 }  // namespace

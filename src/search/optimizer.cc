@@ -29,7 +29,16 @@ Status Box::Validate() const {
                            " integer flags for " + std::to_string(lb.size()) +
                            " dimensions; give none or one per dimension");
   }
+  if (!categorical.empty() && categorical.size() != lb.size()) {
+    return InvalidArgument("the box has " + std::to_string(categorical.size()) +
+                           " categorical flags for " + std::to_string(lb.size()) +
+                           " dimensions; give none or one per dimension");
+  }
   for (size_t i = 0; i < lb.size(); ++i) {
+    if (is_categorical(static_cast<int>(i)) && !is_integer(static_cast<int>(i))) {
+      return InvalidArgument("dimension " + std::to_string(i) +
+                             " is categorical but not integer; mark it integer too");
+    }
     if (!std::isfinite(lb[i]) || !std::isfinite(ub[i])) {
       return InvalidArgument("dimension " + std::to_string(i) + " has a non-finite bound; bounds must be finite");
     }
@@ -44,6 +53,12 @@ Status Box::Validate() const {
     }
   }
   return Status::Ok();
+}
+
+int Box::levels(int i) const {
+  if (!is_integer(i)) return 0;
+  const size_t j = static_cast<size_t>(i);
+  return std::max(0, static_cast<int>(std::floor(ub[j]) - std::ceil(lb[j])) + 1);
 }
 
 void Box::Snap(std::vector<double>* x) const {

@@ -5,7 +5,9 @@
 // batch callback, so a predictor (the estimator, an analytic model, the simulator) can score
 // many candidates per call. Integer or categorical dimensions are handled by the encoding:
 // a dimension marked `integer` is rounded to the nearest integer before f sees it, and the
-// history records the rounded point.
+// history records the rounded point. A dimension also marked `categorical` holds unordered
+// choices (e.g. which compute unit runs a stage): the optimizers' local moves resample it
+// uniformly among its other values instead of stepping to a neighbouring integer.
 //
 //   Problem p;
 //   p.box = Box::Uniform(20, -5.0, 10.0);
@@ -42,13 +44,17 @@ struct Box {
   std::vector<double> lb;       // lower bounds, one per dimension
   std::vector<double> ub;       // upper bounds, one per dimension (ub[i] > lb[i])
   std::vector<bool> integer;    // empty (all continuous) or one flag per dimension
+  std::vector<bool> categorical;  // empty (none) or one flag per dimension; only on integer ones
 
   static Box Uniform(int dims, double lb, double ub);
 
   int dims() const { return static_cast<int>(lb.size()); }
   bool is_integer(int i) const { return !integer.empty() && integer[static_cast<size_t>(i)]; }
+  bool is_categorical(int i) const { return !categorical.empty() && categorical[static_cast<size_t>(i)]; }
+  // The integers of an integer dimension, floor(ub) - ceil(lb) + 1; 0 for a continuous one.
+  int levels(int i) const;
   // InvalidArgument naming the dimension when dims <= 0, sizes differ, a bound is not finite,
-  // lb >= ub, or an integer dimension holds no integer.
+  // lb >= ub, an integer dimension holds no integer, or a categorical one is not integer.
   Status Validate() const;
   // Clamps x into the box and rounds integer dimensions (to the nearest integer inside it).
   void Snap(std::vector<double>* x) const;

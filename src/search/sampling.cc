@@ -1,5 +1,6 @@
 #include "search/sampling.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -46,6 +47,35 @@ Eigen::RowVectorXd ToUnit(const Box& box, const std::vector<double>& x) {
   Eigen::RowVectorXd u(static_cast<Eigen::Index>(x.size()));
   for (size_t k = 0; k < x.size(); ++k) u(static_cast<Eigen::Index>(k)) = (x[k] - box.lb[k]) / (box.ub[k] - box.lb[k]);
   return u;
+}
+
+int DimGrid::Nearest(double u) const {
+  if (count <= 1 || step <= 0.0) return 0;
+  return std::clamp(static_cast<int>(std::lround((u - first) / step)), 0, count - 1);
+}
+
+std::vector<DimGrid> UnitGrid(const Box& box) {
+  std::vector<DimGrid> out(static_cast<size_t>(box.dims()));
+  for (int j = 0; j < box.dims(); ++j) {
+    const int n = box.levels(j);
+    if (n <= 0) continue;
+    const size_t i = static_cast<size_t>(j);
+    const double width = box.ub[i] - box.lb[i];
+    DimGrid& g = out[i];
+    g.count = n;
+    g.first = (std::ceil(box.lb[i]) - box.lb[i]) / width;
+    g.step = 1.0 / width;
+    g.categorical = box.is_categorical(j);
+  }
+  return out;
+}
+
+double OtherChoice(const DimGrid& g, double u, Rng& rng) {
+  if (g.count <= 1) return u;
+  const int cur = g.Nearest(u);
+  int k = UniformIndex(g.count - 1, rng);
+  if (k >= cur) ++k;
+  return g.At(k);
 }
 
 }  // namespace ecomap::search

@@ -26,6 +26,22 @@ std::vector<double> FromUnit(const Box& box, const Eigen::Ref<const Eigen::RowVe
 // Maps a point of the box into the unit cube.
 Eigen::RowVectorXd ToUnit(const Box& box, const std::vector<double>& x);
 
+// Where an integer dimension's values lie in the unit cube: value k (0-based) at first + k * step.
+struct DimGrid {
+  int count = 0;              // values; 0: a continuous dimension
+  double first = 0.0;
+  double step = 0.0;
+  bool categorical = false;   // unordered choices (Box::categorical)
+  double At(int k) const { return first + step * k; }
+  // The index of the value nearest to u (clamped to the grid). REQUIRES count >= 1.
+  int Nearest(double u) const;
+};
+// One DimGrid per dimension of the box.
+std::vector<DimGrid> UnitGrid(const Box& box);
+// A value of a categorical dimension other than the one nearest to u, uniformly (u itself when
+// the dimension has one value), as a unit-cube position.
+double OtherChoice(const DimGrid& g, double u, Rng& rng);
+
 // Uniform double in [0, 1) from the generator (the same on every platform for a seed).
 double Uniform01(Rng& rng);
 // Standard normal by Box-Muller (platform independent, unlike std::normal_distribution).

@@ -62,6 +62,16 @@ TEST(Box, ValidateAndSnap) {
   no_int.integer = {true};
   EXPECT_FALSE(no_int.Validate().ok());
   EXPECT_FALSE(Box{}.Validate().ok());
+  Box cat = b;
+  cat.categorical = {false, true};  // dimension 1 is continuous
+  EXPECT_NE(cat.Validate().message().find("dimension 1 is categorical but not integer"), std::string::npos);
+  cat.categorical = {true};
+  EXPECT_NE(cat.Validate().message().find("1 categorical flags for 2 dimensions"), std::string::npos);
+  cat.categorical = {true, false};
+  EXPECT_TRUE(cat.Validate().ok());
+  EXPECT_TRUE(cat.is_categorical(0));
+  EXPECT_EQ(cat.levels(0), 4);
+  EXPECT_EQ(cat.levels(1), 0);
   Box inf;
   inf.lb = {0};
   inf.ub = {INFINITY};

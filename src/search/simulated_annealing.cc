@@ -29,7 +29,17 @@ std::vector<double> Neighbour(const Box& box, const std::vector<double>& x, cons
   for (int m = 0; m < moves; ++m) {
     const size_t j = static_cast<size_t>(UniformIndex(d, rng));
     const double width = box.ub[j] - box.lb[j];
-    if (box.is_integer(static_cast<int>(j))) {
+    if (box.is_categorical(static_cast<int>(j))) {
+      // Unordered choices: any other value, uniformly.
+      const int n = box.levels(static_cast<int>(j));
+      if (n > 1) {
+        const double first = std::ceil(box.lb[j]);
+        const int cur = static_cast<int>(std::lround(std::clamp(y[j], box.lb[j], box.ub[j]) - first));
+        int k = UniformIndex(n - 1, rng);
+        if (k >= cur) ++k;
+        y[j] = first + k;
+      }
+    } else if (box.is_integer(static_cast<int>(j))) {
       const int span = std::max(1, static_cast<int>(std::lround(o.step_fraction * width)));
       const int step = 1 + UniformIndex(span, rng);
       y[j] += Uniform01(rng) < 0.5 ? -step : step;

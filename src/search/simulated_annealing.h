@@ -4,7 +4,8 @@
 //   * start at a uniform random point x0;
 //   * a neighbour changes `move_dims` = max(1, round(move_fraction * d)) random coordinates:
 //     continuous ones by a Gaussian step of `step_fraction` * (ub - lb), integer ones by a
-//     random +-1..max(1, round(step_fraction * (ub - lb))); results are clamped into the box;
+//     random +-1..max(1, round(step_fraction * (ub - lb))), categorical ones to another of their
+//     values uniformly (Box::categorical); results are clamped into the box;
 //   * the initial temperature T0 is `initial_temperature` when > 0, else the mean |f(x') - f(x0)|
 //     over `warmup_moves` neighbours of x0 (those evaluations count against the budget);
 //   * geometric cooling after every move: T <- alpha * T, with alpha chosen so that T reaches
