@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <map>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -49,6 +50,7 @@ struct ReplayArgs {
   std::string forecast = "on";
   int budget = 0;         // 0: the controller default
   int oracle_budget = 0;  // 0: the controller default
+  int threads = 0;        // 0: one per hardware thread
   bool quiet = false;
 };
 
@@ -118,6 +120,8 @@ void RunReplayCommand(const ReplayArgs& a) {
   o.use_forecast = a.forecast == "on";
   o.platform_options.seed = a.seed;
   o.platform_options.noise = a.noise;
+  if (a.threads < 0 || a.threads > 256) Fail("--threads must be in [0, 256] (0: one per hardware thread)");
+  o.threads = a.threads;
   o.start = a.start.empty() ? replay::DefaultStart(trace, a.days) : OrFail(ParseTimestamp(a.start));
 
   static const platform::PlatformInfo info = platform::XavierSim::MakeInfo();
@@ -138,9 +142,12 @@ void RunReplayCommand(const ReplayArgs& a) {
   if (!a.quiet) {
     // A line per simulated day and controller; in between, on a terminal, an updated line every
     // few intervals, elsewhere a line at least every 15 s of a slow controller.
-    o.progress = [&](const replay::ProgressEvent& e) {
+    // Controllers replay in parallel: each keeps its own start time.
+    o.progress = [&, starts = std::map<int, std::chrono::steady_clock::time_point>()](
+                     const replay::ProgressEvent& e) mutable {
       const auto now = std::chrono::steady_clock::now();
-      if (e.step == 1) ctl0 = last_line = now;
+      if (e.step == 1) starts[e.controller_index] = last_line = now;
+      ctl0 = starts.count(e.controller_index) ? starts[e.controller_index] : wall0;
       const bool day_done = e.step % steps_per_day == 0;
       const bool slow = std::chrono::duration<double>(now - last_line).count() > 15;
       if (!day_done && !slow && !(tty && e.step % std::max(1, steps_per_day / 6) == 0)) return;
@@ -202,17 +209,20 @@ void AddReplayCommands(CLI::App& app) {
   cmd->add_flag("--json", a.json, "print one JSON object (format: src/replay/report.h) instead of tables");
   cmd->add_option("--report", a.report, "write DIR/index.html (inline SVG plots + tables) and DIR/replay.json");
   cmd->add_option("--seed", a.seed, "seed of the measurement noise and the controllers' searches")->capture_default_str();
-  cmd->add_option("--noise", a.noise, "relative standard deviation of the simulated measurement noise")
+  cmd->add_option("--noise", a.noise, "relative standard deviation of the simulated power sensor's noise")
       ->capture_default_str();
   cmd->add_option("--predictor", a.predictor,
                   "the controllers' predictor: transformer (learned, needs libtorch), analytic (its fitted baseline) "
-                  "or sim (xavier-sim itself, noise-free)")
+                  "or sim (xavier-sim itself: its short fixed-seed simulation)")
       ->capture_default_str();
   cmd->add_option("--model", a.model, "estimator model file for transformer/analytic")->capture_default_str();
   cmd->add_option("--forecast", a.forecast, "give the controllers a 24 h seasonal forecast: on|off")
       ->capture_default_str();
   cmd->add_option("--budget", a.budget, "predictor evaluations per search (0: the controller default, 300)");
-  cmd->add_option("--oracle-budget", a.oracle_budget, "evaluations per oracle search (0: the default, 5000)");
+  cmd->add_option("--oracle-budget", a.oracle_budget,
+                  "evaluations the oracle adds per search, spread over the modes (0: the default, 300)");
+  cmd->add_option("--threads", a.threads, "controllers replayed at once (0: one per hardware thread)")
+      ->capture_default_str();
   cmd->add_flag("--quiet", a.quiet, "no progress on stderr");
   cmd->callback([] { RunReplayCommand(replay_args); });
 }

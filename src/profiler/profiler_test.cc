@@ -74,9 +74,12 @@ TEST(Profile, WritesReadableReproducibleDatasets) {
   o.samples = 200;
   o.seed = 3;
   o.platform_name = "xavier-sim";
-  auto evaluate = [&](const platform::Configuration& c) { return sim->Evaluate(c); };
   std::string a = TempPath("a.jsonl"), b = TempPath("b.jsonl");
   for (const std::string& path : {a, b}) {
+    // A fresh simulator with the same seed: every measurement simulates new requests, so the
+    // same instance would give the second run other figures (a repeat, not a replay).
+    auto fresh = Sim();
+    auto evaluate = [&](const platform::Configuration& c) { return fresh->Evaluate(c); };
     auto w = DatasetWriter::Open(path, true);
     ASSERT_TRUE(w.ok());
     auto s = RunProfile(*sampler, evaluate, o, **w);

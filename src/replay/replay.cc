@@ -1,10 +1,14 @@
 #include "replay/replay.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "carbon/forecast.h"
 #include "carbon/stats.h"
@@ -256,12 +260,13 @@ StatusOr<ReplayResult> RunReplay(const carbon::Trace& trace, const DemandFn& dem
   result.seed = options.platform_options.seed;
   result.noise = options.platform_options.noise;
 
-  for (size_t c = 0; c < controllers.size(); ++c) {
+  // One controller's whole replay; independent of the others.
+  std::mutex progress_mu;
+  auto replay_one = [&](size_t c) -> StatusOr<ControllerSummary> {
     const ControllerRun& run = controllers[c];
     const std::string ctx = "controller '" + run.name + "'";
     ECOMAP_ASSIGN_OR_RETURN(std::unique_ptr<platform::Evaluator> sim,
                             platform::MakeEvaluator(options.platform, options.platform_options));
-    result.provenance = platform::ProvenanceName(sim->info().provenance);
     auto made = run.make ? run.make() : StatusOr<std::unique_ptr<policy::Controller>>(
                                             InvalidArgument("no factory"));
     if (!made.ok()) return made.status().WithContext(ctx);
@@ -288,11 +293,34 @@ StatusOr<ReplayResult> RunReplay(const carbon::Trace& trace, const DemandFn& dem
       if (!o.ok()) return o.status().WithContext(ctx);
       summary.intervals.push_back(std::move(o->record));
       if (options.progress) {
+        std::lock_guard<std::mutex> lock(progress_mu);
         options.progress({run.name, static_cast<int>(c), static_cast<int>(controllers.size()), k + 1, steps, t});
       }
     }
     Summarise(&summary, options.interval);
-    result.controllers.push_back(std::move(summary));
+    return summary;
+  };
+  {
+    ECOMAP_ASSIGN_OR_RETURN(std::unique_ptr<platform::Evaluator> probe,
+                            platform::MakeEvaluator(options.platform, options.platform_options));
+    result.provenance = platform::ProvenanceName(probe->info().provenance);
+  }
+  const size_t n = controllers.size();
+  size_t threads = options.threads > 0 ? static_cast<size_t>(options.threads)
+                                       : std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min(threads, std::max<size_t>(1, n));
+  std::vector<std::optional<StatusOr<ControllerSummary>>> done(n);
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t c = next++; c < n; c = next++) done[c] = replay_one(c);
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+  for (size_t c = 0; c < n; ++c) {
+    if (!done[c]->ok()) return done[c]->status();
+    result.controllers.push_back(std::move(**done[c]));
   }
   return result;
 }

@@ -30,7 +30,10 @@
 // Every figure is simulated (the platform is xavier-sim) and labelled so where printed.
 //
 // Thread-safety: RunReplay is a pure function of its inputs (it builds its own platforms and
-// controllers); it calls `progress` on the calling thread.
+// controllers). Controllers are replayed on `threads` worker threads (each controller has its
+// own simulated platform and seed, so the figures do not depend on the thread count); the
+// shared predictors must be thread-safe (every Predictor is). `progress` is called under a
+// mutex, from the worker threads.
 #pragma once
 
 #include <chrono>
@@ -92,6 +95,8 @@ struct ReplayOptions {
   // Measurement noise of the platform (seed 1, 3% relative standard deviation by default).
   platform::PlatformOptions platform_options = DefaultPlatformOptions();
   std::function<void(const ProgressEvent&)> progress;  // after every interval; may be empty
+  // Controllers replayed at once (0: one per hardware thread, at most the controller count).
+  int threads = 0;
 
   // InvalidArgument naming the bad field and the fix.
   Status Validate() const;

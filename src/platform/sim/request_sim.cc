@@ -91,7 +91,6 @@ class Simulator {
     bool window_open = false;
     while (!events_.empty()) {
       const Event e = events_.top();
-      if (e.time > end_) break;
       if (!window_open && o_.max_events > 0 && processed_ >= o_.max_events / 4) {
         start = now_;  // warm-up cut short
         end_ = start + o_.window_s;
@@ -99,6 +98,13 @@ class Simulator {
       if (!window_open && e.time >= start) {
         OpenWindow(start);
         window_open = true;
+      }
+      if (e.time > end_) {
+        if (NeedsMore() && end_ < start + o_.max_window_s) {
+          end_ = std::min(start + o_.max_window_s, end_ + o_.window_s);
+          continue;
+        }
+        break;
       }
       events_.pop();
       now_ = e.time;
@@ -125,7 +131,7 @@ class Simulator {
           if (e.b == units_[static_cast<size_t>(e.a)].ps_version) PsDone(e.a);
           break;
       }
-      if (in_window_ && ((o_.max_completions > 0 && window_completions_ >= o_.max_completions) ||
+      if (in_window_ && ((o_.max_completions > 0 && window_completions_ >= o_.max_completions && !NeedsMore()) ||
                          (o_.max_events > 0 && processed_ >= o_.max_events))) {
         end_ = now_;
         break;
@@ -140,6 +146,15 @@ class Simulator {
   struct Nominal {
     double time, bytes;
   };
+
+  // A tenant has fewer completions in the window than the options ask for.
+  bool NeedsMore() const {
+    if (o_.min_completions_per_tenant <= 0) return false;
+    for (int64_t c : completed_) {
+      if (c < o_.min_completions_per_tenant) return true;
+    }
+    return false;
+  }
 
   // When unit u can start work that is ready now.
   double StartTime(int u) const {

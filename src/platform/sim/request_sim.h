@@ -106,6 +106,11 @@ struct RunOptions {
   // Bound on the events processed (0: none): a quarter of it ends the warm-up early, all of it
   // ends the window early. Bounds the cost of heavily overloaded networks.
   int64_t max_events = 0;
+  // The window is extended (by window_s at a time, up to max_window_s) until every tenant has
+  // completed this many requests in it, so that slow pipelines get percentiles too; the early
+  // stops above wait for it as well. 0: fixed window.
+  int64_t min_completions_per_tenant = 0;
+  double max_window_s = 0;
 };
 
 struct TenantResult {

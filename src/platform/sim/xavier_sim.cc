@@ -363,6 +363,8 @@ StatusOr<Performance> XavierSim::Predict(const Configuration& config) const {
   run.window_s = params_.predict_window_s;
   run.max_completions = params_.predict_max_completions;
   run.max_events = params_.predict_max_events;
+  run.min_completions_per_tenant = params_.min_completions;
+  run.max_window_s = params_.predict_max_window_s;
   run.seed = seed_ ^ 0x5EED5EEDULL;
   ECOMAP_ASSIGN_OR_RETURN(sim::RunResult r, Simulate(config, run));
   return ToPerformance(config, r);
@@ -375,6 +377,8 @@ StatusOr<Performance> XavierSim::Evaluate(const Configuration& config) {
   run.window_s = params_.window_s;
   run.max_completions = params_.max_completions;
   run.max_events = params_.max_events;
+  run.min_completions_per_tenant = params_.min_completions;
+  run.max_window_s = params_.max_window_s;
   double pause = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);

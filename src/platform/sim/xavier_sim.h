@@ -86,6 +86,11 @@ struct XavierSimParams {
   double window_s = 30;
   int64_t max_completions = 60000;
   int64_t max_events = 3000000;
+  // Both: a window is extended until every tenant completed this many requests in it, up to
+  // the longest window below (slow pipelines, e.g. a large model on a slow CPU).
+  int64_t min_completions = 20;
+  double max_window_s = 120;
+  double predict_max_window_s = 30;
   // Predict(): the same simulation, shorter, with a fixed seed (common random numbers).
   double predict_warmup_s = 0.1;
   double predict_window_s = 1;
