@@ -361,7 +361,7 @@ TEST_F(ControllerTest, EcomapSubstitutesUnderALowThresholdAndUpgradesWhenItRises
 TEST_F(ControllerTest, EcomapRaisesTheThresholdWhenEvenTheLightestVariantsFail) {
   // Only one variant each, and a load the 10 W mode cannot carry: substitution has nothing to
   // give, so the threshold must rise (and say so).
-  std::vector<TenantSpec> t = {Open("cam", "resnet", {"resnet152"}, 20, 60)};
+  std::vector<TenantSpec> t = {Open("cam", "resnet", {"resnet152"}, 20, 150)};
   auto c = Make("ecomap", Context(100));
   Warm(*c, t, 48);
   StatusOr<Decision> d = c->Step(Input(310, t, 49));

@@ -203,15 +203,23 @@ TEST(RunReplayTest, FixedConfigurationMatchesHandComputation) {
   EXPECT_EQ(seen->measured, 23);  // every step but the first sees the last measurement
   EXPECT_EQ(seen->forecast_size, 24u);
 
-  platform::XavierSim sim{platform::PlatformOptions{}};
-  auto perf = sim.Predict(FixedConfig());
-  ASSERT_TRUE(perf.ok());
-  const double p = perf->power.value();
-  double ci_sum = 0;
-  for (int h = 0; h < 24; ++h) ci_sum += 100 + 10 * h + 1;  // day index 1
-  EXPECT_NEAR(s.energy_wh, 24 * p, 1e-9);
-  EXPECT_NEAR(s.carbon_g, p * ci_sum / 1000.0, 1e-9);
-  EXPECT_NEAR(s.mean_power_w, p, 1e-12);
+  // The same measurements, taken by hand: a simulator with the replay's seed measures the fixed
+  // configuration once per interval (every measurement simulates new requests).
+  platform::XavierSim sim{o.platform_options};
+  std::vector<Performance> perf;
+  double ci_sum_weighted = 0, energy = 0;
+  std::vector<double> p95s;
+  for (int h = 0; h < 24; ++h) {
+    auto m = sim.Evaluate(FixedConfig());
+    ASSERT_TRUE(m.ok());
+    perf.push_back(*m);
+    energy += m->power.value();  // W x 1 h
+    ci_sum_weighted += m->power.value() * (100 + 10 * h + 1);  // day index 1
+    p95s.push_back(m->tenants[0].latency_p95.value());
+  }
+  EXPECT_NEAR(s.energy_wh, energy, 1e-9);
+  EXPECT_NEAR(s.carbon_g, ci_sum_weighted / 1000.0, 1e-9);
+  EXPECT_NEAR(s.mean_power_w, energy / 24, 1e-12);
   EXPECT_EQ(s.mode_switches, 0);
   EXPECT_EQ(s.replans, 1);
   EXPECT_EQ(s.slo_violations, 0);
@@ -221,11 +229,14 @@ TEST(RunReplayTest, FixedConfigurationMatchesHandComputation) {
   EXPECT_NEAR(s.intervals[5].threshold_w, 12.5, 1e-12);
   EXPECT_NEAR(s.intervals[5].intensity_g_per_kwh, 151, 1e-12);
   // CDP of an hour: c = P x CI / total throughput, times the mean p95.
-  const double thr = perf->tenants[0].throughput_rps + perf->tenants[1].throughput_rps;
-  const double mean_p95_s = (perf->tenants[0].latency_p95.value() + perf->tenants[1].latency_p95.value()) / 2000;
-  EXPECT_NEAR(s.intervals[0].cdp_g_s, p / thr * 101 / 3.6e6 * mean_p95_s, 1e-15);
+  const Performance& first = perf[0];
+  const double thr = first.tenants[0].throughput_rps + first.tenants[1].throughput_rps;
+  const double mean_p95_s = (first.tenants[0].latency_p95.value() + first.tenants[1].latency_p95.value()) / 2000;
+  EXPECT_NEAR(s.intervals[0].cdp_g_s, first.power.value() / thr * 101 / 3.6e6 * mean_p95_s, 1e-15);
   ASSERT_EQ(s.tenants.size(), 2u);
-  EXPECT_NEAR(s.tenants[0].p95_ms, perf->tenants[0].latency_p95.value(), 1e-9);
+  double p95_sum = 0;
+  for (double v : p95s) p95_sum += v;
+  EXPECT_NEAR(s.tenants[0].mean_p95_ms, p95_sum / 24, 1e-9);
   EXPECT_EQ(s.tenants[0].variant_intervals.at("resnet50"), 24);
   EXPECT_EQ(r->provenance, "simulated");
 }
@@ -245,8 +256,10 @@ TEST(RunReplayTest, SubHourIntervalsHoldTheHoursIntensity) {
   auto b = RunReplay(trace, Demand, {run}, quarter);
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(b->steps, 96);
-  EXPECT_NEAR(b->controllers[0].carbon_g, a->controllers[0].carbon_g, 1e-9);
-  EXPECT_NEAR(b->controllers[0].energy_wh, a->controllers[0].energy_wh, 1e-9);
+  // Four measurements per hour instead of one: the same figures up to the run-to-run spread of
+  // the simulated measurements (well under 1% for this steady load).
+  EXPECT_NEAR(b->controllers[0].carbon_g, a->controllers[0].carbon_g, 0.01 * a->controllers[0].carbon_g);
+  EXPECT_NEAR(b->controllers[0].energy_wh, a->controllers[0].energy_wh, 0.01 * a->controllers[0].energy_wh);
   EXPECT_NEAR(b->controllers[0].intervals[5].intensity_g_per_kwh, 111, 1e-12);  // 01:15 -> hour 1
 }
 
