@@ -23,7 +23,7 @@ StatusOr<std::unique_ptr<Platform>> MakeXavierSim(const PlatformOptions& options
 
 // The table of platforms. To add one: a factory function and one line here.
 const Registration kPlatforms[] = {
-    {"xavier-sim", "simulated NVIDIA Jetson AGX Xavier (calibrated analytical model)", &MakeXavierSim},
+    {"xavier-sim", "simulated NVIDIA Jetson AGX Xavier (request-level discrete-event simulation, calibrated)", &MakeXavierSim},
     {"jetson", "real NVIDIA Jetson: nvpmodel modes, INA3221 rails (measured)", &MakeJetsonPlatform},
     {"host", "this Linux machine: cpufreq/online-core levels, RAPL power or a modelled estimate", &MakeHostPlatform},
 };
