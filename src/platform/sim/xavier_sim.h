@@ -94,8 +94,8 @@ struct XavierSimParams {
   // Predict(): the same simulation, shorter, with a fixed seed (common random numbers).
   double predict_warmup_s = 0.1;
   double predict_window_s = 1;
-  int64_t predict_max_completions = 400;
-  int64_t predict_max_events = 10000;
+  int64_t predict_max_completions = 300;
+  int64_t predict_max_events = 5000;
   // Power-mode switch: the units start no work for switch_pause_s; into or out of
   // reboot_mode (MODE_10W needed a reboot on the reference board) the device is out for
   // reboot_pause_s, accounted as that share of represented_s (the stretch one Evaluate stands
@@ -141,10 +141,9 @@ class XavierSim final : public Platform, public Evaluator {
   StatusOr<Performance> Evaluate(const Configuration& config) override;
   Evaluator* AsEvaluator() override { return this; }
 
-  // A short simulation (0.1 s warm-up, a 1 s window cut at 400 completions or 10,000 events)
-  // with a seed
-  // fixed by options.seed: the same
-  // configuration always gives the same figures. Validates first. Thread-safe.
+  // A short simulation (0.1 s warm-up, a 1 s window cut at 300 completions or 5,000 events)
+  // with a seed fixed by options.seed: the same configuration always gives the same figures.
+  // Validates first. Thread-safe.
   StatusOr<Performance> Predict(const Configuration& config) const;
 
   // The simulation itself, with every statistic (p90/p99, drops, per-unit energy): validates,
