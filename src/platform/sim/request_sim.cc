@@ -88,17 +88,13 @@ class Simulator {
         for (int k = 0; k < ts.concurrency; ++k) NewRequest(static_cast<int>(t), 0.0);
       }
     }
-    bool window_open = false;
     while (!events_.empty()) {
       const Event e = events_.top();
-      if (!window_open && o_.max_events > 0 && processed_ >= o_.max_events / 4) {
+      if (!in_window_ && o_.max_events > 0 && processed_ >= o_.max_events / 4) {
         start = now_;  // warm-up cut short
         end_ = start + o_.window_s;
       }
-      if (!window_open && e.time >= start) {
-        OpenWindow(start);
-        window_open = true;
-      }
+      if (!in_window_ && e.time >= start) OpenWindow(start);
       if (e.time > end_) {
         if (NeedsMore() && end_ < start + o_.max_window_s) {
           end_ = std::min(start + o_.max_window_s, end_ + o_.window_s);
@@ -137,7 +133,7 @@ class Simulator {
         break;
       }
     }
-    if (!window_open) OpenWindow(start);
+    if (!in_window_) OpenWindow(start);
     now_ = end_;
     return Finish(start);
   }

@@ -357,14 +357,20 @@ Performance XavierSim::ToPerformance(const Configuration& config, const sim::Run
   return perf;
 }
 
-StatusOr<Performance> XavierSim::Predict(const Configuration& config) const {
+sim::RunOptions XavierSim::RunFor(bool predict) const {
+  const XavierSimParams& p = params_;
   sim::RunOptions run;
-  run.warmup_s = params_.predict_warmup_s;
-  run.window_s = params_.predict_window_s;
-  run.max_completions = params_.predict_max_completions;
-  run.max_events = params_.predict_max_events;
-  run.min_completions_per_tenant = params_.min_completions;
-  run.max_window_s = params_.predict_max_window_s;
+  run.warmup_s = predict ? p.predict_warmup_s : p.warmup_s;
+  run.window_s = predict ? p.predict_window_s : p.window_s;
+  run.max_completions = predict ? p.predict_max_completions : p.max_completions;
+  run.max_events = predict ? p.predict_max_events : p.max_events;
+  run.min_completions_per_tenant = p.min_completions;
+  run.max_window_s = predict ? p.predict_max_window_s : p.max_window_s;
+  return run;
+}
+
+StatusOr<Performance> XavierSim::Predict(const Configuration& config) const {
+  sim::RunOptions run = RunFor(/*predict=*/true);
   run.seed = seed_ ^ 0x5EED5EEDULL;
   ECOMAP_ASSIGN_OR_RETURN(sim::RunResult r, Simulate(config, run));
   return ToPerformance(config, r);
@@ -372,13 +378,7 @@ StatusOr<Performance> XavierSim::Predict(const Configuration& config) const {
 
 StatusOr<Performance> XavierSim::Evaluate(const Configuration& config) {
   ECOMAP_RETURN_IF_ERROR(Validate(config));
-  sim::RunOptions run;
-  run.warmup_s = params_.warmup_s;
-  run.window_s = params_.window_s;
-  run.max_completions = params_.max_completions;
-  run.max_events = params_.max_events;
-  run.min_completions_per_tenant = params_.min_completions;
-  run.max_window_s = params_.max_window_s;
+  sim::RunOptions run = RunFor(/*predict=*/false);
   double pause = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);

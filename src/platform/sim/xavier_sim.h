@@ -163,6 +163,8 @@ class XavierSim final : public Platform, public Evaluator {
  private:
   StatusOr<sim::Network> BuildNetwork(const Configuration& config, double pause_s, double warmup_s) const;
   Performance ToPerformance(const Configuration& config, const sim::RunResult& r) const;
+  // The windows of Predict() (predict = true) or Evaluate() from the params; no seed.
+  sim::RunOptions RunFor(bool predict) const;
 
   PlatformInfo info_;
   XavierSimParams params_;
