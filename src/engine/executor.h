@@ -18,6 +18,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "engine/tensor.h"
 #include "zoo/model.h"
 
 namespace ecomap::engine {
@@ -61,6 +62,19 @@ class ExecutorFactory {
   virtual StatusOr<std::unique_ptr<StageExecutor>> CreateStage(const std::string& model, int begin,
                                                                int end, uint64_t seed) = 0;
 
+  // A client's tensor as the input activation of `model` (batch 1; datatype and shape checked
+  // against the model's input: InvalidArgument naming both), and an output activation of
+  // `model` back as a tensor named `name`. Unimplemented unless the factory supports client
+  // inputs (the torch executors do).
+  virtual StatusOr<Activation> FromTensor(const std::string& model, const HostTensor& t) {
+    (void)model; (void)t;
+    return Status(StatusCode::kUnimplemented, "this executor does not take client inputs");
+  }
+  virtual StatusOr<HostTensor> ToTensor(const std::string& model, const Activation& a,
+                                        const std::string& name) {
+    (void)model; (void)a; (void)name;
+    return Status(StatusCode::kUnimplemented, "this executor does not return outputs");
+  }
 };
 
 }  // namespace ecomap::engine
