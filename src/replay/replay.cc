@@ -148,6 +148,7 @@ namespace {
 void Summarise(ControllerSummary* s, Duration interval) {
   const double secs = std::chrono::duration<double>(interval).count();
   double cdp_sum = 0, power_sum = 0, dec_sum = 0, loss_w = 0, req = 0;
+  std::vector<double> decisions;
   std::map<std::string, std::vector<double>> p95s;
   std::map<std::string, std::pair<double, double>> tenant_loss;  // sum loss*req, req
   std::vector<std::string> order;
@@ -159,6 +160,7 @@ void Summarise(ControllerSummary* s, Duration interval) {
     power_sum += r.power_w;
     cdp_sum += r.cdp_g_s;
     dec_sum += r.decision_ms;
+    decisions.push_back(r.decision_ms);
     s->decision_ms_max = std::max(s->decision_ms_max, r.decision_ms);
     loss_w += r.accuracy_loss_pts * r.requests;
     req += r.requests;
@@ -182,6 +184,8 @@ void Summarise(ControllerSummary* s, Duration interval) {
     s->mean_power_w = power_sum / n;
     s->cdp_g_s = cdp_sum / n;
     s->decision_ms = dec_sum / n;
+    std::sort(decisions.begin(), decisions.end());
+    s->decision_ms_p95 = carbon::Percentile(decisions, 95.0);
   }
   s->accuracy_loss_pts = req > 0 ? loss_w / req : 0;
   s->slo_violation_rate = s->tenant_intervals > 0 ? double(s->slo_violations) / s->tenant_intervals : 0;

@@ -139,6 +139,7 @@ struct ControllerSummary {
   int replans = 0;
   int threshold_raises = 0;
   double decision_ms = 0;          // mean wall time of Step
+  double decision_ms_p95 = 0;      // 95th percentile over the intervals
   double decision_ms_max = 0;
   std::vector<TenantSummary> tenants;
   std::vector<IntervalRecord> intervals;

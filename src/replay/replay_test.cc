@@ -361,7 +361,7 @@ TEST(ReportTest, TextJsonAndHtml) {
   EXPECT_NE(text.find("CDP = "), std::string::npos);
 
   nlohmann::json j = ReplayToJson(*r, ro, false);
-  for (const char* key : {"carbon_g", "energy_wh", "cdp", "slo_violation_rate", "accuracy_loss_pts", "decision_ms",
+  for (const char* key : {"carbon_g", "energy_wh", "cdp", "slo_violation_rate", "accuracy_loss_pts", "decision_ms", "decision_ms_p95",
                           "p95_ms", "mode_switches"}) {
     EXPECT_TRUE(j["controllers"]["fixed0"].contains(key)) << key;
   }

@@ -38,6 +38,7 @@ nlohmann::json ControllerJson(const ControllerSummary& c, bool with_intervals) {
   j["replans"] = c.replans;
   j["threshold_raises"] = c.threshold_raises;
   j["decision_ms"] = c.decision_ms;
+  j["decision_ms_p95"] = c.decision_ms_p95;
   j["decision_ms_max"] = c.decision_ms_max;
   nlohmann::json p95 = nlohmann::json::object(), tenants = nlohmann::json::object();
   for (const TenantSummary& t : c.tenants) {
