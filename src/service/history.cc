@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS decisions(
 CREATE TABLE IF NOT EXISTS carbon_readings(
   interval INTEGER PRIMARY KEY, time_utc TEXT, intensity_g_per_kwh REAL, source TEXT, stale INTEGER,
   forecast INTEGER, note TEXT);
+CREATE TABLE IF NOT EXISTS api_tenants(name TEXT PRIMARY KEY, body TEXT, added_utc TEXT);
 )sql";
 
 }  // namespace
@@ -109,6 +110,10 @@ Status History::Init(const std::string& config_text) {
         return FailedPrecondition("history " + path_ + " has schema version " + std::to_string(v) +
                                   ", newer than this program's " + std::to_string(kHistorySchemaVersion) +
                                   "; use a newer ecomap or another data_dir");
+      }
+      if (v < kHistorySchemaVersion) {  // 1 -> 2: api_tenants, created by kSchema above
+        ECOMAP_RETURN_IF_ERROR(Exec("UPDATE meta SET value='" + std::to_string(kHistorySchemaVersion) +
+                                    "' WHERE key='schema_version'"));
       }
     } else {
       ECOMAP_RETURN_IF_ERROR(Exec("INSERT INTO meta(key, value) VALUES('schema_version', '" +
@@ -212,6 +217,12 @@ Status History::CommitInterval(IntervalRow& row) {
         .Bind(10, d.variants_json).Bind(11, d.config_json).Bind(12, d.predicted_json).Bind(13, d.decision_ms)
         .Bind(14, int64_t{d.applied}).Bind(15, d.apply_note);
     if (q.Step() != SQLITE_DONE) return fail("insert decision");
+  }
+  for (const auto& [key, value] : row.states) {
+    Stmt q(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)");
+    if (!q.ok()) return fail("prepare state");
+    q.Bind(1, "state:" + key).Bind(2, value);
+    if (q.Step() != SQLITE_DONE) return fail("store state '" + key + "'");
   }
   ECOMAP_RETURN_IF_ERROR(Exec("COMMIT"));
   next_decision_id_ = next_id;
@@ -338,6 +349,55 @@ StatusOr<int64_t> History::CountIntervals() const {
   Stmt q(db_, "SELECT COUNT(*) FROM intervals");
   if (!q.ok() || q.Step() != SQLITE_ROW) return SqlError(db_, "count intervals");
   return q.Int(0);
+}
+
+StatusOr<std::map<std::string, TenantTotals>> History::TenantTotalsByName() const {
+  std::lock_guard<std::mutex> l(mu_);
+  Stmt q(db_,
+         "SELECT tenant, COUNT(*), SUM(completed), SUM(rejected), SUM(dropped), SUM(slo_met = 0) "
+         "FROM tenant_intervals GROUP BY tenant");
+  if (!q.ok()) return SqlError(db_, "sum tenant rows");
+  std::map<std::string, TenantTotals> out;
+  while (q.Step() == SQLITE_ROW) {
+    out[q.Text(0)] = TenantTotals{q.Int(1), q.Int(2), q.Int(3), q.Int(4), q.Int(5)};
+  }
+  return out;
+}
+
+StatusOr<std::optional<std::string>> History::State(const std::string& key) const {
+  std::lock_guard<std::mutex> l(mu_);
+  Stmt q(db_, "SELECT value FROM meta WHERE key = ?");
+  if (!q.ok()) return SqlError(db_, "read state");
+  q.Bind(1, "state:" + key);
+  if (q.Step() == SQLITE_ROW) return std::optional<std::string>(q.Text(0));
+  return std::optional<std::string>();
+}
+
+Status History::SaveApiTenant(const ApiTenantRow& row) {
+  std::lock_guard<std::mutex> l(mu_);
+  Stmt q(db_, "INSERT OR REPLACE INTO api_tenants(name, body, added_utc) VALUES(?, ?, ?)");
+  if (!q.ok()) return SqlError(db_, "prepare api tenant");
+  q.Bind(1, row.name).Bind(2, row.body).Bind(3, row.added_utc);
+  if (q.Step() != SQLITE_DONE) return SqlError(db_, "store api tenant '" + row.name + "'");
+  return Status::Ok();
+}
+
+Status History::RemoveApiTenant(const std::string& name) {
+  std::lock_guard<std::mutex> l(mu_);
+  Stmt q(db_, "DELETE FROM api_tenants WHERE name = ?");
+  if (!q.ok()) return SqlError(db_, "prepare api tenant removal");
+  q.Bind(1, name);
+  if (q.Step() != SQLITE_DONE) return SqlError(db_, "remove api tenant '" + name + "'");
+  return Status::Ok();
+}
+
+StatusOr<std::vector<ApiTenantRow>> History::ApiTenants() const {
+  std::lock_guard<std::mutex> l(mu_);
+  Stmt q(db_, "SELECT name, body, added_utc FROM api_tenants ORDER BY added_utc, name");
+  if (!q.ok()) return SqlError(db_, "query api tenants");
+  std::vector<ApiTenantRow> out;
+  while (q.Step() == SQLITE_ROW) out.push_back({q.Text(0), q.Text(1), q.Text(2)});
+  return out;
 }
 
 }  // namespace ecomap::service

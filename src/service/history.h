@@ -7,7 +7,8 @@
 // reading) is written in ONE transaction, so a crash (kill -9) loses at most the interval in
 // progress and never leaves half an interval.
 //
-// Schema (version 1, table meta key 'schema_version'):
+// Schema (version 2, table meta key 'schema_version'; a version-1 file is upgraded in place by
+// adding the api_tenants table):
 //   meta(key TEXT PRIMARY KEY, value TEXT)
 //   intervals(id INTEGER PRIMARY KEY            -- 0, 1, 2, ... continuing across restarts
 //             start_utc TEXT, end_utc TEXT, elapsed_s REAL, carbon_time_utc TEXT,
@@ -29,6 +30,10 @@
 //   carbon_readings(interval INTEGER PRIMARY KEY, time_utc TEXT, intensity_g_per_kwh REAL,
 //             source TEXT, stale INTEGER, forecast INTEGER, note TEXT)
 //   runs(id INTEGER PRIMARY KEY AUTOINCREMENT, started_utc TEXT, config TEXT)
+//   api_tenants(name TEXT PRIMARY KEY, body TEXT, added_utc TEXT)   -- tenants added through
+//             the API (body: the POST /tenants JSON), re-added by the next run
+//   meta key 'state:NAME': a component's state (e.g. 'state:demand', the learned demand),
+//             written in the transaction of the interval it belongs to
 //
 //   ECOMAP_ASSIGN_OR_RETURN(auto h, History::Open(dir + "/history.sqlite"));
 //   h->resume().next_interval;  ...  h->CommitInterval(record);
@@ -37,6 +42,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -49,7 +55,7 @@ struct sqlite3;
 
 namespace ecomap::service {
 
-inline constexpr int kHistorySchemaVersion = 1;
+inline constexpr int kHistorySchemaVersion = 2;
 
 struct DecisionRow {
   int64_t id = 0;            // assigned on commit
@@ -105,6 +111,17 @@ struct IntervalRow {
   std::vector<TenantIntervalRow> tenants;
   std::optional<CarbonRow> carbon;
   std::vector<DecisionRow> decisions;  // decided for / during this interval
+  // Component states to store with this interval (meta 'state:KEY' = value), same transaction.
+  std::map<std::string, std::string> states;
+};
+
+// A tenant's counters over the whole history (every run).
+struct TenantTotals {
+  int64_t intervals = 0, completed = 0, rejected = 0, dropped = 0, slo_violations = 0;
+};
+
+struct ApiTenantRow {
+  std::string name, body, added_utc;
 };
 
 // Where a reopened history continues.
@@ -141,6 +158,16 @@ class History {
   // The last `limit` intervals, oldest first (without decisions; with tenants and carbon).
   StatusOr<std::vector<IntervalRow>> RecentIntervals(int limit) const;
   StatusOr<int64_t> CountIntervals() const;
+  // Per tenant, summed over every committed interval (slo_violations: intervals not met).
+  StatusOr<std::map<std::string, TenantTotals>> TenantTotalsByName() const;
+  // The state stored under `key` by the latest interval that had one; nullopt when none.
+  StatusOr<std::optional<std::string>> State(const std::string& key) const;
+
+  // Tenants added through the API: stored when added (replacing one of the same name), removed
+  // when removed, listed oldest first. Each call is its own durable transaction.
+  Status SaveApiTenant(const ApiTenantRow& row);
+  Status RemoveApiTenant(const std::string& name);
+  StatusOr<std::vector<ApiTenantRow>> ApiTenants() const;
   // PRAGMA integrity_check == "ok".
   Status CheckIntegrity() const;
 

@@ -186,6 +186,68 @@ TEST(HistoryTest, CommitsAndResumesAcrossReopen) {
   fs::remove_all(dir);
 }
 
+TEST(HistoryTest, KeepsApiTenantsTotalsAndStatesAcrossReopen) {
+  std::string dir = TempDir("hist2");
+  {
+    auto h = History::Open(dir + "/h.sqlite");
+    ASSERT_TRUE(h.ok()) << h.status().message();
+    ASSERT_TRUE((*h)->SaveApiTenant({"cam", R"({"name":"cam","family":"resnet","slo_ms":50,"rate_rps":5})",
+                                     "2026-01-01T00:00:00Z"}).ok());
+    ASSERT_TRUE((*h)->SaveApiTenant({"gone", "{}", "2026-01-01T00:00:01Z"}).ok());
+    ASSERT_TRUE((*h)->RemoveApiTenant("gone").ok());
+    for (int i = 0; i < 3; ++i) {
+      IntervalRow r = MakeRow(i, 2);
+      r.tenants[0].slo_met = i != 1;
+      r.tenants[1].rejected = 2;
+      r.states["demand"] = "v" + std::to_string(i);
+      ASSERT_TRUE((*h)->CommitInterval(r).ok());
+    }
+    IntervalRow r = MakeRow(3, 1);  // no state this time: the last one stays
+    ASSERT_TRUE((*h)->CommitInterval(r).ok());
+  }
+  auto h = History::Open(dir + "/h.sqlite");
+  ASSERT_TRUE(h.ok());
+  auto api = (*h)->ApiTenants();
+  ASSERT_TRUE(api.ok());
+  ASSERT_EQ(api->size(), 1u);
+  EXPECT_EQ((*api)[0].name, "cam");
+  EXPECT_NE((*api)[0].body.find("\"slo_ms\":50"), std::string::npos);
+  auto totals = (*h)->TenantTotalsByName();
+  ASSERT_TRUE(totals.ok());
+  EXPECT_EQ((*totals)["t0"].intervals, 4);
+  EXPECT_EQ((*totals)["t0"].completed, 200);
+  EXPECT_EQ((*totals)["t0"].slo_violations, 1);
+  EXPECT_EQ((*totals)["t1"].rejected, 6);
+  auto state = (*h)->State("demand");
+  ASSERT_TRUE(state.ok());
+  ASSERT_TRUE(state->has_value());
+  EXPECT_EQ(**state, "v2");
+  EXPECT_FALSE((*(*h)->State("none")).has_value());
+  fs::remove_all(dir);
+}
+
+TEST(HistoryTest, UpgradesVersionOneFiles) {
+  std::string dir = TempDir("v1");
+  {
+    auto h = History::Open(dir + "/h.sqlite");
+    ASSERT_TRUE(h.ok());
+    IntervalRow r = MakeRow(0, 1);
+    ASSERT_TRUE((*h)->CommitInterval(r).ok());
+  }
+  {  // Make it look like a version-1 file: no api_tenants table.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir + "/h.sqlite").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DROP TABLE api_tenants; UPDATE meta SET value='1' WHERE key='schema_version'",
+                           nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto h = History::Open(dir + "/h.sqlite");
+  ASSERT_TRUE(h.ok()) << h.status().message();
+  EXPECT_EQ((*h)->resume().next_interval, 1);
+  EXPECT_TRUE((*h)->SaveApiTenant({"cam", "{}", "t"}).ok());
+  fs::remove_all(dir);
+}
+
 TEST(HistoryTest, RejectsGarbageAndNewerSchema) {
   std::string dir = TempDir("bad");
   {
