@@ -90,7 +90,7 @@ void RunControllers() {
       {"throughput", "fastest mapping of the best variants in the highest mode (carbon-agnostic)"},
       {"powercap", "the same carbon threshold picks the mode; mapping (GPU) and variants (best) fixed"},
       {"clover", "variants by simulated annealing on lambda*carbon - (1-lambda)*accuracy; highest mode, GPU"},
-      {"oracle", "ecomap's rules with the simulator as predictor and a long search: the bound"},
+      {"perfect-predictor", "ecomap's rules with the simulator as predictor and a longer search (not a bound)"},
   };
   for (const Row& r : rows) std::printf("%-11s %s\n", r.name, r.what);
 }

@@ -39,7 +39,7 @@ struct ReplayArgs {
   std::string scenario;  // default: policy::DefaultScenarioPath()
   int days = 7;
   std::string start;
-  std::string controllers = "ecomap,maxn,throughput,powercap,clover,oracle";
+  std::string controllers = "ecomap,maxn,throughput,powercap,clover,perfect-predictor";
   double interval_min = 60;
   bool json = false;
   std::string report;
@@ -201,7 +201,7 @@ void AddReplayCommands(CLI::App& app) {
                   "first interval, UTC (e.g. 2023-06-01); default: 7 days after the trace's start (a week of "
                   "forecast history), or its start when the trace is shorter");
   cmd->add_option("--controllers", a.controllers,
-                  "comma-separated controllers (ecomap, maxn, throughput, powercap, clover, oracle)")
+                  "comma-separated controllers (ecomap, maxn, throughput, powercap, clover, perfect-predictor)")
       ->capture_default_str();
   cmd->add_option("--interval", a.interval_min,
                   "control interval in minutes, dividing 60; sub-hour intervals hold the hour's intensity")
@@ -219,8 +219,8 @@ void AddReplayCommands(CLI::App& app) {
   cmd->add_option("--forecast", a.forecast, "give the controllers a 24 h seasonal forecast: on|off")
       ->capture_default_str();
   cmd->add_option("--budget", a.budget, "predictor evaluations per search (0: the controller default, 300)");
-  cmd->add_option("--oracle-budget", a.oracle_budget,
-                  "evaluations the oracle adds per search, spread over the modes (0: the default, 300)");
+  cmd->add_option("--perfect-predictor-budget", a.oracle_budget,
+                  "evaluations perfect-predictor adds per search, spread over the modes (0: the default, 300)");
   cmd->add_option("--threads", a.threads, "controllers replayed at once (0: one per hardware thread)")
       ->capture_default_str();
   cmd->add_flag("--quiet", a.quiet, "no progress on stderr");

@@ -79,6 +79,14 @@ StatusOr<IntervalRecord> AccountInterval(const std::vector<policy::TenantSpec>& 
     weight += t.offered_rps;
     throughput += std::max(0.0, tp.throughput_rps);
     r.requests += t.offered_rps * secs.value();
+    t.completed_requests = std::max(0.0, tp.throughput_rps) * secs.value();
+    t.good_requests = t.slo_violated ? 0.0 : t.completed_requests;
+    t.dropped_requests = spec->arrival == platform::ArrivalKind::kOpenLoop
+                             ? std::max(0.0, t.offered_rps * secs.value() - t.completed_requests)
+                             : 0.0;
+    r.completed_requests += t.completed_requests;
+    r.good_requests += t.good_requests;
+    r.dropped_requests += t.dropped_requests;
     loads.push_back({tc.name, tp.throughput_rps, tp.latency_p95});
     r.tenants.push_back(std::move(t));
   }

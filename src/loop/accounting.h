@@ -13,6 +13,11 @@
 //                     (points), weighted over tenants by their offered requests
 //   requests          offered requests in the window (open loop: the demand's rate; closed
 //                     loop: the measured throughput)
+//   work served       completed = throughput x window; good = completed when the tenant's
+//                     interval met its SLO, else 0 (an interval is judged whole: its p95 is
+//                     what the SLO promises); dropped (open loop) = offered - completed, >= 0
+//                     (requests the configuration could not serve: queued beyond the window or
+//                     refused)
 //
 //   StatusOr<IntervalRecord> r = AccountInterval(demand, config, measured, GramsPerKwh(200),
 //                                                std::chrono::minutes(60));
@@ -45,6 +50,9 @@ struct TenantInterval {
   std::string slo_why;          // policy::SloVerdict::why; empty when met
   double accuracy_loss_pts = 0; // best allowed variant minus served, points
   double cdp_g_s = 0;           // c x p95 of this tenant
+  double completed_requests = 0;  // throughput x window
+  double good_requests = 0;       // completed when the SLO was met, else 0
+  double dropped_requests = 0;    // open loop: offered - completed (>= 0); closed loop: 0
 };
 
 struct IntervalRecord {
@@ -62,6 +70,7 @@ struct IntervalRecord {
   double cdp_g_s = 0;           // plain mean over tenants of c x p95_i (0 when !served)
   double accuracy_loss_pts = 0; // request-weighted over tenants
   double requests = 0;          // offered requests in the window (all tenants)
+  double completed_requests = 0, good_requests = 0, dropped_requests = 0;  // all tenants
   int slo_violations = 0;       // tenants whose SLO verdict is "violated"
   double decision_ms = 0;       // wall time of the interval's boundary Controller::Step
   bool replanned = false;       // of the boundary decision

@@ -322,5 +322,30 @@ TEST(AccountIntervalTest, ZeroWindowAndBadWindowsAreHandled) {
   EXPECT_DOUBLE_EQ(r->requests, 25);  // open loop: the demand's 10 req/s
 }
 
+TEST(AccountIntervalTest, CountsGoodAndDroppedRequests) {
+  Configuration c;
+  c.tenants = {{.name = "cam", .model = "resnet18", .stages = {{0, 7, "GPU"}}},
+               {.name = "mic", .model = "resnet18", .stages = {{0, 7, "GPU"}}}};
+  Performance p;
+  p.power = Watts(4);
+  // cam: 8 of its 10 req/s served within the SLO; mic: all 10 served but p95 60 > 50 ms.
+  p.tenants = {{"cam", Milliseconds(1), Milliseconds(20), 8, true},
+               {"mic", Milliseconds(1), Milliseconds(60), 10, false}};
+  StatusOr<IntervalRecord> r = AccountInterval({Spec("cam"), Spec("mic")}, c, p, GramsPerKwh(100), Seconds(10));
+  ASSERT_TRUE(r.ok());
+  EXPECT_DOUBLE_EQ(r->tenants[0].completed_requests, 80);
+  EXPECT_DOUBLE_EQ(r->tenants[0].good_requests, 0);      // saturated: the interval broke its SLO
+  EXPECT_DOUBLE_EQ(r->tenants[0].dropped_requests, 20);
+  EXPECT_DOUBLE_EQ(r->tenants[1].good_requests, 0);      // p95 over the SLO
+  EXPECT_DOUBLE_EQ(r->tenants[1].dropped_requests, 0);
+  p.tenants[0].saturated = false;
+  p.tenants[1].latency_p95 = Milliseconds(40);
+  r = AccountInterval({Spec("cam"), Spec("mic")}, c, p, GramsPerKwh(100), Seconds(10));
+  ASSERT_TRUE(r.ok());
+  EXPECT_DOUBLE_EQ(r->good_requests, 180);
+  EXPECT_DOUBLE_EQ(r->completed_requests, 180);
+  EXPECT_DOUBLE_EQ(r->dropped_requests, 20);
+}
+
 }  // namespace
 }  // namespace ecomap::loop

@@ -9,7 +9,7 @@
 #include "policy/controllers/clover.h"
 #include "policy/controllers/ecomap.h"
 #include "policy/controllers/maxn.h"
-#include "policy/controllers/oracle.h"
+#include "policy/controllers/perfect_predictor.h"
 #include "policy/controllers/powercap.h"
 #include "policy/controllers/throughput.h"
 
@@ -54,10 +54,16 @@ Status ControllerOptions::Validate() const {
   return Status::Ok();
 }
 
-std::vector<std::string> ControllerNames() { return {"ecomap", "maxn", "throughput", "powercap", "clover", "oracle"}; }
+std::vector<std::string> ControllerNames() {
+  return {"ecomap", "maxn", "throughput", "powercap", "clover", "perfect-predictor"};
+}
 
 StatusOr<std::unique_ptr<Controller>> MakeController(const std::string& name, const ControllerContext& context) {
   std::vector<std::string> names = ControllerNames();
+  if (name == "oracle") {
+    return NotFound("controller 'oracle' was renamed 'perfect-predictor' (Ecomap's procedure with the "
+                    "simulator as predictor: not a bound)");
+  }
   if (std::find(names.begin(), names.end(), name) == names.end()) {
     std::string list;
     for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
@@ -68,13 +74,13 @@ StatusOr<std::unique_ptr<Controller>> MakeController(const std::string& name, co
     return InvalidArgument("controller " + name + ": platform " + context.platform->name + " has no modes or units");
   }
   if (context.predictor == nullptr) return InvalidArgument("controller " + name + ": ControllerContext::predictor is required");
-  if (name == "oracle" && context.oracle == nullptr) {
-    return InvalidArgument("controller oracle: ControllerContext::oracle (the simulator predictor) is required");
+  if (name == "perfect-predictor" && context.oracle == nullptr) {
+    return InvalidArgument("controller perfect-predictor: ControllerContext::oracle (the simulator predictor) is required");
   }
   ECOMAP_RETURN_IF_ERROR(context.options.Validate());
   std::unique_ptr<Controller> c;
   if (name == "ecomap") c = std::make_unique<controllers::EcomapController>(context);
-  if (name == "oracle") c = std::make_unique<controllers::OracleController>(context);
+  if (name == "perfect-predictor") c = std::make_unique<controllers::PerfectPredictorController>(context);
   if (name == "maxn") c = std::make_unique<controllers::MaxnController>(context);
   if (name == "throughput") c = std::make_unique<controllers::ThroughputController>(context);
   if (name == "powercap") c = std::make_unique<controllers::PowercapController>(context);

@@ -14,7 +14,8 @@
 //   * "powercap":   the same carbon threshold, a fixed mapping and variants; only the mode moves.
 //   * "clover":     variant choice by lambda*carbon - (1-lambda)*accuracy with simulated
 //                   annealing; no power knob (highest mode), fixed mapping.
-//   * "oracle":     the simulator itself as predictor with a long search: the bound.
+//   * "perfect-predictor": Ecomap's procedure with the simulator itself as predictor and a
+//                   longer search (what a perfect estimator would change; not a bound).
 //
 //   ControllerContext ctx{.platform = &sim.info(), .predictor = transformer, .oracle = sim_pred};
 //   ECOMAP_ASSIGN_OR_RETURN(auto c, MakeController("ecomap", ctx));
@@ -26,7 +27,7 @@
 //
 // The exact rules live beside each controller: policy/controllers/base.h (the common re-plan
 // triggers, breach counting, Keep), ecomap.h (mode budgets, substitution order, raise rule),
-// oracle.h, maxn.h, throughput.h, powercap.h, clover.h (the baselines' objectives and
+// perfect_predictor.h, maxn.h, throughput.h, powercap.h, clover.h (the baselines' objectives and
 // triggers); the building blocks in policy/planning.h. This header offers the interface, the
 // options and the factory.
 //
@@ -78,7 +79,7 @@ struct ControllerOptions {
   search::ObjectiveWeights weights;
   std::string algorithm = "lamcts";   // the optimizer
   int budget_evals = 300;             // per search
-  int oracle_budget_evals = 300;      // "oracle"
+  int oracle_budget_evals = 300;      // "perfect-predictor": its extra search
   int max_stages = 2;
   int slo_breach_intervals = 2;       // N consecutive breaching intervals trigger a re-plan
   double clover_lambda = 0.5;
@@ -86,10 +87,10 @@ struct ControllerOptions {
   // Added by policy: the budget of a mode without one (MAXN), for the threshold map and the
   // mode filter; 0: 1.4 x the largest nominal budget (policy/planning.h).
   Watts no_budget_mode_w{0};
-  // Added by policy: "ecomap"/"oracle" allow only the modes whose budget is <= the threshold
+  // Added by policy: "ecomap"/"perfect-predictor" allow only the modes whose budget is <= the threshold
   // (true), or every mode with predicted power <= threshold as the only power rule (false).
   bool filter_modes_by_budget = true;
-  // Added by policy: how "ecomap"/"oracle" guard the SLOs against measurement noise and
+  // Added by policy: how "ecomap"/"perfect-predictor" guard the SLOs against measurement noise and
   // estimator error (policy/planning.h, PlanningGuard); breaches are judged against the real SLO.
   // When the predictor offers a calibrated p95 bound at `confidence`
   // (estimator::Predictor::P95BoundFactor), a configuration holds a tenant's SLO when that upper
@@ -104,7 +105,7 @@ struct ControllerOptions {
 struct ControllerContext {
   const platform::PlatformInfo* platform = nullptr;            // required, must outlive
   std::shared_ptr<const estimator::Predictor> predictor;       // required
-  std::shared_ptr<const estimator::Predictor> oracle;          // "oracle" only
+  std::shared_ptr<const estimator::Predictor> oracle;          // the simulator: "perfect-predictor" only
   ControllerOptions options;
 };
 
@@ -116,7 +117,7 @@ class Controller {
   virtual StatusOr<Decision> Step(const ControlInput& input) = 0;
 };
 
-// "ecomap", "maxn", "throughput", "powercap", "clover", "oracle"; NotFound listing the names.
+// "ecomap", "maxn", "throughput", "powercap", "clover", "perfect-predictor"; NotFound listing the names.
 StatusOr<std::unique_ptr<Controller>> MakeController(const std::string& name,
                                                      const ControllerContext& context);
 std::vector<std::string> ControllerNames();

@@ -83,7 +83,7 @@ TEST_F(ControllerTest, MakeControllerKnowsTheNamesAndRejectsBadContexts) {
   StatusOr<std::unique_ptr<Controller>> bad = MakeController("greedy", Context());
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), StatusCode::kNotFound);
-  EXPECT_NE(bad.status().message().find("ecomap, maxn, throughput, powercap, clover, oracle"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("ecomap, maxn, throughput, powercap, clover, perfect-predictor"), std::string::npos);
 
   struct Case {
     const char* what;
@@ -128,7 +128,10 @@ TEST_F(ControllerTest, MakeControllerKnowsTheNamesAndRejectsBadContexts) {
   }
   ControllerContext no_oracle = Context();
   no_oracle.oracle = nullptr;
-  EXPECT_FALSE(MakeController("oracle", no_oracle).ok());
+  EXPECT_FALSE(MakeController("perfect-predictor", no_oracle).ok());
+  StatusOr<std::unique_ptr<Controller>> renamed = MakeController("oracle", Context());
+  ASSERT_FALSE(renamed.ok());
+  EXPECT_NE(renamed.status().message().find("renamed 'perfect-predictor'"), std::string::npos);
   EXPECT_TRUE(MakeController("ecomap", no_oracle).ok());
 }
 
@@ -466,7 +469,7 @@ TEST_F(ControllerTest, OracleAsksTheOraclePredictorWithALongerSearch) {
   ControllerContext ctx = Context();
   ctx.predictor = est;
   ctx.oracle = orc;
-  auto oracle = Make("oracle", ctx);
+  auto oracle = Make("perfect-predictor", ctx);
   auto ecomap = Make("ecomap", ctx);
   StatusOr<Decision> o = oracle->Step(Input(200, Light()));
   ASSERT_TRUE(o.ok()) << o.status().ToString();

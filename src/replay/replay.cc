@@ -163,6 +163,8 @@ void Summarise(ControllerSummary* s, Duration interval) {
     decisions.push_back(r.decision_ms);
     s->decision_ms_max = std::max(s->decision_ms_max, r.decision_ms);
     loss_w += r.accuracy_loss_pts * r.requests;
+    s->good_requests += r.good_requests;
+    s->dropped_requests += r.dropped_requests;
     req += r.requests;
     if (k > 0 && r.power_mode != prev_mode) ++s->mode_switches;
     prev_mode = r.power_mode;
@@ -190,6 +192,7 @@ void Summarise(ControllerSummary* s, Duration interval) {
   s->accuracy_loss_pts = req > 0 ? loss_w / req : 0;
   s->slo_violation_rate = s->tenant_intervals > 0 ? double(s->slo_violations) / s->tenant_intervals : 0;
   s->carbon_per_inference_g = s->inferences > 0 ? s->carbon_g / s->inferences : 0;
+  s->carbon_per_1k_good_g = s->good_requests > 0 ? 1000.0 * s->carbon_g / s->good_requests : 0;
   for (const std::string& name : order) {
     TenantSummary t;
     t.name = name;
@@ -318,7 +321,7 @@ StatusOr<ReplayResult> RunReplay(const carbon::Trace& trace, const DemandFn& dem
   // search with the simulator or the estimator take far longer than the fixed ones.
   auto cost = [&](size_t c) {
     const std::string& name = controllers[c].name;
-    return name == "oracle" ? 3 : name == "ecomap" ? 2 : (name == "throughput" || name == "clover") ? 1 : 0;
+    return name == "perfect-predictor" ? 3 : name == "ecomap" ? 2 : (name == "throughput" || name == "clover") ? 1 : 0;
   };
   std::vector<size_t> order(n);
   for (size_t c = 0; c < n; ++c) order[c] = c;

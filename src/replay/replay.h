@@ -131,6 +131,9 @@ struct ControllerSummary {
   double cdp_g_s = 0;              // mean over intervals of the interval CDP
   double carbon_per_inference_g = 0;  // total carbon / total served inferences
   double inferences = 0;           // served (simulated)
+  double good_requests = 0;        // served in tenant-intervals that met their SLO
+  double dropped_requests = 0;     // open-loop requests offered but not served
+  double carbon_per_1k_good_g = 0; // carbon per 1000 good requests (0 when none)
   int slo_violations = 0;          // tenant-intervals
   int tenant_intervals = 0;
   double slo_violation_rate = 0;   // 0..1

@@ -36,7 +36,7 @@ TEST_P(MustShowTest, WeekOfBundledGrid) {
   const ControllerSummary* e = r->Find("ecomap");
   const ControllerSummary* maxn = r->Find("maxn");
   const ControllerSummary* thr = r->Find("throughput");
-  const ControllerSummary* oracle = r->Find("oracle");
+  const ControllerSummary* oracle = r->Find("perfect-predictor");
   ASSERT_TRUE(e && maxn && thr && oracle);
   EXPECT_GE(SavingPct(e->carbon_g, maxn->carbon_g), 30) << table;
   EXPECT_GE(SavingPct(e->carbon_g, thr->carbon_g), 15) << table;

@@ -39,6 +39,9 @@ nlohmann::json ControllerJson(const ControllerSummary& c, bool with_intervals) {
   j["threshold_raises"] = c.threshold_raises;
   j["decision_ms"] = c.decision_ms;
   j["decision_ms_p95"] = c.decision_ms_p95;
+  j["good_requests"] = c.good_requests;
+  j["dropped_requests"] = c.dropped_requests;
+  j["carbon_per_1k_good_g"] = c.carbon_per_1k_good_g;
   j["decision_ms_max"] = c.decision_ms_max;
   nlohmann::json p95 = nlohmann::json::object(), tenants = nlohmann::json::object();
   for (const TenantSummary& t : c.tenants) {
@@ -105,7 +108,11 @@ nlohmann::json ReplayToJson(const ReplayResult& r, const ReportOptions& o, bool 
                       {"accuracy_loss_pts", kAccuracyDefinition},
                       {"carbon_g", "sum over intervals of E[kWh] x CI, E = measured power x interval"},
                       {"p95_ms", "95th percentile over intervals of the tenant's measured interval p95"},
-                      {"decision_ms", "mean wall time of one controller step on this machine"}};
+                      {"decision_ms", "mean wall time of one controller step on this machine"},
+                      {"good_requests", "requests served in tenant-intervals that met their SLO (an interval "
+                                        "that broke it counts none)"},
+                      {"dropped_requests", "open-loop requests offered but not served in their interval"},
+                      {"carbon_per_1k_good_g", "carbon_g per 1000 good_requests"}};
   j["trace"] = {{"name", r.trace_name}, {"zone", r.zone}, {"attribution", r.attribution}, {"file", o.trace_file}};
   j["scenario"] = o.scenario;
   j["window"] = {{"start", FormatIso8601(r.start)},
@@ -144,32 +151,33 @@ std::string FormatTextReport(const ReplayResult& r, const ReportOptions& o) {
                      100 * r.noise);
   if (!o.predictor.empty()) out += "Controllers' predictor: " + o.predictor + "\n";
   out += "\n";
-  out += fmt::format("{:<11} {:>11} {:>11} {:>8} {:>12} {:>8} {:>8} {:>7} {:>7} {:>9}\n", "controller", "carbon g",
-                     "energy Wh", "power W", "CDP g*s", "SLO viol", "acc loss", "mode sw", "replans", "decide ms");
+  out += fmt::format("{:<17} {:>11} {:>11} {:>8} {:>12} {:>8} {:>8} {:>10} {:>7} {:>7} {:>9}\n", "controller",
+                     "carbon g", "energy Wh", "power W", "CDP g*s", "SLO viol", "acc loss", "g/1k good", "mode sw",
+                     "replans", "decide ms");
   for (const ControllerSummary& c : r.controllers) {
-    out += fmt::format("{:<11} {:>11.2f} {:>11.1f} {:>8.2f} {:>12.4e} {:>7.2f}% {:>8.2f} {:>7} {:>7} {:>9.2f}\n", c.name,
-                       c.carbon_g, c.energy_wh, c.mean_power_w, c.cdp_g_s, 100 * c.slo_violation_rate,
-                       c.accuracy_loss_pts, c.mode_switches, c.replans, c.decision_ms);
+    out += fmt::format("{:<17} {:>11.2f} {:>11.1f} {:>8.2f} {:>12.4e} {:>7.2f}% {:>8.2f} {:>10.4f} {:>7} {:>7} {:>9.2f}\n",
+                       c.name, c.carbon_g, c.energy_wh, c.mean_power_w, c.cdp_g_s, 100 * c.slo_violation_rate,
+                       c.accuracy_loss_pts, c.carbon_per_1k_good_g, c.mode_switches, c.replans, c.decision_ms);
   }
   out += "\nPer-tenant p95 latency, ms (95th percentile over intervals; SLO in brackets):\n";
   if (!r.controllers.empty()) {
-    out += fmt::format("{:<11}", "controller");
+    out += fmt::format("{:<17}", "controller");
     for (const TenantSummary& t : r.controllers.front().tenants) {
       out += fmt::format(" {:>18}", t.name + " [" + fmt::format("{:g}", t.slo_ms) + "]");
     }
     out += "\n";
     for (const ControllerSummary& c : r.controllers) {
-      out += fmt::format("{:<11}", c.name);
+      out += fmt::format("{:<17}", c.name);
       for (const TenantSummary& t : c.tenants) out += fmt::format(" {:>18.2f}", t.p95_ms);
       out += "\n";
     }
   }
   if (const ControllerSummary* ref = r.Find(o.reference); ref != nullptr && r.controllers.size() > 1) {
     out += fmt::format("\n{} vs the others ({}; positive = {} emits/uses less):\n", ref->name, label, ref->name);
-    out += fmt::format("{:<11} {:>10} {:>10} {:>10}\n", "vs", "carbon", "energy", "CDP");
+    out += fmt::format("{:<17} {:>10} {:>10} {:>10}\n", "vs", "carbon", "energy", "CDP");
     for (const ControllerSummary& c : r.controllers) {
       if (c.name == ref->name) continue;
-      out += fmt::format("{:<11} {:>9.1f}% {:>9.1f}% {:>9.1f}%\n", c.name, SavingPct(ref->carbon_g, c.carbon_g),
+      out += fmt::format("{:<17} {:>9.1f}% {:>9.1f}% {:>9.1f}%\n", c.name, SavingPct(ref->carbon_g, c.carbon_g),
                          SavingPct(ref->energy_wh, c.energy_wh), SavingPct(ref->cdp_g_s, c.cdp_g_s));
     }
   }

@@ -20,7 +20,8 @@
 //     "controllers": { NAME: { "carbon_g", "energy_wh", "mean_power_w", "cdp" (gCO2eq*s per
 //         inference), "carbon_per_inference_g", "inferences", "slo_violation_rate" (0..1),
 //         "slo_violations", "tenant_intervals", "accuracy_loss_pts", "mode_switches", "replans",
-//         "threshold_raises", "decision_ms", "decision_ms_p95", "decision_ms_max",
+//         "threshold_raises", "decision_ms", "decision_ms_p95", "decision_ms_max", "good_requests",
+//         "dropped_requests", "carbon_per_1k_good_g",
 //         "p95_ms": {TENANT: ms}, "tenants": {TENANT: {"slo_ms", "p95_ms", "mean_p95_ms",
 //         "max_p95_ms", "violations", "accuracy_loss_pts", "variants": {MODEL: intervals}}},
 //         ["intervals": [{"time", "intensity", "threshold_w", "mode", "power_w", "energy_wh",

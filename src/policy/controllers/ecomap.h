@@ -1,5 +1,5 @@
-// policy/controllers/ecomap.h: "ecomap", Ecomap's controller (and the base of "oracle",
-// policy/controllers/oracle.h).
+// policy/controllers/ecomap.h: "ecomap", Ecomap's controller (and the base of
+// "perfect-predictor", policy/controllers/perfect_predictor.h).
 //
 // Triggers: the common ones (policy/controllers/base.h) plus a change of the threshold in force
 // (ThresholdMap with hysteresis and forecast, policy/threshold.h); in that order of precedence
@@ -47,7 +47,7 @@ class EcomapController : public ControllerBase {
   explicit EcomapController(const ControllerContext& ctx);
 
  protected:
-  // For "oracle": another name, and `predictor` (not corrected by the measurements) in place of
+  // For "perfect-predictor": another name, and `predictor` (not corrected by the measurements) in place of
   // the corrected ControllerContext::predictor.
   EcomapController(std::string name, const ControllerContext& ctx,
                    std::shared_ptr<const estimator::Predictor> predictor);
