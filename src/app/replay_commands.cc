@@ -5,7 +5,9 @@
 #include <map>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <memory>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -22,6 +24,7 @@
 #include "policy/scenario.h"
 #include "replay/replay.h"
 #include "replay/report.h"
+#include "replay/tables.h"
 #include "estimator/transformer.h"  // torch-free header: the model-file format constants
 
 namespace ecomap::app {
@@ -50,6 +53,7 @@ struct ReplayArgs {
   std::string forecast = "on";
   int budget = 0;         // 0: the controller default
   int oracle_budget = 0;  // 0: the controller default
+  double energy_position = 0.5;
   int threads = 0;        // 0: one per hardware thread
   bool quiet = false;
 };
@@ -131,6 +135,7 @@ void RunReplayCommand(const ReplayArgs& a) {
   ctx.oracle = std::make_shared<estimator::SimulatorPredictor>();
   ctx.options.seed = a.seed;
   if (a.budget > 0) ctx.options.budget_evals = a.budget;
+  ctx.options.energy_position = a.energy_position;
   if (a.oracle_budget > 0) ctx.options.oracle_budget_evals = a.oracle_budget;
   OrFail(ctx.options.Validate());
 
@@ -221,14 +226,71 @@ void AddReplayCommands(CLI::App& app) {
   cmd->add_option("--budget", a.budget, "predictor evaluations per search (0: the controller default, 300)");
   cmd->add_option("--perfect-predictor-budget", a.oracle_budget,
                   "evaluations perfect-predictor adds per search, spread over the modes (0: the default, 300)");
+  cmd->add_option("--energy-position", a.energy_position,
+                  "the energy twin's fixed threshold within the budget range: 0 = the highest budget, 1 = the lowest")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   cmd->add_option("--threads", a.threads, "controllers replayed at once (0: one per hardware thread)")
       ->capture_default_str();
   cmd->add_flag("--quiet", a.quiet, "no progress on stderr");
   cmd->callback([] { RunReplayCommand(replay_args); });
 }
 
+struct ResultsArgs {
+  std::vector<std::string> files;
+  bool update = false;
+  std::string root = ".";
+};
+ResultsArgs results_args;
+
+void RunResultsTables(const ResultsArgs& a) {
+  if (a.files.empty()) Fail("results tables: name the Markdown files to check or update (e.g. README.md)");
+  const replay::ResultLoader load = replay::FileLoader(a.root);
+  int differ = 0;
+  for (const std::string& path : a.files) {
+    std::ifstream in(path);
+    if (!in) Fail("results tables: cannot read '" + path + "'");
+    std::stringstream text;
+    text << in.rdbuf();
+    StatusOr<std::string> updated = replay::UpdateResultTables(text.str(), load);
+    if (!updated.ok()) Fail("results tables: " + path + ": " + updated.status().message());
+    if (*updated == text.str()) {
+      std::cout << path << ": tables up to date\n";
+      continue;
+    }
+    if (a.update) {
+      const std::string tmp = path + ".tmp";
+      {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << *updated;
+        if (!out) Fail("results tables: cannot write '" + tmp + "'");
+      }
+      if (std::rename(tmp.c_str(), path.c_str()) != 0) Fail("results tables: cannot replace '" + path + "'");
+      std::cout << path << ": tables regenerated\n";
+    } else {
+      std::cout << path << ": tables differ from their JSON (run with --update)\n";
+      ++differ;
+    }
+  }
+  if (differ > 0) std::exit(1);
+}
+
+void AddResultsCommands(CLI::App& app) {
+  auto* cmd = app.add_subcommand("results", "Committed result JSON -> the documentation's tables");
+  cmd->require_subcommand(1);
+  auto* tables = cmd->add_subcommand(
+      "tables",
+      "check (default) or --update the tables marked <!-- replay-table KIND FILE... --> in Markdown files from "
+      "the committed replay JSON they name (format: src/replay/tables.h)");
+  tables->add_option("files", results_args.files, "Markdown files, e.g. README.md docs/replay.md")->required();
+  tables->add_flag("--update", results_args.update, "rewrite the marked blocks (default: only check, exit 1 on a difference)");
+  tables->add_option("--root", results_args.root, "folder the JSON paths are relative to")->capture_default_str();
+  tables->callback([] { RunResultsTables(results_args); });
+}
+
 }  // namespace
 
 ECOMAP_REGISTER_COMMANDS(90, AddReplayCommands);
+ECOMAP_REGISTER_COMMANDS(91, AddResultsCommands);
 
 }  // namespace ecomap::app

@@ -18,6 +18,9 @@ namespace ecomap::policy {
 Status ControllerOptions::Validate() const {
   ECOMAP_RETURN_IF_ERROR(threshold.Validate());
   ECOMAP_RETURN_IF_ERROR(weights.Validate());
+  if (!(energy_position >= 0 && energy_position <= 1)) {
+    return InvalidArgument("controller: energy_position must be in [0, 1] (0: the highest budget, 1: the lowest)");
+  }
   static const std::set<std::string> algos = {"lamcts", "random", "sa", "exhaustive"};
   if (!algos.count(algorithm)) {
     return InvalidArgument("controller: algorithm '" + algorithm + "' is not known; use lamcts, random, sa or exhaustive");
@@ -55,7 +58,8 @@ Status ControllerOptions::Validate() const {
 }
 
 std::vector<std::string> ControllerNames() {
-  return {"ecomap", "maxn", "throughput", "powercap", "clover", "perfect-predictor"};
+  return {"ecomap",  "maxn",   "throughput", "powercap", "clover", "perfect-predictor",
+          "energy", "ecomap-max-threshold", "ecomap-no-substitution", "ecomap-gpu-only"};
 }
 
 StatusOr<std::unique_ptr<Controller>> MakeController(const std::string& name, const ControllerContext& context) {
@@ -85,6 +89,25 @@ StatusOr<std::unique_ptr<Controller>> MakeController(const std::string& name, co
   if (name == "throughput") c = std::make_unique<controllers::ThroughputController>(context);
   if (name == "powercap") c = std::make_unique<controllers::PowercapController>(context);
   if (name == "clover") c = std::make_unique<controllers::CloverController>(context);
+  using Variant = controllers::EcomapController::Variant;
+  if (name == "energy") {
+    c = std::make_unique<controllers::EcomapController>(
+        name, context, Variant{.carbon_blind = true, .position = context.options.energy_position});
+  }
+  if (name == "ecomap-max-threshold") {
+    c = std::make_unique<controllers::EcomapController>(name, context, Variant{.carbon_blind = true, .position = 0});
+  }
+  if (name == "ecomap-no-substitution") {
+    c = std::make_unique<controllers::EcomapController>(name, context, Variant{.substitution = false});
+  }
+  if (name == "ecomap-gpu-only") {
+    std::vector<std::string> gpus;
+    for (const platform::ComputeUnit& u : context.platform->units) {
+      if (u.kind == platform::UnitKind::kGpu) gpus.push_back(u.id);
+    }
+    if (gpus.empty()) return InvalidArgument("controller ecomap-gpu-only: platform " + context.platform->name + " has no GPU");
+    c = std::make_unique<controllers::EcomapController>(name, context, Variant{.units = gpus});
+  }
   return c;
 }
 

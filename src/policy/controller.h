@@ -14,6 +14,12 @@
 //   * "powercap":   the same carbon threshold, a fixed mapping and variants; only the mode moves.
 //   * "clover":     variant choice by lambda*carbon - (1-lambda)*accuracy with simulated
 //                   annealing; no power knob (highest mode), fixed mapping.
+//   * "energy":     Ecomap's twin without the carbon signal: the threshold fixed at
+//                   energy_position of the budget range, plans minimising energy under the SLOs
+//                   (the same search, estimator, substitution); isolates carbon-awareness.
+//   * "ecomap-max-threshold", "ecomap-no-substitution", "ecomap-gpu-only": ablations of Ecomap
+//                   (threshold fixed at the highest budget; no mixed-quality substitution, the
+//                   threshold rises instead; every tenant in one stage on the GPU).
 //   * "perfect-predictor": Ecomap's procedure with the simulator itself as predictor and a
 //                   longer search (what a perfect estimator would change; not a bound).
 //
@@ -83,6 +89,9 @@ struct ControllerOptions {
   int max_stages = 2;
   int slo_breach_intervals = 2;       // N consecutive breaching intervals trigger a re-plan
   double clover_lambda = 0.5;
+  // "energy": where its carbon-blind threshold sits in the budget range (0: the highest budget,
+  // 1: the lowest); the knob that trades its accuracy for energy.
+  double energy_position = 0.5;
   uint64_t seed = 1;
   // Added by policy: the budget of a mode without one (MAXN), for the threshold map and the
   // mode filter; 0: 1.4 x the largest nominal budget (policy/planning.h).

@@ -361,6 +361,50 @@ TEST_F(ControllerTest, EcomapSubstitutesUnderALowThresholdAndUpgradesWhenItRises
   }
 }
 
+// The twin and the ablations (issue 19): each changes exactly its lever.
+TEST_F(ControllerTest, EnergyTwinAndAblationsChangeOnlyTheirLever) {
+  std::vector<TenantSpec> t = {Open("cam", "resnet", {"resnet18", "resnet50", "resnet101"}, 25, 60),
+                               Open("txt", "bert", {"bert_mini", "bert_small", "bert_medium"}, 25, 40)};
+  const std::vector<Watts> ladder = BudgetLadder(sim_->info(), Watts{0});
+  // energy: the carbon signal does not move its threshold; its position is the knob.
+  for (double position : {0.0, 0.5, 1.0}) {
+    ControllerContext ctx = Context(120);
+    ctx.options.energy_position = position;
+    auto e = Make("energy", ctx);
+    Warm(*e, t, 30);
+    StatusOr<Decision> dirty = e->Step(Input(310, t, 31));
+    StatusOr<Decision> clean = e->Step(Input(20, t, 32));
+    ASSERT_TRUE(dirty.ok() && clean.ok());
+    EXPECT_FALSE(clean->replanned) << clean->reason;  // a carbon swing alone is no trigger
+    const double expect = ladder.back().value() - position * (ladder.back() - ladder.front()).value();
+    if (!dirty->threshold_raised) EXPECT_NEAR(dirty->threshold.value(), expect, 1e-9) << dirty->reason;
+  }
+  ControllerContext bad = Context();
+  bad.options.energy_position = 1.5;
+  EXPECT_FALSE(MakeController("energy", bad).ok());
+  // ecomap-max-threshold: the highest budget whatever the carbon.
+  auto m = Make("ecomap-max-threshold", Context(120));
+  Warm(*m, t, 30);
+  StatusOr<Decision> md = m->Step(Input(310, t, 31));
+  ASSERT_TRUE(md.ok());
+  EXPECT_NEAR(md->threshold.value(), ladder.back().value(), 1e-9);
+  // ecomap-no-substitution: never a lighter variant; the threshold rises instead.
+  auto n = Make("ecomap-no-substitution", Context(150));
+  Warm(*n, t, 48);
+  StatusOr<Decision> nd = n->Step(Input(310, t, 49));
+  ASSERT_TRUE(nd.ok()) << nd.status().ToString();
+  EXPECT_EQ(nd->variants, (std::vector<std::string>{"resnet101", "bert_medium"})) << nd->reason;
+  EXPECT_EQ(nd->reason.find("substituted"), std::string::npos) << nd->reason;
+  // ecomap-gpu-only: every tenant in one stage on the GPU.
+  auto g = Make("ecomap-gpu-only", Context(120));
+  StatusOr<Decision> gd = g->Step(Input(200, Light()));
+  ASSERT_TRUE(gd.ok()) << gd.status().ToString();
+  for (const platform::TenantConfig& tc : gd->config.tenants) {
+    ASSERT_EQ(tc.stages.size(), 1u) << tc.name;
+    EXPECT_EQ(tc.stages[0].unit, "GPU") << tc.name;
+  }
+}
+
 TEST_F(ControllerTest, EcomapRaisesTheThresholdWhenEvenTheLightestVariantsFail) {
   // Only one variant each, and a load the 10 W mode cannot carry: substitution has nothing to
   // give, so the threshold must rise (and say so).

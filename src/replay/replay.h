@@ -51,6 +51,7 @@
 #include "platform/registry.h"
 #include "platform/types.h"
 #include "policy/controller.h"
+#include "replay/bound.h"
 
 namespace ecomap::replay {
 
@@ -97,6 +98,9 @@ struct ReplayOptions {
   std::function<void(const ProgressEvent&)> progress;  // after every interval; may be empty
   // Controllers replayed at once (0: one per hardware thread, at most the controller count).
   int threads = 0;
+  // With two or more controllers: the hindsight bound over their choices (replay/bound.h) at
+  // every controller's accuracy loss.
+  bool bound = true;
 
   // InvalidArgument naming the bad field and the fix.
   Status Validate() const;
@@ -163,6 +167,8 @@ struct ReplayResult {
   uint64_t seed = 0;
   double noise = 0;
   std::vector<ControllerSummary> controllers;  // in the order given
+  // The bound at each controller's accuracy loss (controller name, result); empty without it.
+  std::vector<std::pair<std::string, BoundResult>> bounds;
 
   // nullptr when absent.
   const ControllerSummary* Find(const std::string& name) const;

@@ -60,6 +60,24 @@ TEST_F(ReplayControllersTest, EcomapEmitsLessCarbonThanMaxnOnADayOfSpain) {
   double c = 0;
   for (const IntervalRecord& k : e->intervals) c += k.energy_wh / 1000 * k.intensity_g_per_kwh;
   EXPECT_NEAR(e->carbon_g, c, 1e-9);
+  // The hindsight bound (replay/bound.h) at each controller's accuracy loss: never above a
+  // controller that held every SLO (replay_bound_test checks that on enumerated instances; with
+  // the simulator's 1 s predictor here neither controller may hold them all), its dual never
+  // above its plan, its plan within the budget.
+  ASSERT_EQ(r->bounds.size(), 2u);
+  for (const auto& [name, b] : r->bounds) {
+    const ControllerSummary* s = r->Find(name);
+    ASSERT_NE(s, nullptr);
+    if (!b.feasible) {
+      EXPECT_GT(s->slo_violations, 0) << name << ": its own choices are a plan when it held every SLO";
+      continue;
+    }
+    EXPECT_LE(b.lower_bound_g, b.carbon_g + 1e-9) << name;
+    EXPECT_LE(b.accuracy_loss_pts, s->accuracy_loss_pts + 1e-6) << name;
+    if (s->slo_violations == 0) {
+      EXPECT_LE(b.carbon_g, s->carbon_g + 1e-9) << name << "\n" << FormatTextReport(*r, {});
+    }
+  }
 }
 
 TEST_F(ReplayControllersTest, ACleanGridKeepsTheThresholdHigh) {

@@ -138,6 +138,25 @@ nlohmann::json ReplayToJson(const ReplayResult& r, const ReportOptions& o, bool 
     }
     j["savings"] = {{"reference", ref->name}, {"vs", vs}};
   }
+  if (!r.bounds.empty()) {
+    nlohmann::json at = nlohmann::json::object();
+    for (const auto& [name, b] : r.bounds) {
+      const ControllerSummary* c = r.Find(name);
+      if (!b.feasible) {
+        at[name] = {{"budget_pts", b.budget_pts}, {"feasible", false}};
+        continue;
+      }
+      at[name] = {{"budget_pts", b.budget_pts},
+                  {"feasible", true},
+                  {"carbon_g", b.carbon_g},
+                  {"lower_bound_g", b.lower_bound_g},
+                  {"accuracy_loss_pts", b.accuracy_loss_pts},
+                  {"infeasible_intervals", b.infeasible_intervals},
+                  {"controller_carbon_g", c ? c->carbon_g : 0},
+                  {"controller_above_bound_pct", c && b.carbon_g > 0 ? 100.0 * (c->carbon_g / b.carbon_g - 1) : 0}};
+    }
+    j["bound"] = {{"definition", kBoundDefinition}, {"at", at}};
+  }
   return j;
 }
 
@@ -158,6 +177,24 @@ std::string FormatTextReport(const ReplayResult& r, const ReportOptions& o) {
     out += fmt::format("{:<17} {:>11.2f} {:>11.1f} {:>8.2f} {:>12.4e} {:>7.2f}% {:>8.2f} {:>10.4f} {:>7} {:>7} {:>9.2f}\n",
                        c.name, c.carbon_g, c.energy_wh, c.mean_power_w, c.cdp_g_s, 100 * c.slo_violation_rate,
                        c.accuracy_loss_pts, c.carbon_per_1k_good_g, c.mode_switches, c.replans, c.decision_ms);
+  }
+  if (!r.bounds.empty()) {
+    out += "\nHindsight bound (the best per-interval pick among the replayed controllers' measured choices, every SLO "
+           "held,\nat each controller's accuracy loss; lower bound from the Lagrangian dual):\n";
+    out += fmt::format("{:<22} {:>10} {:>10} {:>10} {:>12} {:>11}\n", "at accuracy loss of", "its g", "bound g",
+                       "lower g", "above bound", "infeasible");
+    for (const auto& [name, b] : r.bounds) {
+      const ControllerSummary* c = r.Find(name);
+      if (c == nullptr) continue;
+      if (!b.feasible) {
+        out += fmt::format("{:<22} {:>10.1f} {:>10}   (no plan holds every SLO within this accuracy loss)\n",
+                           fmt::format("{} ({:.2f} pts)", name, b.budget_pts), c->carbon_g, "-");
+        continue;
+      }
+      out += fmt::format("{:<22} {:>10.1f} {:>10.1f} {:>10.1f} {:>11.1f}% {:>11}\n",
+                         fmt::format("{} ({:.2f} pts)", name, b.budget_pts), c->carbon_g, b.carbon_g, b.lower_bound_g,
+                         b.carbon_g > 0 ? 100.0 * (c->carbon_g / b.carbon_g - 1) : 0.0, b.infeasible_intervals);
+    }
   }
   out += "\nPer-tenant p95 latency, ms (95th percentile over intervals; SLO in brackets):\n";
   if (!r.controllers.empty()) {

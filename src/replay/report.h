@@ -28,7 +28,10 @@
 //           "carbon_g", "cdp", "accuracy_loss_pts", "decision_ms", "replanned",
 //           "threshold_raised", "reason", "tenants": [{"name", "variant", "p95_ms",
 //           "throughput_rps", "offered_rps", "saturated", "slo_violated"}]}] ] } },
-//     "savings": { "reference": "ecomap", "vs": { NAME: {"carbon_pct", "energy_pct", "cdp_pct"} } } }
+//     "savings": { "reference": "ecomap", "vs": { NAME: {"carbon_pct", "energy_pct", "cdp_pct"} } },
+//     "bound": {"definition", "at": { NAME: {"budget_pts", "feasible", "carbon_g", "lower_bound_g",
+//         "accuracy_loss_pts", "infeasible_intervals", "controller_carbon_g",
+//         "controller_above_bound_pct"} } } }   (two or more controllers; replay/bound.h)
 //
 // Thread-safety: pure functions, except WriteHtmlReport which writes files.
 #pragma once
@@ -53,6 +56,13 @@ inline constexpr const char* kSloDefinition =
 inline constexpr const char* kAccuracyDefinition =
     "accuracy loss = best allowed variant's published accuracy minus the served one's, in points, "
     "weighted by offered requests over tenants and intervals";
+
+inline constexpr const char* kBoundDefinition =
+    "bound = per interval, the lowest-carbon of the replayed controllers' measured choices that held every "
+    "SLO, picked over the whole window within a request-weighted accuracy-loss budget (each controller's "
+    "own loss); carbon_g is the best plan found, never above a controller that held every SLO, and "
+    "lower_bound_g the Lagrangian dual, never above the optimum; switching between controllers' choices "
+    "is free for it (replay/bound.h)";
 
 struct ReportOptions {
   std::string reference = "ecomap";  // whose savings are shown against the others

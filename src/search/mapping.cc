@@ -136,9 +136,21 @@ StatusOr<MappingSpace> MappingSpace::Create(const PlatformInfo& info, std::vecto
       st->modes.push_back(id);
     }
   }
+  for (const std::string& u : options.units) {
+    if (info.FindUnit(u) == nullptr) return NotFound("mapping space: unknown unit '" + u + "'");
+  }
   size_t max_online = 0;
   for (int id : st->modes) {
     st->online.push_back(OnlineUnitIndices(info, *info.FindMode(id)));
+    if (!options.units.empty()) {
+      std::vector<int>& on = st->online.back();
+      on.erase(std::remove_if(on.begin(), on.end(),
+                              [&](int i) {
+                                return std::find(options.units.begin(), options.units.end(),
+                                                 info.units[static_cast<size_t>(i)].id) == options.units.end();
+                              }),
+               on.end());
+    }
     if (st->online.back().empty()) {
       return InvalidArgument("mapping space: power mode " + std::to_string(id) + " has no online unit");
     }

@@ -78,6 +78,7 @@ struct MappingTenant {
 struct MappingSpaceOptions {
   int max_stages = 2;       // stages per tenant, >= 1
   std::vector<int> modes;   // allowed power-mode ids; empty: every mode of the platform
+  std::vector<std::string> units;  // allowed unit ids (e.g. {"GPU"}); empty: every unit
 };
 
 class MappingSpace {

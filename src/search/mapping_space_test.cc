@@ -126,6 +126,29 @@ TEST(MappingSpace, EveryRandomPointDecodesValidAndRoundTripsOnXavierSim) {
   }
 }
 
+TEST(MappingSpace, AUnitFilterKeepsEveryStageOnTheAllowedUnits) {
+  const PlatformInfo info = platform::XavierSim::MakeInfo();
+  MappingSpaceOptions o = Opts(2);
+  o.units = {"GPU", "DLA1"};
+  auto space = MappingSpace::Create(info, ThreeTenants(), o);
+  ASSERT_TRUE(space.ok()) << space.status().message();
+  std::mt19937_64 rng(3);
+  std::set<std::string> units_seen;
+  for (int i = 0; i < 2000; ++i) {
+    const Configuration c = space->Decode(RandomPoint(space->box(), rng));
+    ASSERT_TRUE(platform::ValidateConfiguration(info, c, platform::DefaultModelLookup()).ok());
+    for (const auto& t : c.tenants) {
+      for (const auto& s : t.stages) units_seen.insert(s.unit);
+    }
+  }
+  // DLA fallback puts unsupported work on the GPU, but never a stage on the CPU or DLA0.
+  EXPECT_EQ(units_seen, (std::set<std::string>{"DLA1", "GPU"}));
+  o.units = {"TPU"};
+  auto bad = MappingSpace::Create(info, ThreeTenants(), o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("'TPU'"), std::string::npos);
+}
+
 TEST(MappingSpace, HostDecodeUsesOnlyTheUnitsOnlineInTheMode) {
   const PlatformInfo info = HostLike();
   std::vector<MappingTenant> tenants = {Open("a", {"resnet18", "resnet50"}, 5, 500),

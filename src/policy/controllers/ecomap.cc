@@ -12,12 +12,22 @@ namespace ecomap::policy::controllers {
 
 using platform::Configuration;
 
+namespace {
+// The intensity a carbon-blind twin's objective sees: any constant (the objective's carbon terms
+// are relative to a reference at the same intensity, so it cancels: energy is what counts).
+constexpr GramsPerKwh kBlindIntensity{100};
+}  // namespace
+
 EcomapController::EcomapController(const ControllerContext& ctx) : EcomapController("ecomap", ctx, nullptr) {}
 
+EcomapController::EcomapController(std::string name, const ControllerContext& ctx, Variant variant)
+    : EcomapController(std::move(name), ctx, nullptr, std::move(variant)) {}
+
 EcomapController::EcomapController(std::string name, const ControllerContext& ctx,
-                                   std::shared_ptr<const estimator::Predictor> predictor)
+                                   std::shared_ptr<const estimator::Predictor> predictor, Variant variant)
     : ControllerBase(std::move(name), ctx),
       no_budget_(ResolveNoBudget(*ctx.platform, ctx.options.no_budget_mode_w)),
+      variant_(std::move(variant)),
       map_(ctx.options.threshold, BudgetLadder(*ctx.platform, ctx.options.no_budget_mode_w).front(),
            BudgetLadder(*ctx.platform, ctx.options.no_budget_mode_w).back()) {
   if (predictor) {
@@ -37,8 +47,18 @@ StatusOr<Decision> EcomapController::DoStep(const ControlInput& in, const Trigge
     Status s = corrected_->Observe(last_->config, *in.measured);
     if (!s.ok()) return s.WithContext("folding the measurement into the estimator");
   }
-  map_.Observe(in.intensity);
-  ThresholdDecision td = map_.Decide(in.intensity, in.forecast);
+  ThresholdDecision td;
+  GramsPerKwh intensity = in.intensity;
+  if (variant_.carbon_blind) {
+    const std::vector<Watts> ladder = BudgetLadder(info(), opt().no_budget_mode_w);
+    const Watts hi = ladder.back(), lo = ladder.front();
+    td.threshold = hi - (hi - lo) * variant_.position;
+    td.changed = false;
+    intensity = kBlindIntensity;
+  } else {
+    map_.Observe(in.intensity);
+    td = map_.Decide(in.intensity, in.forecast);
+  }
   std::string why;
   if (trig.first) {
     why = "first decision";
@@ -58,7 +78,7 @@ StatusOr<Decision> EcomapController::DoStep(const ControlInput& in, const Trigge
   }
   last_threshold_ = td.threshold;
   const SloGuard guard = PlanningGuard(*predictor_, opt());
-  ECOMAP_ASSIGN_OR_RETURN(Plan p, MakePlan(GuardedTenants(in.tenants, guard), td.threshold, in.intensity));
+  ECOMAP_ASSIGN_OR_RETURN(Plan p, MakePlan(GuardedTenants(in.tenants, guard), td.threshold, intensity));
   Decision d;
   d.config = p.best.config;
   d.predicted = p.best.predicted;
@@ -98,8 +118,9 @@ StatusOr<search::MappingResult> EcomapController::SearchOnce(const std::vector<T
     const std::vector<int>& g = run.modes;
     const int budget = run.budget;
     search::MappingSpaceOptions so;
-    so.max_stages = opt().max_stages;
+    so.max_stages = variant_.units.empty() ? opt().max_stages : 1;
     so.modes = g;
+    so.units = variant_.units;
     ECOMAP_ASSIGN_OR_RETURN(search::MappingSpace space,
                             search::MappingSpace::Create(info(), PinVariants(tenants, idx), so));
     std::vector<Configuration> ws;
@@ -176,6 +197,7 @@ StatusOr<EcomapController::Plan> EcomapController::MakePlan(const std::vector<Te
         fallback = res;
         have_fallback = true;
       }
+      if (!variant_.substitution) break;  // the ablation: raise the threshold instead
       const auto t0 = Clock::now();
       ECOMAP_ASSIGN_OR_RETURN(std::vector<DowngradeCandidate> cands,
                               RankDowngrades(info(), tenants, idx, res.config, res.predicted, *predictor_));

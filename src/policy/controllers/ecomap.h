@@ -42,15 +42,33 @@
 
 namespace ecomap::policy::controllers {
 
+// What a twin or an ablation of Ecomap changes (the defaults are Ecomap itself).
+struct EcomapVariant {
+  // The threshold ignores the carbon signal: it stays at `position` of the budget range
+  // (0 = the highest budget, 1 = the lowest), and the objective sees a constant intensity, so
+  // the plans minimise energy under the SLOs ("energy", "ecomap-max-threshold").
+  bool carbon_blind = false;
+  double position = 0;
+  // Mixed-quality substitution when no mapping holds the SLOs (false: raise the threshold).
+  bool substitution = true;
+  // Units the mapping may use (empty: every unit); with units set, one stage per tenant.
+  std::vector<std::string> units;
+};
+
+
 class EcomapController : public ControllerBase {
  public:
+  using Variant = EcomapVariant;
+
   explicit EcomapController(const ControllerContext& ctx);
+  // "energy", "ecomap-max-threshold", "ecomap-no-substitution", "ecomap-gpu-only".
+  EcomapController(std::string name, const ControllerContext& ctx, Variant variant);
 
  protected:
   // For "perfect-predictor": another name, and `predictor` (not corrected by the measurements) in place of
   // the corrected ControllerContext::predictor.
   EcomapController(std::string name, const ControllerContext& ctx,
-                   std::shared_ptr<const estimator::Predictor> predictor);
+                   std::shared_ptr<const estimator::Predictor> predictor, Variant variant = {});
 
   // One search run of a plan step: the modes, the optimizer and its evaluation budget.
   struct Run {
@@ -82,6 +100,7 @@ class EcomapController : public ControllerBase {
   StatusOr<Plan> MakePlan(const std::vector<TenantSpec>& tenants, Watts threshold, GramsPerKwh intensity);
 
   Watts no_budget_;
+  Variant variant_;
   ThresholdMap map_;
   Watts last_threshold_{0};
   std::shared_ptr<estimator::CorrectedPredictor> corrected_;

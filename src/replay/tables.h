@@ -1,0 +1,50 @@
+// replay/tables.h: the documentation's result tables, generated from committed replay JSON.
+//
+// A figure typed by hand drifts from the run it came from. Instead, a Markdown document marks
+// where a table goes and which committed `ecomap replay --json` output(s) it shows:
+//
+//   <!-- replay-table controllers data/results/replay-week-ES-2023-06-05.json -->
+//   ... (generated; replaced on every update) ...
+//   <!-- /replay-table -->
+//
+// Kinds:
+//   controllers FILE           one row per controller of the run: carbon g, energy Wh, CDP,
+//                              SLO violations, accuracy loss, g per 1000 good requests, dropped
+//                              requests, decision ms (mean / p95) where the JSON has them
+//   savings FILE [FILE...]     one row per run (its zone and week): ecomap's carbon saving
+//                              against every other controller of the first run, its CDP saving
+//                              against the best carbon-agnostic one (maxn / throughput), its SLO
+//                              violations and accuracy loss
+// Paths are relative to the repository root. `ecomap results tables --update FILE...` rewrites
+// the marked blocks; `--check` fails naming the first block that differs, and a test checks the
+// README and the docs that way, so a table can never disagree with its JSON.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+
+namespace ecomap::replay {
+
+// Loads a replay JSON by its repository-relative path.
+using ResultLoader = std::function<StatusOr<nlohmann::json>(const std::string& path)>;
+
+// Reads FILE below `root` as JSON; NotFound / DataLoss naming the file.
+ResultLoader FileLoader(const std::string& root);
+
+// The Markdown table of one kind (see above). InvalidArgument naming the missing key or the
+// unknown kind.
+StatusOr<std::string> RenderResultTable(const std::string& kind, const std::vector<std::string>& files,
+                                        const ResultLoader& load);
+
+// `doc` with every marked block regenerated. InvalidArgument naming the line of a malformed or
+// unclosed marker.
+StatusOr<std::string> UpdateResultTables(const std::string& doc, const ResultLoader& load);
+
+}  // namespace ecomap::replay
