@@ -24,6 +24,7 @@
 #include "policy/scenario.h"
 #include "replay/replay.h"
 #include "replay/report.h"
+#include "replay/sweep.h"
 #include "replay/tables.h"
 #include "estimator/transformer.h"  // torch-free header: the model-file format constants
 
@@ -54,6 +55,7 @@ struct ReplayArgs {
   int budget = 0;         // 0: the controller default
   int oracle_budget = 0;  // 0: the controller default
   double energy_position = 0.5;
+  int sweep = 0;
   int threads = 0;        // 0: one per hardware thread
   bool quiet = false;
 };
@@ -165,8 +167,14 @@ void RunReplayCommand(const ReplayArgs& a) {
       std::fflush(stderr);
     };
   }
+  std::vector<replay::ControllerRun> runs = replay::ControllerRuns(names, ctx);
+  if (a.sweep != 0) {
+    std::vector<replay::ControllerRun> swept = OrFail(replay::SweepRuns(names, a.sweep, ctx));
+    if (swept.empty()) Fail("--sweep: none of the controllers has an accuracy knob (ecomap, energy, clover)");
+    runs.insert(runs.end(), swept.begin(), swept.end());
+  }
   replay::ReplayResult result = OrFail(replay::RunReplay(
-      trace, [&scenario](TimePoint t) { return scenario.DemandAt(t); }, replay::ControllerRuns(names, ctx), o));
+      trace, [&scenario](TimePoint t) { return scenario.DemandAt(t); }, runs, o));
   if (!a.quiet) {
     std::fprintf(stderr, "replay: done in %.1f s\n",
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count());
@@ -182,11 +190,29 @@ void RunReplayCommand(const ReplayArgs& a) {
     std::fprintf(stderr, "replay: wrote %s/index.html and %s/replay.json\n", a.report.c_str(), a.report.c_str());
   }
   if (a.json) {
-    std::cout << replay::ReplayToJson(result, ro, false).dump(2) << "\n";
+    nlohmann::json j = replay::ReplayToJson(result, ro, false);
+    if (a.sweep != 0) j.update(replay::SweepJson(result, a.sweep, ro.reference));
+    std::cout << j.dump(2) << "\n";
   } else {
     std::cout << "Scenario: " << scenario.name << " (" << scenario_path << "), " << scenario.tenants.size()
               << " tenants\n";
     std::cout << replay::FormatTextReport(result, ro);
+    if (a.sweep != 0) {
+      const nlohmann::json sj = replay::SweepJson(result, a.sweep, ro.reference);
+      if (sj.contains("equal_accuracy")) {
+        const nlohmann::json& ea = sj["equal_accuracy"];
+        std::cout << fmt::format("\nAt {}'s accuracy loss ({:.2f} pts), interpolating each swept curve:\n",
+                                 ro.reference, ea["accuracy_loss_pts"].get<double>());
+        for (const auto& [name, v] : ea["vs"].items()) {
+          if (!v["covered"].get<bool>()) {
+            std::cout << fmt::format("  {:<10} its curve does not reach that accuracy loss\n", name);
+          } else {
+            std::cout << fmt::format("  {:<10} {:8.1f} g  -> {} emits {:.1f}% less\n", name,
+                                     v["carbon_g"].get<double>(), ro.reference, v["saving_pct"].get<double>());
+          }
+        }
+      }
+    }
   }
 }
 
@@ -230,6 +256,10 @@ void AddReplayCommands(CLI::App& app) {
                   "the energy twin's fixed threshold within the budget range: 0 = the highest budget, 1 = the lowest")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  cmd->add_option("--sweep", a.sweep,
+                  "also replay ecomap, energy and clover (those listed) at N settings of their accuracy knob and add "
+                  "the curves and equal-accuracy savings to --json (\"pareto\", \"equal_accuracy\"; src/replay/sweep.h)")
+      ->check(CLI::Range(0, 21));
   cmd->add_option("--threads", a.threads, "controllers replayed at once (0: one per hardware thread)")
       ->capture_default_str();
   cmd->add_flag("--quiet", a.quiet, "no progress on stderr");

@@ -18,6 +18,7 @@ Status ThresholdMapConfig::Validate() const {
   if (!(high_percentile > low_percentile && high_percentile <= 100))
     return bad("high_percentile", high_percentile, "use low_percentile < high <= 100");
   if (!(exponent > 0 && std::isfinite(exponent))) return bad("exponent", exponent, "use a positive number (1 = linear)");
+  if (!(depth >= 0 && depth <= 1)) return bad("depth", depth, "use a value in [0, 1] (1 = the whole budget range)");
   if (!(min_spread_g >= 0 && std::isfinite(min_spread_g))) return bad("min_spread_g", min_spread_g, "use >= 0 g/kWh");
   if (!(always_clean_below_g >= 0 && std::isfinite(always_clean_below_g)))
     return bad("always_clean_below_g", always_clean_below_g, "use >= 0 g/kWh");
@@ -67,7 +68,7 @@ ThresholdDecision ThresholdMap::Map(GramsPerKwh now, const std::vector<GramsPerK
   double pos = std::clamp((now.value() - lo) / (hi - lo), 0.0, 1.0);
   d.position = pos;
   double shaped = std::pow(pos, config_.exponent);
-  d.raw = max_budget_ - (max_budget_ - min_budget_) * shaped;
+  d.raw = max_budget_ - (max_budget_ - min_budget_) * (shaped * config_.depth);
   d.reason = fmt::format("CI {:.1f} g/kWh at {:.0f}% of band [{:.1f}, {:.1f}] (p{:.0f}-p{:.0f} of {} values)", now.value(),
                          pos * 100, lo, hi, config_.low_percentile, config_.high_percentile, values.size());
   return d;

@@ -48,6 +48,10 @@ struct ThresholdMapConfig {
   bool use_forecast = true;
   // Fewer readings than this (and no forecast): the threshold stays at the highest budget.
   int min_history = 3;
+  // How far down the budget range the dirtiest hour takes the threshold, in [0, 1]: the map
+  // reaches max - depth x (max - min). 1 (default): the whole range; 0: never below the highest
+  // budget. Ecomap's accuracy knob: a deeper cut saves carbon with lighter variants.
+  double depth = 1.0;
 
   // InvalidArgument naming the bad field when a value is out of range.
   Status Validate() const;

@@ -1,4 +1,5 @@
 #include "replay/bound.h"
+#include "replay/sweep.h"
 
 #include <random>
 
@@ -78,6 +79,23 @@ TEST(BoundTest, CountsIntervalsNobodyServedAndRejectsBadInput) {
   Status s = SolveBound(lossy, 1).status();
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(s.message().find("budget"), std::string::npos);
+}
+
+TEST(SweepTest, InterpolatesACurveOnlyInsideItsRange) {
+  const std::vector<std::pair<double, double>> curve = {{2.0, 50.0}, {0.0, 100.0}, {1.0, 80.0}};
+  EXPECT_DOUBLE_EQ(*CarbonAtLoss(curve, 0.5), 90.0);
+  EXPECT_DOUBLE_EQ(*CarbonAtLoss(curve, 1.5), 65.0);
+  EXPECT_DOUBLE_EQ(*CarbonAtLoss(curve, 2.0), 50.0);
+  EXPECT_FALSE(CarbonAtLoss(curve, 2.5).has_value());
+  EXPECT_FALSE(CarbonAtLoss({}, 1).has_value());
+  policy::ControllerContext ctx;
+  EXPECT_FALSE(SweepRuns({"ecomap"}, 1, ctx).ok());
+  StatusOr<std::vector<ControllerRun>> runs = SweepRuns({"ecomap", "maxn", "clover"}, 3, ctx);
+  ASSERT_TRUE(runs.ok());
+  std::vector<std::string> names;
+  for (const ControllerRun& r : *runs) names.push_back(r.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"ecomap@0.00", "ecomap@0.50", "ecomap@1.00", "clover@0.00",
+                                             "clover@0.50", "clover@1.00"}));
 }
 
 }  // namespace
