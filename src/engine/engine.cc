@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <cstdio>
 #include <condition_variable>
@@ -185,22 +186,33 @@ struct Engine::Pipeline {
   std::atomic<uint64_t> finished{0};    // completed or dropped in this pipeline
   std::atomic<uint64_t> dropped{0};
 
-  // Moving averages of each stage's service time (ms), for admission (SubmitOptions).
+  // Moving averages of each stage's service time and of its deviation (ms), for admission
+  // (SubmitOptions): a stage's time is taken as mean + 2 x deviation (as TCP estimates its
+  // retransmission timeout), so noisy service times (a shared CPU) refuse earlier.
   std::mutex service_mu;
   std::vector<double> service_ms;       // per stage; 0 until the stage ran once
+  std::vector<double> service_dev_ms;
   void RecordService(size_t stage, double ms) {
     std::lock_guard<std::mutex> lk(service_mu);
     double& v = service_ms[stage];
-    v = v == 0 ? ms : 0.8 * v + 0.2 * ms;
+    double& d = service_dev_ms[stage];
+    if (v == 0) {
+      v = ms;
+      d = ms / 2;
+    } else {
+      d = 0.75 * d + 0.25 * std::abs(ms - v);
+      v = 0.875 * v + 0.125 * ms;
+    }
   }
-  // (bottleneck, sum) in ms; false until every stage was measured.
+  // (bottleneck, sum) in ms of the stages' conservative times; false until every stage ran.
   bool ServiceEstimate(double* bottleneck_ms, double* total_ms) {
     std::lock_guard<std::mutex> lk(service_mu);
     *bottleneck_ms = *total_ms = 0;
-    for (double v : service_ms) {
-      if (v <= 0) return false;
-      *bottleneck_ms = std::max(*bottleneck_ms, v);
-      *total_ms += v;
+    for (size_t i = 0; i < service_ms.size(); ++i) {
+      if (service_ms[i] <= 0) return false;
+      const double t = service_ms[i] + 2 * service_dev_ms[i];
+      *bottleneck_ms = std::max(*bottleneck_ms, t);
+      *total_ms += t;
     }
     return !service_ms.empty();
   }
@@ -459,7 +471,9 @@ Status Engine::Submit(const std::string& tenant, const HostTensor& input, Submit
   std::string reason;
   double retry_s = 0;
   double bottleneck_ms = 0, total_ms = 0;
-  if (options.check_slo && p->ServiceEstimate(&bottleneck_ms, &total_ms)) {
+  // An idle pipeline always admits: nothing waits ahead, and its answer refreshes the estimate
+  // (refusing there would starve the measurements and refuse for ever).
+  if (options.check_slo && t->in_flight > 0 && p->ServiceEstimate(&bottleneck_ms, &total_ms)) {
     const double bound_ms = options.slo_fraction * t->spec.slo.latency_bound.value();
     const double estimate_ms = static_cast<double>(t->in_flight) * bottleneck_ms + total_ms;
     if (estimate_ms > bound_ms) {
@@ -530,6 +544,7 @@ StatusOr<std::shared_ptr<Engine::Pipeline>> Engine::BuildPipeline(const Pipeline
   }
   ECOMAP_ASSIGN_OR_RETURN(p->input, p->stages[0].exec->MakeInput());
   p->service_ms.assign(p->stages.size(), 0.0);
+  p->service_dev_ms.assign(p->stages.size(), 0.0);
   {
     std::lock_guard<std::mutex> lk(tenants_mu_);
     p->generation = next_generation_++;

@@ -155,9 +155,11 @@ struct SubmitOptions {
   std::string output_name = "output";  // the name ToTensor gives the output
   // Admission: refuse at once (Unavailable, reason "slo_admission") when the estimated latency
   // of this request exceeds `slo_fraction` x the tenant's SLO bound. The estimate is
-  //   (in_flight + 1) x bottleneck stage's service time + the other stages' service times,
-  // the service times being moving averages measured on the pipeline in force (no estimate,
-  // hence no refusal, until its first request finished). false: only a full queue refuses.
+  //   in_flight x bottleneck stage's service time + every stage's service time,
+  // a stage's time being the moving average of its measured service times plus twice their
+  // moving mean deviation, on the pipeline in force (no estimate, hence no refusal, until its
+  // first request finished). A tenant with nothing in flight always admits (its answer
+  // refreshes the estimate). false: only a full queue refuses.
   bool check_slo = true;
   double slo_fraction = 0.8;
 };

@@ -1,5 +1,6 @@
 #include "engine/torch_executor.h"
 
+#include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
 #include <cstring>

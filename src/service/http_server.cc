@@ -73,8 +73,9 @@ void HttpServer::SetLimits(double all_rps, double mutating_rps) {
 Status HttpServer::Start(const std::string& host, int port) {
   server_ = std::make_unique<httplib::Server>();
   httplib::Server& s = *server_;
-  // Inference requests wait for the engine on these threads, so there are more than cores.
-  s.new_task_queue = [] { return new httplib::ThreadPool(32); };
+  // A keep-alive connection holds a worker while it lasts, and inference requests wait for the
+  // engine on it: many more workers than cores (idle ones only sleep).
+  s.new_task_queue = [] { return new httplib::ThreadPool(64); };
   // The v2 infer endpoint takes large tensors; every other endpoint keeps max_body_bytes
   // (checked against Content-Length before the body is read, in the pre-routing handler).
   const size_t small_body = daemon_->api_config().max_body_bytes;
@@ -85,10 +86,13 @@ Status HttpServer::Start(const std::string& host, int port) {
   s.set_write_timeout(5, 0);
 
   s.set_pre_routing_handler([this, small_body](const httplib::Request& req, httplib::Response& res) {
-    // API workers run at nice +10: under contention the inference workers (nice 0) get the
-    // CPU first, so request bursts cannot slow the tenants much (the load check measures it).
+    // Operator-API workers run at nice +10: under contention the inference workers (nice 0) get
+    // the CPU first, so request bursts cannot slow the tenants much (the load check measures
+    // it). A worker is niced when it first serves a non-v2 request: v2 inference requests are
+    // the tenants' own work, and a niced worker would add its scheduling delay to their latency.
     thread_local bool niced = false;
-    if (!niced) {
+    const bool v2 = IsV2(req.path);
+    if (!niced && !v2) {
       niced = true;
       (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kApiNice);
     }
@@ -97,7 +101,6 @@ Status HttpServer::Start(const std::string& host, int port) {
       res.set_header("Retry-After", "1");
       return httplib::Server::HandlerResponse::Handled;
     }
-    const bool v2 = IsV2(req.path);
     if (!v2 && std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) > small_body) {
       res.status = 413;
       res.set_content(ErrorJson(413, "request body too large (max_body_bytes " + std::to_string(small_body) + ")"), kJson);

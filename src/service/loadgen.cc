@@ -305,6 +305,7 @@ StatusOr<LoadgenReport> RunLoad(Transport& transport, const LoadgenOptions& o) {
     for (double v : c->latencies) sum += v;
     st.mean_ms = c->latencies.empty() ? 0 : sum / static_cast<double>(c->latencies.size());
     st.server_p50_ms = Percentile(c->server_latencies, 50);
+    st.server_p95_ms = Percentile(c->server_latencies, 95);
     st.throughput_rps = static_cast<double>(st.ok) / o.duration_s;
     st.offered_rps = static_cast<double>(st.sent) / o.duration_s;
     st.versions.assign(c->versions.begin(), c->versions.end());
@@ -330,6 +331,7 @@ nlohmann::json ToJson(const LoadgenReport& r) {
                       {"mean_ms", m.mean_ms},
                       {"max_ms", m.max_ms},
                       {"server_p50_ms", m.server_p50_ms},
+                      {"server_p95_ms", m.server_p95_ms},
                       {"throughput_rps", m.throughput_rps},
                       {"offered_rps", m.offered_rps},
                       {"versions", m.versions}});

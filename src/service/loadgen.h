@@ -75,7 +75,7 @@ struct ModelStats {
   std::map<std::string, uint64_t> errors_by_code;  // StatusCodeName -> count
   std::string first_error;
   double p50_ms = 0, p95_ms = 0, p99_ms = 0, mean_ms = 0, max_ms = 0;  // successes
-  double server_p50_ms = 0;    // the server's own latency (response parameters.latency_ms)
+  double server_p50_ms = 0, server_p95_ms = 0;  // the server's own latency (parameters.latency_ms)
   double throughput_rps = 0;   // successes / duration
   double offered_rps = 0;      // sent / duration
   std::vector<std::string> versions;  // variants that answered
