@@ -12,6 +12,7 @@ PACKAGES=(
   libcpp-httplib-dev libcurl4-openssl-dev libssl-dev
   libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  curl wrk hey                         # third-party REST clients of scripts/rest-clients.sh
 )
 
 missing=()

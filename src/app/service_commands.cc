@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -23,6 +24,7 @@
 
 #include "engine/torch_executor.h"
 #include "policy/controller.h"
+#include "service/loadgen.h"
 #endif
 
 namespace ecomap::app {
@@ -182,6 +184,8 @@ void RunServe(const ServeFlags& f) {
   auto env = carbon::ProcessEnvironment();
   service::ServeConfig config = OrFail(service::LoadServeConfig(path, env));
   if (f.load_check) config.api.port = 0;  // a free port; the check talks to it itself
+  // The demo's load comes from real clients: loadgen over the REST listener (below).
+  if (f.demo) config.client_load = true;
   if (f.demo || f.load_check) {
     char tmpl[] = "/tmp/ecomap-demo-XXXXXX";
     if (!mkdtemp(tmpl)) Fail("cannot create a temporary folder for the demo history");
@@ -217,12 +221,45 @@ void RunServe(const ServeFlags& f) {
   }
   std::optional<Duration> limit;
   if (f.demo) limit = Duration(static_cast<long long>(f.demo_seconds * 1000));
+  // The demo drives its tenants through the REST listener with `ecomap loadgen`'s client, at
+  // the tenants' declared rates (open loop) or concurrency (closed loop).
+  std::atomic<bool> cancel{false};
+  std::optional<StatusOr<service::LoadgenReport>> load;
+  std::thread loader;
+  if (f.demo) {
+    service::LoadgenOptions lo;
+    for (const policy::TenantSpec& t : config.tenants) {
+      service::ModelLoad m;
+      m.model = t.name;
+      m.closed = t.arrival == platform::ArrivalKind::kClosedLoop;
+      m.rate_rps = t.rate_rps;
+      m.concurrency = std::max(1, t.concurrency);
+      lo.models.push_back(m);
+    }
+    lo.duration_s = std::max(1.0, f.demo_seconds - 1);
+    lo.cancel = &cancel;
+    lo.seed = config.seed;
+    const int port = daemon->port();
+    const std::string host = config.api.host;
+    std::cout << "loadgen: driving " << lo.models.size() << " tenants over REST (binary tensors) at http://" << host
+              << ":" << port << "/v2/models/NAME/infer" << std::endl;
+    loader = std::thread([&load, lo, host, port] {
+      auto transport = service::MakeRestTransport(host, port, /*binary=*/true);
+      load = service::RunLoad(*transport, lo);
+    });
+  }
   auto reload = [path, env]() { return service::LoadServeConfig(path, env); };
   service::SignalLoopResult r = service::RunUntilSignal(*daemon, reload, limit, &std::cerr);
   std::cout << (r.exit == service::ServeExit::kTimeLimit ? "time limit reached" : "signal received")
             << ": finishing the interval in progress and draining..." << std::endl;
+  cancel = true;
+  if (loader.joinable()) loader.join();
   daemon->Stop();
   PrintSummary(*daemon, f.demo);
+  if (load) {
+    if (load->ok()) std::cout << "\n" << service::FormatReport(**load);
+    else std::cout << "\nloadgen: " << load->status().message() << "\n";
+  }
 }
 
 #else

@@ -5,7 +5,9 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
+#include <cstdio>
 #include <condition_variable>
 #include <deque>
 #include <optional>
@@ -47,6 +49,10 @@ struct Engine::Request {
   SteadyTime arrival{};
   Activation act;
   int generation = 0;
+  // Client requests (Submit) only: the callback and the output's name. A client request keeps
+  // its own input when it migrates to a new pipeline.
+  SubmitCallback done;
+  std::string output_name;
 };
 
 namespace {
@@ -179,6 +185,37 @@ struct Engine::Pipeline {
   std::string abort_reason;             // set before the queues are aborted
   std::atomic<uint64_t> finished{0};    // completed or dropped in this pipeline
   std::atomic<uint64_t> dropped{0};
+
+  // Moving averages of each stage's service time and of its deviation (ms), for admission
+  // (SubmitOptions): a stage's time is taken as mean + 2 x deviation (as TCP estimates its
+  // retransmission timeout), so noisy service times (a shared CPU) refuse earlier.
+  std::mutex service_mu;
+  std::vector<double> service_ms;       // per stage; 0 until the stage ran once
+  std::vector<double> service_dev_ms;
+  void RecordService(size_t stage, double ms) {
+    std::lock_guard<std::mutex> lk(service_mu);
+    double& v = service_ms[stage];
+    double& d = service_dev_ms[stage];
+    if (v == 0) {
+      v = ms;
+      d = ms / 2;
+    } else {
+      d = 0.75 * d + 0.25 * std::abs(ms - v);
+      v = 0.875 * v + 0.125 * ms;
+    }
+  }
+  // (bottleneck, sum) in ms of the stages' conservative times; false until every stage ran.
+  bool ServiceEstimate(double* bottleneck_ms, double* total_ms) {
+    std::lock_guard<std::mutex> lk(service_mu);
+    *bottleneck_ms = *total_ms = 0;
+    for (size_t i = 0; i < service_ms.size(); ++i) {
+      if (service_ms[i] <= 0) return false;
+      const double t = service_ms[i] + 2 * service_dev_ms[i];
+      *bottleneck_ms = std::max(*bottleneck_ms, t);
+      *total_ms += t;
+    }
+    return !service_ms.empty();
+  }
 };
 
 struct Engine::Tenant {
@@ -252,13 +289,15 @@ void Engine::WorkerLoop(Pipeline* p, size_t index) {
   const bool last = index + 1 == p->stages.size();
   while (std::optional<Request> r = st.queue->Pop()) {
     double cpu0 = ThreadCpuMs();
+    SteadyTime w0 = Steady::now();
     unit.Begin();
     Status s = st.exec->Run(r->act);
     unit.End(ThreadCpuMs() - cpu0);
+    p->RecordService(index, MsBetween(w0, Steady::now()));
     if (!s.ok()) {
-      Finish(*p, *r, Outcome::kDropped, "error: " + s.message());
+      Finish(*p, *r, Outcome::kDropped, "error: " + s.message(), s);
     } else if (last) {
-      r->act.reset();
+      if (!r->done) r->act.reset();  // a client's output goes back through its callback
       Finish(*p, *r, Outcome::kCompleted, "");
     } else if (!p->stages[index + 1].queue->Push(*r)) {
       std::string reason;
@@ -275,7 +314,7 @@ void Engine::WorkerLoop(Pipeline* p, size_t index) {
   p->cv.notify_all();
 }
 
-void Engine::Finish(Pipeline& p, Request& r, Outcome outcome, const std::string& reason) {
+void Engine::Finish(Pipeline& p, Request& r, Outcome outcome, const std::string& reason, Status error) {
   SteadyTime now = Steady::now();
   Tenant* t = p.tenant;
   double latency_ms = MsBetween(r.arrival, now);
@@ -307,7 +346,7 @@ void Engine::Finish(Pipeline& p, Request& r, Outcome outcome, const std::string&
   }
   if (options_.record_requests) {
     RequestRecord rec;
-    rec.tenant = std::move(name);
+    rec.tenant = name;
     rec.id = r.id;
     rec.outcome = outcome;
     rec.reason = reason;
@@ -316,6 +355,22 @@ void Engine::Finish(Pipeline& p, Request& r, Outcome outcome, const std::string&
     rec.generation = r.generation;
     std::lock_guard<std::mutex> lk(log_mu_);
     log_.push_back(std::move(rec));
+  }
+  if (r.done) {
+    SubmitResult res;
+    res.model = p.model;
+    res.generation = r.generation;
+    res.latency_ms = latency_ms;
+    if (outcome == Outcome::kCompleted) {
+      res.output = factory_->ToTensor(p.model, r.act, r.output_name);
+    } else if (!error.ok()) {
+      res.output = Status(StatusCode::kInternal, "tenant '" + name + "': " + error.message());
+    } else {
+      res.output = Unavailable("tenant '" + name + "': the request was dropped (" + reason + "); retry");
+    }
+    r.act.reset();
+    SubmitCallback done = std::move(r.done);
+    done(std::move(res));
   }
 }
 
@@ -372,6 +427,7 @@ void Engine::StartSource(Tenant* t) {
   {
     std::lock_guard<std::mutex> lk(t->mu);
     t->stop_source = false;
+    if (t->spec.source.external) return;  // clients are the only load (Submit)
     // Restarts draw a fresh, still deterministic, arrival sequence.
     seed = t->spec.seed * 0x9E3779B97F4A7C15ULL + 0x5151 + t->source_starts++;
   }
@@ -385,6 +441,82 @@ void Engine::StopSource(Tenant* t) {
     t->source_cv.notify_all();
   }
   if (t->source.joinable()) t->source.join();
+}
+
+Status Engine::Submit(const std::string& tenant, const HostTensor& input, SubmitCallback done,
+                      const SubmitOptions& options, double* retry_after_s) {
+  if (!done) return InvalidArgument("Submit needs a callback");
+  ECOMAP_RETURN_IF_ERROR(CheckRunning());
+  std::shared_ptr<Tenant> t = FindActive(tenant);
+  if (!t) return NotFound("no running tenant named '" + tenant + "'");
+  std::string model;
+  {
+    std::lock_guard<std::mutex> lk(t->mu);
+    if (!t->pipeline) return NotFound("tenant '" + tenant + "' was removed");
+    model = t->pipeline->model;
+  }
+  // Converted outside the locks (it copies the input); a live Reconfigure in between changes the
+  // variant within the tenant's family, whose members share the input format.
+  ECOMAP_ASSIGN_OR_RETURN(Activation act, factory_->FromTensor(model, input));
+
+  std::lock_guard<std::mutex> lk(t->mu);
+  Pipeline* p = t->pipeline.get();
+  if (!p) return NotFound("tenant '" + tenant + "' was removed");
+  Request r;
+  r.arrival = Steady::now();
+  r.act = std::move(act);
+  r.generation = p->generation;
+  r.done = std::move(done);
+  r.output_name = options.output_name;
+  std::string reason;
+  double retry_s = 0;
+  double bottleneck_ms = 0, total_ms = 0;
+  // An idle pipeline always admits: nothing waits ahead, and its answer refreshes the estimate
+  // (refusing there would starve the measurements and refuse for ever).
+  if (options.check_slo && t->in_flight > 0 && p->ServiceEstimate(&bottleneck_ms, &total_ms)) {
+    const double bound_ms = options.slo_fraction * t->spec.slo.latency_bound.value();
+    const double estimate_ms = static_cast<double>(t->in_flight) * bottleneck_ms + total_ms;
+    if (estimate_ms > bound_ms) {
+      reason = "slo_admission";
+      retry_s = (estimate_ms - bound_ms) / 1000.0;
+    }
+  }
+  r.id = t->next_id++;
+  ++t->total.submitted;
+  ++t->window.submitted;
+  if (reason.empty()) {
+    if (p->stages[0].queue->TryPush(r)) {
+      ++t->in_flight;
+      return Status::Ok();
+    }
+    reason = "queue_full";
+    retry_s = static_cast<double>(t->in_flight) * std::max(bottleneck_ms, 1.0) / 1000.0;
+  }
+  for (Counters* c : {&t->total, &t->window}) {
+    ++c->rejected;
+    ++c->rejected_by_reason[reason];
+  }
+  if (options_.record_requests) {
+    RequestRecord rec{t->spec.name, r.id, Outcome::kRejected, reason, 0, p->model, p->generation};
+    std::lock_guard<std::mutex> ll(log_mu_);
+    log_.push_back(std::move(rec));
+  }
+  if (retry_after_s) *retry_after_s = std::max(retry_s, 0.001);
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%.0f ms", t->spec.slo.latency_bound.value());
+  return Unavailable("tenant '" + tenant + "' refused the request at admission (" + reason + "): " +
+                     (reason == "queue_full"
+                          ? std::string("its first queue is full")
+                          : "the estimated latency with " + std::to_string(t->in_flight) +
+                                " requests ahead exceeds its SLO of " + buf) +
+                     "; retry later or lower the request rate");
+}
+
+bool Engine::Serving(const std::string& tenant) const {
+  std::shared_ptr<Tenant> t = FindActive(tenant);
+  if (!t) return false;
+  std::lock_guard<std::mutex> lk(t->mu);
+  return t->pipeline != nullptr;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -411,6 +543,8 @@ StatusOr<std::shared_ptr<Engine::Pipeline>> Engine::BuildPipeline(const Pipeline
     p->stages.push_back(std::move(st));
   }
   ECOMAP_ASSIGN_OR_RETURN(p->input, p->stages[0].exec->MakeInput());
+  p->service_ms.assign(p->stages.size(), 0.0);
+  p->service_dev_ms.assign(p->stages.size(), 0.0);
   {
     std::lock_guard<std::mutex> lk(tenants_mu_);
     p->generation = next_generation_++;
@@ -609,7 +743,7 @@ StatusOr<ReconfigureReport> Engine::ReconfigureLocked(PipelineSpec ts) {
     ++t->window.reconfigurations;
     // Requests still waiting for the old first stage move, arrival time kept, to the new one.
     for (Request& r : op->stages[0].queue->TakeAllAndClose()) {
-      r.act = np->input;
+      if (!r.done) r.act = np->input;  // a client's request keeps its own input
       r.generation = np->generation;
       np->stages[0].queue->ForcePush(std::move(r));
       ++rep.migrated;

@@ -23,6 +23,13 @@
 // after Shutdown. Queues between stages apply back-pressure (a full queue blocks the upstream
 // worker); only admission rejects.
 //
+// Client requests (Submit): a client's tensor is converted by the factory (FromTensor), admitted
+// (or refused at once, see SubmitOptions), runs through the tenant's pipeline in force like a
+// generated request (same queues, same accounting, migrated by a live Reconfigure with its own
+// input kept), and its output activation comes back converted by ToTensor through a callback.
+// Tenants whose source is `external` (engine/spec.h) run no generator: clients are their only
+// load.
+//
 // Live reconfiguration (Reconfigure, Apply): the new pipeline is built and started while the
 // old one keeps serving; then, atomically for the tenant's source, new arrivals go to the new
 // pipeline and the requests still waiting in the old first queue (not started) move to the new
@@ -45,6 +52,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -132,6 +140,30 @@ struct EngineReport {
 // "utilization"}]}.
 nlohmann::json ToJson(const EngineReport& r);
 
+// What a client's request (Engine::Submit) ends with; given to its callback exactly once.
+struct SubmitResult {
+  StatusOr<HostTensor> output = Status(StatusCode::kInternal, "not run");  // ToTensor's tensor,
+                              // or: Unavailable (dropped at shutdown/removal), Internal (a stage
+                              // failed or the conversion did)
+  std::string model;          // the variant that served it
+  int generation = 0;         // the pipeline that served it
+  double latency_ms = 0;      // arrival (Submit) to completion, queueing included
+};
+using SubmitCallback = std::function<void(SubmitResult)>;
+
+struct SubmitOptions {
+  std::string output_name = "output";  // the name ToTensor gives the output
+  // Admission: refuse at once (Unavailable, reason "slo_admission") when the estimated latency
+  // of this request exceeds `slo_fraction` x the tenant's SLO bound. The estimate is
+  //   in_flight x bottleneck stage's service time + every stage's service time,
+  // a stage's time being the moving average of its measured service times plus twice their
+  // moving mean deviation, on the pipeline in force (no estimate, hence no refusal, until its
+  // first request finished). A tenant with nothing in flight always admits (its answer
+  // refreshes the estimate). false: only a full queue refuses.
+  bool check_slo = true;
+  double slo_fraction = 0.8;
+};
+
 struct ReconfigureReport {
   int old_generation = 0;
   int new_generation = 0;     // == old_generation when the pipeline was kept
@@ -166,6 +198,25 @@ class Engine {
   // left (reason "removed"). Returns its final cumulative report; it stays in later reports as
   // inactive. NotFound for an unknown or already removed tenant.
   StatusOr<TenantReport> RemoveTenant(const std::string& name, Milliseconds drain_deadline);
+
+  // Submits a client request to tenant `tenant`: converts `input` (ExecutorFactory::FromTensor
+  // against the variant in force), admits it and returns. On Ok, `done` is called exactly once,
+  // from an engine thread (a stage worker, or the thread removing the tenant / shutting down),
+  // without engine locks held; it must be quick and must not call back into the engine's
+  // control methods. On error `done` is never called:
+  //   NotFound          no running tenant of that name
+  //   InvalidArgument   the tensor does not fit the model (FromTensor's message)
+  //   Unimplemented     the factory does not take client inputs
+  //   Unavailable       refused at admission: the first queue is full ("queue_full") or the
+  //                     estimate exceeds the SLO ("slo_admission"); `*retry_after_s` (when
+  //                     non-null) receives the estimated seconds until it would be admitted
+  //   FailedPrecondition the engine is not running
+  // Refused requests count as submitted and rejected; conversion errors are not counted.
+  Status Submit(const std::string& tenant, const HostTensor& input, SubmitCallback done,
+                const SubmitOptions& options = {}, double* retry_after_s = nullptr);
+
+  // Whether `tenant` is running with a pipeline (ready to take Submit).
+  bool Serving(const std::string& tenant) const;
 
   // Changes a running tenant (matched by t.name) to `t`: variant, stages/units, seed or queue
   // capacity rebuild the pipeline (see the header comment); a changed source restarts the
@@ -244,7 +295,8 @@ class Engine {
   std::vector<RequestRecord> log_;
 
   // Internal hooks used by the workers and sources (nested types reach them).
-  void Finish(Pipeline& p, Request& r, Outcome outcome, const std::string& reason);
+  void Finish(Pipeline& p, Request& r, Outcome outcome, const std::string& reason,
+              Status error = Status::Ok());
   void SubmitLocked(Tenant* t, SteadyTime arrival);  // REQUIRES: t->mu held
   void SourceLoop(Tenant* t, uint64_t seed);
   void WorkerLoop(Pipeline* p, size_t stage);

@@ -11,6 +11,9 @@
 #include <gtest/gtest.h>
 #include <sched.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <future>
 #include <map>
 #include <set>
 #include <thread>
@@ -53,6 +56,24 @@ class ChainFactory final : public ExecutorFactory {
   }
   StatusOr<std::unique_ptr<StageExecutor>> CreateStage(const std::string& model, int begin, int end,
                                                        uint64_t seed) override;
+  // Client inputs: INT64 {1} holding the chain's input; the output is INT64 {1} holding its value.
+  // A client's state names no model: the first stage claims it, so it may migrate between
+  // variants like a torch input.
+  StatusOr<Activation> FromTensor(const std::string& model, const HostTensor& t) override {
+    if (FindModel(model) == nullptr) return NotFound("no chain model " + model);
+    if (t.datatype != DataType::kInt64 || t.shape != std::vector<int64_t>{1}) {
+      return InvalidArgument("chain input must be INT64 [1]");
+    }
+    ECOMAP_RETURN_IF_ERROR(t.Validate());
+    ChainState s;
+    s.input = s.value = static_cast<uint64_t>(t.Span<int64_t>()[0]);
+    return Activation(s);
+  }
+  StatusOr<HostTensor> ToTensor(const std::string&, const Activation& a, const std::string& name) override {
+    const ChainState* s = std::any_cast<ChainState>(&a);
+    if (s == nullptr) return Internal("not a chain state");
+    return HostTensor::FromValues<int64_t>(name, DataType::kInt64, {1}, {static_cast<int64_t>(s->value)});
+  }
 
   // CPUs each (model, begin) stage ran on.
   std::set<int> CpusOf(const std::string& model, int begin) {
@@ -87,6 +108,7 @@ class ChainStage final : public StageExecutor {
     f_->RecordCpu(m_.info.name, begin_, sched_getcpu());
     ChainState* s = std::any_cast<ChainState>(&io);
     if (s == nullptr) return Internal("not a chain state");
+    if (s->model.empty() && begin_ == 0) s->model = m_.info.name;  // a client's input
     if (s->model != m_.info.name) return Internal("state of " + s->model + " in " + m_.info.name);
     if (s->next_block != begin_) {
       return Internal("stage " + std::to_string(begin_) + " got the state after block " +
@@ -213,6 +235,108 @@ TEST(EngineCore, OverloadIsRejectedAtAdmissionAndCounted) {
   EXPECT_EQ(t.rejected_by_reason.at("queue_full"), t.rejected);
   EXPECT_GT(t.completed, 0u);
   EXPECT_EQ(t.dropped, 0u);
+  ExpectEachRequestOnce(r, f.engine.TakeRequestLog());
+}
+
+uint64_t ChainOf(const std::string& model, uint64_t x, uint64_t seed) {
+  const int blocks = model == "chain6" ? 6 : model == "slow3" ? 3 : 4;
+  const int work = model == "slow3" ? 2000000 : 20000;
+  for (int b = 0; b < blocks; ++b) x = ApplyBlock(x, b, seed, work);
+  return x;
+}
+
+HostTensor ChainInput(int64_t v) { return HostTensor::FromValues<int64_t>("x", DataType::kInt64, {1}, {v}); }
+
+TEST(EngineCore, SubmitReturnsTheOutputAndSurvivesLiveReconfiguration) {
+  Fixture f;
+  ASSERT_TRUE(f.engine.Start(Spec("chain4@u0,closed=1,external=1,seed=7,name=x")).ok());
+  std::mutex mu;
+  std::condition_variable cv;
+  int answered = 0, wrong = 0, failed = 0;
+  std::set<std::string> served_by;
+  std::atomic<bool> stop{false};
+  std::atomic<int> accepted{0}, refused{0};
+  std::thread client([&] {
+    for (int64_t i = 0; !stop.load(); ++i) {
+      Status s = f.engine.Submit("x", ChainInput(1000 + i), [&, i](SubmitResult r) {
+        std::lock_guard<std::mutex> lk(mu);
+        ++answered;
+        if (!r.output.ok()) {
+          ++failed;
+        } else if (static_cast<uint64_t>(r.output->Span<int64_t>()[0]) != ChainOf(r.model, 1000 + i, 7)) {
+          ++wrong;
+        }
+        served_by.insert(r.model);
+        cv.notify_all();
+      });
+      (s.ok() ? accepted : refused).fetch_add(1);
+      if (i % 4 == 0) Sleep(1);
+    }
+  });
+  Sleep(100);
+  for (const char* spec : {"chain6@0-3:u0|3-:u1,closed=1,external=1,seed=7,name=x",
+                           "chain4@u1,closed=1,external=1,seed=7,name=x"}) {
+    auto rep = f.engine.Reconfigure(Tenant(spec));
+    ASSERT_TRUE(rep.ok()) << rep.status().message();
+    EXPECT_TRUE(rep->rebuilt);
+    EXPECT_EQ(rep->dropped, 0u);
+    Sleep(100);
+  }
+  stop = true;
+  client.join();
+  EngineReport r = f.engine.Shutdown(Milliseconds(5000));
+  {
+    std::unique_lock<std::mutex> lk(mu);
+    cv.wait_for(lk, std::chrono::seconds(5), [&] { return answered == accepted.load(); });
+    EXPECT_EQ(answered, accepted.load());
+    EXPECT_EQ(wrong, 0);
+    EXPECT_EQ(failed, 0);
+    EXPECT_EQ(served_by, (std::set<std::string>{"chain4", "chain6"}));
+  }
+  const TenantReport& t = Find(r, "x");
+  // No generator ran: every request is a client's.
+  EXPECT_EQ(t.submitted, static_cast<uint64_t>(accepted.load() + refused.load()));
+  EXPECT_EQ(t.completed, static_cast<uint64_t>(accepted.load()));
+  EXPECT_GT(t.completed, 50u);
+  ExpectEachRequestOnce(r, f.engine.TakeRequestLog());
+}
+
+TEST(EngineCore, SubmitRefusesWhatCannotMeetTheSloAndBadInputs) {
+  Fixture f;
+  ASSERT_TRUE(f.engine.Start(Spec("slow3@u0,closed=1,external=1,slo=1000,queue=64,name=s")).ok());
+  auto none = [](SubmitResult) {};
+  EXPECT_EQ(f.engine.Submit("nope", ChainInput(1), none).code(), StatusCode::kNotFound);
+  HostTensor bad = HostTensor::FromValues<float>("x", DataType::kFp32, {1}, {1.f});
+  EXPECT_EQ(f.engine.Submit("s", bad, none).code(), StatusCode::kInvalidArgument);
+  // A first request measures the service times.
+  std::promise<SubmitResult> first;
+  ASSERT_TRUE(f.engine.Submit("s", ChainInput(5), [&](SubmitResult r) { first.set_value(std::move(r)); }).ok());
+  SubmitResult r0 = first.get_future().get();
+  ASSERT_TRUE(r0.output.ok()) << r0.output.status().message();
+  // A burst: admitted while the estimate fits 0.8 x 1000 ms, refused at once beyond.
+  std::atomic<int> done{0};
+  int ok = 0, refused = 0;
+  double retry = 0;
+  for (int i = 0; i < 200; ++i) {
+    double ra = 0;
+    Status s = f.engine.Submit("s", ChainInput(i), [&](SubmitResult) { done.fetch_add(1); }, {}, &ra);
+    if (s.ok()) {
+      ++ok;
+    } else {
+      EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.message();
+      ++refused;
+      retry = std::max(retry, ra);
+    }
+  }
+  EXPECT_GT(ok, 0);
+  EXPECT_GT(refused, 0);
+  EXPECT_GT(retry, 0);
+  EngineReport r = f.engine.Shutdown(Milliseconds(10000));
+  const TenantReport& t = Find(r, "s");
+  EXPECT_EQ(t.rejected_by_reason.at("slo_admission"), static_cast<uint64_t>(refused));
+  EXPECT_EQ(done.load(), ok);
+  // Admitted requests finish within the SLO (1.5x slack for a loaded test machine).
+  EXPECT_LT(t.latency.max_ms, 1500.0);
   ExpectEachRequestOnce(r, f.engine.TakeRequestLog());
 }
 

@@ -122,7 +122,7 @@ StatusOr<PipelineSpec> ParseTenant(const std::string& raw, int index, uint64_t b
     if (eq == std::string::npos) {
       return InvalidArgument(ctx + ": option '" + opt +
                              "' is not KEY=VALUE (keys: name, rate, closed, slo, pct, min_rps, "
-                             "queue, seed)");
+                             "queue, seed, external)");
     }
     std::string key = Trim(opt.substr(0, eq)), val = Trim(opt.substr(eq + 1));
     if (!seen.insert(key).second) return InvalidArgument(ctx + ": option '" + key + "' given twice");
@@ -141,6 +141,9 @@ StatusOr<PipelineSpec> ParseTenant(const std::string& raw, int index, uint64_t b
       if (!ParseNumber(val, &t.source.outstanding)) return bad("a whole number of requests");
       t.source.kind = SourceSpec::Kind::kClosed;
       has_closed = true;
+    } else if (key == "external") {
+      if (val != "0" && val != "1") return bad("0 or 1");
+      t.source.external = val == "1";
     } else if (key == "slo") {
       double ms = 0;
       if (!ParseNumber(val, &ms)) return bad("a latency in milliseconds");
@@ -155,7 +158,7 @@ StatusOr<PipelineSpec> ParseTenant(const std::string& raw, int index, uint64_t b
       if (!ParseNumber(val, &t.seed)) return bad("a non-negative integer");
     } else {
       return InvalidArgument(ctx + ": unknown option '" + key +
-                             "'; known: name, rate, closed, slo, pct, min_rps, queue, seed");
+                             "'; known: name, rate, closed, slo, pct, min_rps, queue, seed, external");
     }
   }
   if (has_rate && has_closed) {
@@ -258,7 +261,7 @@ StatusOr<PipelineSpec> TenantFromJson(const nlohmann::json& o, const std::string
   if (o.contains("source")) {
     const auto& s = o.at("source");
     std::string sctx = ctx + " source";
-    ECOMAP_RETURN_IF_ERROR(CheckKeys(s, sctx, {"kind", "rate_rps", "outstanding"}));
+    ECOMAP_RETURN_IF_ERROR(CheckKeys(s, sctx, {"kind", "rate_rps", "outstanding", "external"}));
     std::string kind = "closed";
     ECOMAP_RETURN_IF_ERROR(GetString(s, "kind", sctx, &kind, true));
     if (kind == "poisson") {
@@ -270,6 +273,10 @@ StatusOr<PipelineSpec> TenantFromJson(const nlohmann::json& o, const std::string
       ECOMAP_RETURN_IF_ERROR(GetNumber(s, "outstanding", sctx, &t.source.outstanding));
     } else {
       return InvalidArgument(sctx + ": kind '" + kind + "' is neither \"poisson\" nor \"closed\"");
+    }
+    if (s.contains("external")) {
+      if (!s.at("external").is_boolean()) return InvalidArgument(sctx + ": 'external' must be true or false");
+      t.source.external = s.at("external").get<bool>();
     }
   }
   if (o.contains("slo")) {
@@ -377,6 +384,7 @@ nlohmann::json ToJson(const PipelineSpec& t) {
   } else {
     source = {{"kind", "closed"}, {"outstanding", t.source.outstanding}};
   }
+  if (t.source.external) source["external"] = true;
   return {{"name", t.name},
           {"model", t.model},
           {"stages", stages},
@@ -415,6 +423,7 @@ std::string FormatTenant(const PipelineSpec& t) {
   } else {
     out += ",closed=" + std::to_string(t.source.outstanding);
   }
+  if (t.source.external) out += ",external=1";
   out += ",slo=" + fmt::format("{:g}", t.slo.latency_bound.value()) + ",pct=" + fmt::format("{:g}", t.slo.percentile);
   if (t.slo.min_throughput_rps > 0) out += ",min_rps=" + fmt::format("{:g}", t.slo.min_throughput_rps);
   out += ",queue=" + std::to_string(t.queue_capacity) + ",seed=" + std::to_string(t.seed);

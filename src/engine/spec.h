@@ -27,6 +27,8 @@
 //            | min_rps=R                  optional minimum throughput, requests/s
 //            | queue=N                    capacity of each stage queue (default 64)
 //            | seed=S                     seed of the model weights and arrivals
+//            | external=1                 no generator: requests come from clients
+//                                         (Engine::Submit); rate=/closed= become hints
 //   A tenant with neither rate= nor closed= runs closed=1.
 //
 // JSON form (a file given to `--tenants-file`, also produced by ToJson):
@@ -36,6 +38,7 @@
 //                            {"begin": 5, "end": 10, "unit": "cpu1"}],   // "end" -1 = last
 //                 "source": {"kind": "poisson", "rate_rps": 20}        // or
 //                           {"kind": "closed", "outstanding": 2},
+//                           (either with "external": true: no generator, a planning hint)
 //                 "slo": {"latency_ms": 100, "percentile": 95, "min_throughput_rps": 0},
 //                 "queue_capacity": 64, "seed": 1}]}
 //   A bare array of tenant objects is accepted too. Unknown keys are an error.
@@ -82,6 +85,11 @@ struct SourceSpec {
   Kind kind = Kind::kClosed;
   double rate_rps = 0;     // kPoisson: mean arrival rate, requests per second
   int outstanding = 1;     // kClosed: requests in flight at all times
+  // External: no generator runs; requests come only from clients (Engine::Submit), and
+  // kind/rate_rps/outstanding are planning hints (the load the controller plans for).
+  // Engine::Submit works on every tenant; with external = false its requests join the
+  // generated ones.
+  bool external = false;
   bool operator==(const SourceSpec&) const = default;
 };
 

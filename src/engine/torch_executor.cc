@@ -1,7 +1,9 @@
 #include "engine/torch_executor.h"
 
+#include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include <cstring>
 #include <exception>
 #include <mutex>
 
@@ -64,6 +66,59 @@ class TorchFactory final : public ExecutorFactory {
       it = derived_.emplace(name, std::make_unique<zoo::ModelInfo>(std::move(info).value())).first;
     }
     return it->second.get();
+  }
+
+  // The model's batch-1 input (zoo::ModelInfo input_shape and input_dtype) from a client tensor:
+  // FP32 for "float32" models, INT64 for "int64" ones (token ids); the shape is the model's, or
+  // the model's without its leading batch dimension of 1.
+  StatusOr<Activation> FromTensor(const std::string& model, const HostTensor& t) override {
+    const zoo::ModelInfo* info = FindModel(model);
+    if (info == nullptr) return NotFound("unknown model '" + model + "'");
+    const bool ints = info->input_dtype == "int64";
+    const DataType want = ints ? DataType::kInt64 : DataType::kFp32;
+    auto shape_text = [](const std::vector<int64_t>& v) {
+      std::string out = "[";
+      for (size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + std::to_string(v[i]);
+      return out + "]";
+    };
+    if (t.datatype != want) {
+      return InvalidArgument("input '" + t.name + "' of " + model + " is " + DataTypeName(t.datatype) +
+                             "; the model takes " + DataTypeName(want) + " " + shape_text(info->input_shape));
+    }
+    std::vector<int64_t> unbatched(info->input_shape.begin() + (info->input_shape.empty() ? 0 : 1),
+                                   info->input_shape.end());
+    if (t.shape != info->input_shape && !(info->input_shape.size() > 1 && info->input_shape[0] == 1 &&
+                                          t.shape == unbatched)) {
+      return InvalidArgument("input '" + t.name + "' of " + model + " has shape " + shape_text(t.shape) +
+                             "; the model takes " + shape_text(info->input_shape) + " (batch 1)");
+    }
+    ECOMAP_RETURN_IF_ERROR(t.Validate());
+    try {
+      at::Tensor x = at::empty(info->input_shape, ints ? at::kLong : at::kFloat);
+      std::memcpy(x.data_ptr(), t.data.data(), t.data.size());
+      return Activation(std::move(x));
+    } catch (const std::exception& e) {
+      return Internal(model + ": converting input '" + t.name + "': " + e.what());
+    }
+  }
+
+  // The output activation as FP32 with the activation's shape (logits {1, classes}).
+  StatusOr<HostTensor> ToTensor(const std::string& model, const Activation& a,
+                                const std::string& name) override {
+    const at::Tensor* y = std::any_cast<at::Tensor>(&a);
+    if (y == nullptr) return Internal(model + ": the output is not a tensor");
+    try {
+      at::Tensor f = y->to(at::kFloat).contiguous();
+      HostTensor out;
+      out.name = name;
+      out.datatype = DataType::kFp32;
+      out.shape.assign(f.sizes().begin(), f.sizes().end());
+      out.data.resize(static_cast<size_t>(f.numel()) * sizeof(float));
+      if (!out.data.empty()) std::memcpy(out.data.data(), f.data_ptr<float>(), out.data.size());
+      return out;
+    } catch (const std::exception& e) {
+      return Internal(model + ": converting the output: " + e.what());
+    }
   }
 
   StatusOr<std::unique_ptr<StageExecutor>> CreateStage(const std::string& model, int begin, int end,

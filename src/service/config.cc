@@ -148,7 +148,7 @@ StatusOr<ServeConfig> ParseServeConfig(std::string_view text, const std::string&
   if (!serve) return InvalidArgument(name + ": no [serve] table; see data/serve/ecomap.toml for an example");
   Reader r(serve, "serve", name, 1);
   ECOMAP_RETURN_IF_ERROR(r.CheckKeys(
-      {"platform", "interval_s", "data_dir", "seed", "drain_ms", "apply_mode", "api", "carbon", "controller", "tenants"}));
+      {"platform", "interval_s", "data_dir", "seed", "drain_ms", "apply_mode", "load", "api", "carbon", "controller", "tenants"}));
   ECOMAP_RETURN_IF_ERROR(r.String("platform", &c.platform));
   if (c.platform != "host" && c.platform != "xavier-sim" && c.platform != "jetson") {
     return InvalidArgument(r.Where("platform") + " = '" + c.platform + "' is unknown; use host, xavier-sim or jetson");
@@ -165,13 +165,19 @@ StatusOr<ServeConfig> ParseServeConfig(std::string_view text, const std::string&
   c.drain_ms = static_cast<int>(drain);
   c.apply_mode = c.platform != "host";
   ECOMAP_RETURN_IF_ERROR(r.Bool("apply_mode", &c.apply_mode));
+  std::string load = "generated";
+  ECOMAP_RETURN_IF_ERROR(r.String("load", &load));
+  if (load != "generated" && load != "clients") {
+    return InvalidArgument(r.Where("load") + " = '" + load + "' is unknown; use \"generated\" or \"clients\"");
+  }
+  c.client_load = load == "clients";
 
   // [serve.api]
   {
     const toml::table* t = (*serve)["api"].as_table();
     Reader a(t, "serve.api", name, 1);
-    ECOMAP_RETURN_IF_ERROR(a.CheckKeys({"listen", "token", "max_body_bytes", "rate_limit_rps",
-                                        "mutating_rate_limit_rps"}));
+    ECOMAP_RETURN_IF_ERROR(a.CheckKeys({"listen", "token", "max_body_bytes", "max_infer_body_bytes",
+                                        "rate_limit_rps", "mutating_rate_limit_rps"}));
     std::string listen = "127.0.0.1:8470";
     ECOMAP_RETURN_IF_ERROR(a.String("listen", &listen));
     size_t colon = listen.rfind(':');
@@ -190,6 +196,9 @@ StatusOr<ServeConfig> ParseServeConfig(std::string_view text, const std::string&
     int64_t body = static_cast<int64_t>(c.api.max_body_bytes);
     ECOMAP_RETURN_IF_ERROR(a.Integer("max_body_bytes", 256, 16 << 20, &body));
     c.api.max_body_bytes = static_cast<size_t>(body);
+    int64_t infer_body = static_cast<int64_t>(c.api.max_infer_body_bytes);
+    ECOMAP_RETURN_IF_ERROR(a.Integer("max_infer_body_bytes", 1024, int64_t{1} << 30, &infer_body));
+    c.api.max_infer_body_bytes = static_cast<size_t>(infer_body);
     ECOMAP_RETURN_IF_ERROR(a.Number("rate_limit_rps", 1, 1e7, &c.api.rate_limit_rps));
     ECOMAP_RETURN_IF_ERROR(a.Number("mutating_rate_limit_rps", 0.01, 1e6, &c.api.mutating_rate_limit_rps));
   }

@@ -13,11 +13,17 @@
 //   apply_mode = false             # switch the platform's power mode (default: true except on
 //                                  # host, whose modes hot-unplug cores / cap clocks of the whole
 //                                  # machine; when false the chosen mode is reported, not applied)
+//   load = "generated"             # where requests come from: "generated" (each tenant's declared
+//                                  # rate/concurrency drives an in-engine generator; clients may
+//                                  # infer too) | "clients" (only inference clients, the KServe v2
+//                                  # REST endpoints; declared rates are planning hints)
 //
 //   [serve.api]
 //   listen = "127.0.0.1:8470"      # port 0: any free port (printed at start)
 //   token = ""                     # bearer token for mutating calls; ECOMAP_API_TOKEN wins
-//   max_body_bytes = 65536
+//   max_body_bytes = 65536         # the operator API; the v2 infer endpoint takes up to
+//                                  # max_infer_body_bytes
+//   max_infer_body_bytes = 67108864
 //   rate_limit_rps = 20000         # all requests, token bucket (burst = 1 s worth)
 //   mutating_rate_limit_rps = 5    # POST/DELETE, token bucket (burst 10)
 //
@@ -69,6 +75,7 @@ struct ApiConfig {
   int port = 8470;                 // 0: any free port
   std::string token;               // empty: mutating calls are refused (403)
   size_t max_body_bytes = 64 * 1024;
+  size_t max_infer_body_bytes = 64 * 1024 * 1024;
   double rate_limit_rps = 20000;
   double mutating_rate_limit_rps = 5;
 };
@@ -97,6 +104,7 @@ struct ServeConfig {
   uint64_t seed = 1;
   int drain_ms = 2000;
   bool apply_mode = false;         // default: platform != "host"
+  bool client_load = false;        // load = "clients": no generators (engine sources external)
   ApiConfig api;
   CarbonConfig carbon;
   ControllerConfig controller;

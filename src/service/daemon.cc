@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <sstream>
 
@@ -10,6 +11,8 @@
 #include "service/components.h"
 #include "service/http_server.h"
 #include "service/reporting.h"
+#include "service/topk.h"
+#include "zoo/model.h"
 
 namespace ecomap::service {
 
@@ -89,6 +92,7 @@ Status Daemon::Build() {
   platform::Platform* plat = platform_.get();
   power_ = std::make_unique<PowerMeter>(plat, platform::AsEvaluator(plat));
   actuator_ = std::make_unique<EngineActuator>(plat, engine_.get(), config_.apply_mode, config_.seed);
+  actuator_->set_client_load(config_.client_load);
   meter_ = std::make_unique<EngineMeter>(engine_.get(), actuator_.get(), power_.get(), &platform_->info());
   auto clock = std::make_unique<SystemIntervalClock>(clock_, &control_cv_, &stop_);
   interval_clock_ = clock.get();
@@ -233,6 +237,34 @@ void Daemon::RefreshSnapshotLocked() {
     s.tenants.push_back(std::move(st));
   }
   status_body_ = ToJson(s).dump();
+  std::map<std::string, ModelState> models;
+  for (const policy::TenantSpec& t : tenants_) {
+    ModelState m;
+    m.spec = t;
+    m.versions = t.variants;
+    if (m.versions.empty()) {
+      for (const zoo::ModelInfo* v : zoo::Family(t.family)) m.versions.push_back(v->name);
+    }
+    if (decision) {
+      const auto& tcs = decision->config.tenants;
+      for (size_t i = 0; i < tcs.size(); ++i) {
+        if (tcs[i].name != t.name) continue;
+        m.variant = tcs[i].model;
+        if (i < decision->predicted.tenants.size()) {
+          const platform::TenantPerformance& p = decision->predicted.tenants[i];
+          if (p.saturated || p.latency_p95.value() > t.slo_p95.value()) {
+            char buf[200];
+            std::snprintf(buf, sizeof buf, "predicted p95 %.1f ms%s against its SLO of %.1f ms",
+                          p.latency_p95.value(), p.saturated ? " (saturated)" : "", t.slo_p95.value());
+            m.infeasible = "no configuration the controller found serves tenant '" + t.name + "' within its SLO (" +
+                           buf + ")";
+          }
+        }
+      }
+    }
+    models[t.name] = std::move(m);
+  }
+  models_ = std::move(models);
 }
 
 Status Daemon::Start() {
@@ -264,6 +296,7 @@ Status Daemon::Start() {
     }
   }
   loop_thread_ = std::thread([this] { Loop(); });
+  live_ = true;
   return Status::Ok();
 }
 
@@ -282,6 +315,7 @@ void Daemon::Loop() {
 void Daemon::Stop() {
   if (!started_ || stopped_) return;
   stopped_ = true;
+  live_ = false;
   {
     std::lock_guard<std::mutex> l(control_mu_);
     stop_ = true;
@@ -406,6 +440,150 @@ std::string Daemon::MetricsBody() const { return RenderMetrics(Snapshot()); }
 std::string Daemon::token() const {
   std::lock_guard<std::mutex> l(snap_mu_);
   return token_;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inference (service/inference.h).
+
+namespace {
+constexpr double kInferDeadlineS = 30;
+}
+
+bool Daemon::Live() const { return live_.load(); }
+
+bool Daemon::Ready() const {
+  if (!live_.load()) return false;
+  for (const std::string& m : Models()) {
+    if (!engine_->Serving(m)) return false;
+  }
+  return true;
+}
+
+ServerMetadata Daemon::Metadata() const {
+  ServerMetadata m;
+  m.version = deps_.version;
+  m.extensions = {"binary_tensor_data", "top_k", "best_effort"};
+  return m;
+}
+
+std::vector<std::string> Daemon::Models() const {
+  std::lock_guard<std::mutex> l(snap_mu_);
+  std::vector<std::string> out;
+  for (const auto& [name, m] : models_) out.push_back(name);
+  return out;
+}
+
+StatusOr<ModelMetadata> Daemon::ModelMetadataOf(const std::string& model) const {
+  ModelState st;
+  {
+    std::lock_guard<std::mutex> l(snap_mu_);
+    auto it = models_.find(model);
+    if (it == models_.end()) {
+      return NotFound("no model named '" + model + "'; a model is a tenant, GET /tenants lists them");
+    }
+    st = it->second;
+  }
+  ModelMetadata m;
+  m.name = model;
+  m.versions = st.versions;
+  m.platform = "libtorch";
+  const std::string variant = !st.variant.empty() ? st.variant : (st.versions.empty() ? "" : st.versions.front());
+  const zoo::ModelInfo* info = variant.empty() ? nullptr : deps_.executors->FindModel(variant);
+  if (info == nullptr) return Unavailable("model '" + model + "': variant '" + variant + "' is not loaded yet");
+  m.inputs.push_back({"input", info->input_dtype == "int64" ? engine::DataType::kInt64 : engine::DataType::kFp32,
+                      info->input_shape});
+  m.outputs.push_back({"output", engine::DataType::kFp32, {1, info->OutputBytes() / 4}});
+  return m;
+}
+
+StatusOr<bool> Daemon::ModelReady(const std::string& model) const {
+  {
+    std::lock_guard<std::mutex> l(snap_mu_);
+    if (!models_.count(model)) {
+      return NotFound("no model named '" + model + "'; a model is a tenant, GET /tenants lists them");
+    }
+  }
+  return live_.load() && engine_->Serving(model);
+}
+
+StatusOr<InferResponse> Daemon::Infer(InferRequest request, double* retry_after_s) {
+  ModelState st;
+  {
+    std::lock_guard<std::mutex> l(snap_mu_);
+    auto it = models_.find(request.model);
+    if (it == models_.end()) {
+      return NotFound("no model named '" + request.model + "'; a model is a tenant, GET /tenants lists them");
+    }
+    st = it->second;
+  }
+  if (!request.version.empty()) {
+    if (std::find(st.versions.begin(), st.versions.end(), request.version) == st.versions.end()) {
+      return NotFound("model '" + request.model + "' has no version '" + request.version + "'; GET /v2/models/" +
+                      request.model + " lists its versions");
+    }
+    if (request.version != st.variant) {
+      if (retry_after_s) *retry_after_s = config_.interval_s;
+      return Unavailable("model '" + request.model + "' is served by variant '" + st.variant + "' now, not '" +
+                         request.version + "'; omit the version to take the one in force");
+    }
+  }
+  if (!st.infeasible.empty() && !request.best_effort) {
+    return FailedPrecondition(st.infeasible + "; send parameters {\"best_effort\": true} to be served anyway");
+  }
+  if (request.inputs.size() != 1) {
+    return InvalidArgument("model '" + request.model + "' takes exactly one input ('input'); got " +
+                           std::to_string(request.inputs.size()));
+  }
+  for (const std::string& o : request.outputs) {
+    const bool known = o == "output" || (request.top_k > 0 && (o == "topk_classes" || o == "topk_scores"));
+    if (!known) {
+      return InvalidArgument("model '" + request.model + "' has no output '" + o +
+                             "'; outputs: output (and topk_classes, topk_scores with parameters.top_k)");
+    }
+  }
+  if (!live_.load()) return Unavailable("the daemon is not serving (starting or stopping)");
+  auto promise = std::make_shared<std::promise<engine::SubmitResult>>();
+  std::future<engine::SubmitResult> future = promise->get_future();
+  engine::SubmitOptions so;
+  so.check_slo = !request.best_effort;
+  double retry = 0;
+  Status s = engine_->Submit(request.model, request.inputs[0],
+                             [promise](engine::SubmitResult r) { promise->set_value(std::move(r)); }, so, &retry);
+  if (!s.ok()) {
+    if (s.code() == StatusCode::kNotFound || s.code() == StatusCode::kFailedPrecondition) {
+      if (retry_after_s) *retry_after_s = 1;
+      return Unavailable("model '" + request.model + "' is not ready: " + s.message());
+    }
+    if (s.code() == StatusCode::kUnavailable && retry_after_s) *retry_after_s = retry;
+    return s;
+  }
+  if (future.wait_for(std::chrono::duration<double>(kInferDeadlineS)) != std::future_status::ready) {
+    return DeadlineExceeded("model '" + request.model + "' did not answer within 30 s");
+  }
+  engine::SubmitResult r = future.get();
+  if (!r.output.ok()) {
+    if (r.output.status().code() == StatusCode::kUnavailable && retry_after_s) *retry_after_s = 1;
+    return r.output.status();
+  }
+  InferResponse resp;
+  resp.model = request.model;
+  resp.version = r.model;
+  resp.id = request.id;
+  resp.latency_ms = r.latency_ms;
+  engine::HostTensor logits = std::move(r.output).value();
+  std::vector<engine::HostTensor> extra;
+  if (request.top_k > 0) {
+    ECOMAP_ASSIGN_OR_RETURN(extra, TopKOutputs(logits, request.top_k));
+  }
+  auto wanted = [&](const std::string& name) {
+    return request.outputs.empty() ||
+           std::find(request.outputs.begin(), request.outputs.end(), name) != request.outputs.end();
+  };
+  if (wanted(logits.name)) resp.outputs.push_back(std::move(logits));
+  for (auto& e : extra) {
+    if (wanted(e.name)) resp.outputs.push_back(std::move(e));
+  }
+  return resp;
 }
 
 int Daemon::port() const { return server_ ? server_->port() : 0; }

@@ -21,6 +21,13 @@
 //   ECOMAP_RETURN_IF_ERROR(d->Start());      // history, API server, loop thread
 //   ...  d->Reload(new_config);  ...  d->Stop();
 //
+// Inference (service/inference.h): the daemon is the InferenceBackend of the REST (and gRPC)
+// transports. A model is a declared tenant: its versions are the tenant's variants, the one the
+// plan in force serves answers (engine::Engine::Submit). A request the engine estimates it
+// cannot serve within the tenant's SLO is refused at once (Unavailable + retry_after); a tenant
+// whose plan predicts an SLO miss (no feasible configuration) is refused with FailedPrecondition
+// unless the request is best effort (which also skips the SLO admission check).
+//
 // Thread-safety: all public methods are thread-safe (the API server calls them concurrently).
 // One mutex (control_mu_) guards the loop and the declared tenants; the loop thread releases it
 // while an interval passes.
@@ -30,6 +37,7 @@
 #include <condition_variable>
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -50,6 +58,7 @@
 #include "service/api.h"
 #include "service/config.h"
 #include "service/history.h"
+#include "service/inference.h"
 #include "service/power_meter.h"
 #include "service/serve_plugs.h"
 
@@ -86,7 +95,7 @@ struct RunSummary {
   int64_t power_fallback_intervals = 0, carbon_fallback_intervals = 0;
 };
 
-class Daemon {
+class Daemon final : public InferenceBackend {
  public:
   // Builds the platform, carbon source, predictor and controller (nothing runs yet).
   static StatusOr<std::unique_ptr<Daemon>> Create(ServeConfig config, DaemonDeps deps);
@@ -115,6 +124,15 @@ class Daemon {
   StatusSnapshot Snapshot() const;
   std::string StatusBody() const;   // /status, cached after each change
   std::string MetricsBody() const;  // /metrics
+
+  // InferenceBackend. Infer blocks until the engine answers (at most 30 s: DeadlineExceeded).
+  bool Live() const override;
+  bool Ready() const override;
+  ServerMetadata Metadata() const override;
+  std::vector<std::string> Models() const override;
+  StatusOr<ModelMetadata> ModelMetadataOf(const std::string& model) const override;
+  StatusOr<bool> ModelReady(const std::string& model) const override;
+  StatusOr<InferResponse> Infer(InferRequest request, double* retry_after_s = nullptr) override;
 
   int port() const;                 // the API's bound port (0 before Start / without API)
   const ServeConfig& config() const { return config_; }
@@ -170,7 +188,15 @@ class Daemon {
   double intensity_sum_ = 0, threshold_sum_ = 0;
 
   // Published state.
+  struct ModelState {
+    policy::TenantSpec spec;
+    std::vector<std::string> versions;  // the variants (the family's when none are declared)
+    std::string variant;                // served by the plan in force
+    std::string infeasible;             // why the plan cannot hold its SLO; empty when it can
+  };
   mutable std::mutex snap_mu_;
+  std::map<std::string, ModelState> models_;  // guarded by snap_mu_
+  std::atomic<bool> live_{false};
   StatusSnapshot snap_;
   std::string status_body_;
   std::string token_;

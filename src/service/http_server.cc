@@ -6,9 +6,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 
 #include "service/daemon.h"
+#include "service/kserve_rest.h"
 
 namespace ecomap::service {
 namespace {
@@ -19,6 +22,26 @@ constexpr int kApiNice = 10;
 void Reply(httplib::Response& res, const Status& s) {
   res.status = HttpStatusFor(s);
   res.set_content(ErrorJson(s), kJson);
+}
+
+// The v2 (KServe) endpoints answer errors as {"error": "..."}, 503 with Retry-After.
+void ReplyV2(httplib::Response& res, const Status& s, double retry_after_s = 0) {
+  res.status = kserve::RestStatusFor(s);
+  res.set_content(kserve::ErrorBody(s), kJson);
+  if (res.status == 503) res.set_header("Retry-After", kserve::RetryAfterHeader(retry_after_s));
+}
+
+bool IsV2(const std::string& path) { return path == "/v2" || path.rfind("/v2/", 0) == 0; }
+
+template <typename F>
+void GuardV2(httplib::Response& res, F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    ReplyV2(res, Internal(std::string("internal error: ") + e.what()));
+  } catch (...) {
+    ReplyV2(res, Internal("internal error"));
+  }
 }
 
 template <typename F>
@@ -50,18 +73,26 @@ void HttpServer::SetLimits(double all_rps, double mutating_rps) {
 Status HttpServer::Start(const std::string& host, int port) {
   server_ = std::make_unique<httplib::Server>();
   httplib::Server& s = *server_;
-  s.new_task_queue = [] { return new httplib::ThreadPool(4); };
-  s.set_payload_max_length(daemon_->api_config().max_body_bytes);
+  // A keep-alive connection holds a worker while it lasts, and inference requests wait for the
+  // engine on it: many more workers than cores (idle ones only sleep).
+  s.new_task_queue = [] { return new httplib::ThreadPool(64); };
+  // The v2 infer endpoint takes large tensors; every other endpoint keeps max_body_bytes
+  // (checked against Content-Length before the body is read, in the pre-routing handler).
+  const size_t small_body = daemon_->api_config().max_body_bytes;
+  s.set_payload_max_length(std::max(small_body, daemon_->api_config().max_infer_body_bytes));
   s.set_keep_alive_max_count(100000);
   s.set_tcp_nodelay(true);  // no Nagle delay on small replies (40 ms with delayed ACKs)
   s.set_read_timeout(5, 0);
   s.set_write_timeout(5, 0);
 
-  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    // API workers run at nice +10: under contention the inference workers (nice 0) get the
-    // CPU first, so request bursts cannot slow the tenants much (the load check measures it).
+  s.set_pre_routing_handler([this, small_body](const httplib::Request& req, httplib::Response& res) {
+    // Operator-API workers run at nice +10: under contention the inference workers (nice 0) get
+    // the CPU first, so request bursts cannot slow the tenants much (the load check measures
+    // it). A worker is niced when it first serves a non-v2 request: v2 inference requests are
+    // the tenants' own work, and a niced worker would add its scheduling delay to their latency.
     thread_local bool niced = false;
-    if (!niced) {
+    const bool v2 = IsV2(req.path);
+    if (!niced && !v2) {
       niced = true;
       (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kApiNice);
     }
@@ -70,7 +101,13 @@ Status HttpServer::Start(const std::string& host, int port) {
       res.set_header("Retry-After", "1");
       return httplib::Server::HandlerResponse::Handled;
     }
-    if (req.method == "POST" || req.method == "DELETE" || req.method == "PUT" || req.method == "PATCH") {
+    if (!v2 && std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) > small_body) {
+      res.status = 413;
+      res.set_content(ErrorJson(413, "request body too large (max_body_bytes " + std::to_string(small_body) + ")"), kJson);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    // The v2 inference endpoints take no token: only the operator API's mutating calls do.
+    if (!v2 && (req.method == "POST" || req.method == "DELETE" || req.method == "PUT" || req.method == "PATCH")) {
       Status auth = CheckBearer(req.get_header_value("Authorization"), daemon_->token());
       if (!auth.ok()) {
         Reply(res, auth);
@@ -91,7 +128,7 @@ Status HttpServer::Start(const std::string& host, int port) {
     std::string msg;
     if (res.status == 413) msg = "request body too large";
     else if (res.status == 404) msg = "no such endpoint: " + req.method + " " + req.path +
-                                      "; see GET /status, /metrics, /decisions, /tenants";
+                                      "; see GET /status, /metrics, /decisions, /tenants, /v2";
     else msg = "HTTP " + std::to_string(res.status);
     res.set_content(ErrorJson(res.status, msg), kJson);
   });
@@ -144,6 +181,56 @@ Status HttpServer::Start(const std::string& host, int port) {
       StatusOr<nlohmann::json> r = daemon_->Replan();
       if (!r.ok()) return Reply(res, r.status());
       res.set_content(r->dump(), kJson);
+    });
+  });
+
+  // --- KServe v2 (Open Inference Protocol) REST: service/kserve_rest.h ---
+  s.Get("/v2", [this](const httplib::Request&, httplib::Response& res) {
+    GuardV2(res, [&] { res.set_content(kserve::ServerMetadataJson(daemon_->Metadata()), kJson); });
+  });
+  s.Get("/v2/health/live", [this](const httplib::Request&, httplib::Response& res) {
+    GuardV2(res, [&] {
+      if (daemon_->Live()) res.set_content("{\"live\":true}", kJson);
+      else ReplyV2(res, Unavailable("the daemon is not live"), 1);
+    });
+  });
+  s.Get("/v2/health/ready", [this](const httplib::Request&, httplib::Response& res) {
+    GuardV2(res, [&] {
+      if (daemon_->Ready()) res.set_content("{\"ready\":true}", kJson);
+      else ReplyV2(res, Unavailable("not every model is serving yet"), 1);
+    });
+  });
+  s.Get(R"(/v2/models/([^/]+)(?:/versions/([^/]+))?)", [this](const httplib::Request& req, httplib::Response& res) {
+    GuardV2(res, [&] {
+      StatusOr<ModelMetadata> m = daemon_->ModelMetadataOf(req.matches[1]);
+      if (!m.ok()) return ReplyV2(res, m.status(), 1);
+      res.set_content(kserve::ModelMetadataJson(*m), kJson);
+    });
+  });
+  s.Get(R"(/v2/models/([^/]+)(?:/versions/([^/]+))?/ready)", [this](const httplib::Request& req,
+                                                                   httplib::Response& res) {
+    GuardV2(res, [&] {
+      StatusOr<bool> r = daemon_->ModelReady(req.matches[1]);
+      if (!r.ok()) return ReplyV2(res, r.status());
+      if (*r) res.set_content("{\"name\":\"" + std::string(req.matches[1]) + "\",\"ready\":true}", kJson);
+      else ReplyV2(res, Unavailable("model '" + std::string(req.matches[1]) + "' is not serving yet"), 1);
+    });
+  });
+  s.Post(R"(/v2/models/([^/]+)(?:/versions/([^/]+))?/infer)", [this](const httplib::Request& req,
+                                                                    httplib::Response& res) {
+    GuardV2(res, [&] {
+      StatusOr<std::optional<size_t>> len =
+          kserve::ParseHeaderLength(req.get_header_value(kserve::kHeaderLength), req.body.size());
+      if (!len.ok()) return ReplyV2(res, len.status());
+      StatusOr<kserve::ParsedInfer> parsed =
+          kserve::ParseInferRequest(req.matches[1], req.matches[2], req.body, *len);
+      if (!parsed.ok()) return ReplyV2(res, parsed.status());
+      double retry = 0;
+      StatusOr<InferResponse> r = daemon_->Infer(std::move(parsed->request), &retry);
+      if (!r.ok()) return ReplyV2(res, r.status(), retry);
+      kserve::HttpBody b = kserve::EncodeInferResponse(*r, *parsed);
+      if (b.json_length) res.set_header(kserve::kHeaderLength, std::to_string(*b.json_length));
+      res.set_content(std::move(b.body), b.content_type);
     });
   });
 

@@ -109,6 +109,7 @@ StatusOr<loop::Actuator::Applied> EngineActuator::Apply(const policy::Decision& 
     return slo;
   };
   engine::EngineSpec spec = engine::ToEngineSpec(d.config, o);
+  for (engine::PipelineSpec& t : spec.tenants) t.source.external = client_load_;
   Status result;
   if (spec.tenants.empty()) {
     result = Status::Ok();

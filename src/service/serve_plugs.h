@@ -58,6 +58,10 @@ class EngineActuator final : public loop::Actuator {
   // REQUIRES: platform and engine outlive this object.
   EngineActuator(platform::Platform* platform, engine::Engine* engine, bool apply_mode, uint64_t seed);
 
+  // true: the engine's tenants run no generator (engine SourceSpec::external): inference clients
+  // ([serve] load = "clients") are their only load; the declared rates stay planning hints.
+  void set_client_load(bool on) { client_load_ = on; }
+
   // The mode the device is in at start (Platform::CurrentMode), -1 when unknown.
   void set_applied_mode(int mode) { applied_mode_ = mode; }
 
@@ -78,6 +82,7 @@ class EngineActuator final : public loop::Actuator {
   bool apply_mode_;
   uint64_t seed_;
   bool engine_started_ = false;
+  bool client_load_ = false;
   int applied_mode_ = -1;
   bool mode_applied_ = true;
   std::string mode_note_;

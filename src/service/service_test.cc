@@ -21,6 +21,8 @@
 #include "service/config.h"
 #include "service/daemon.h"
 #include "service/history.h"
+#include "service/kserve_rest.h"
+#include "service/loadgen.h"
 #include "zoo/model.h"
 
 namespace ecomap::service {
@@ -543,6 +545,24 @@ class SpinFactory final : public engine::ExecutorFactory {
     return std::unique_ptr<engine::StageExecutor>(
         new SpinStage(begin, end, static_cast<int64_t>(std::min(flops / 1e9, 20.0) * 300000)));
   }
+  // Client inputs: the model's input (FP32 or INT64 of its input shape) hashed into the state;
+  // the output is one-hot FP32 [1,1000] logits at class (state % 1000), so tests can check that
+  // an answer is computed from its own input.
+  StatusOr<engine::Activation> FromTensor(const std::string& model, const engine::HostTensor& t) override {
+    const zoo::ModelInfo* m = zoo::FindModel(model);
+    if (!m) return NotFound(model);
+    if (t.shape != m->input_shape) return InvalidArgument("input of " + model + " has the wrong shape");
+    ECOMAP_RETURN_IF_ERROR(t.Validate());
+    uint64_t h = 1469598103934665603ULL;
+    for (char c : t.data) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ULL;
+    return engine::Activation(h);
+  }
+  StatusOr<engine::HostTensor> ToTensor(const std::string&, const engine::Activation& a,
+                                        const std::string& name) override {
+    std::vector<float> logits(1000, 0.f);
+    logits[std::any_cast<uint64_t>(a) % 1000] = 5.f;
+    return engine::HostTensor::FromValues<float>(name, engine::DataType::kFp32, {1, 1000}, logits);
+  }
 };
 
 // Each tenant's cheapest variant whole on unit #(i mod n) in the default mode; the threshold
@@ -622,6 +642,108 @@ nlohmann::json GetJson(httplib::Client& c, const std::string& path) {
   if (!r) return nullptr;
   EXPECT_EQ(r->status, 200) << path << ": " << r->body;
   return nlohmann::json::parse(r->body, nullptr, false);
+}
+
+TEST(DaemonTest, KserveRestInferenceWithClientLoad) {
+  std::string dir = TempDir("daemon-v2");
+  std::string text = DaemonConfigText(dir, kTraceCarbon);
+  text.replace(text.find("drain_ms = 1000\n"), 16, "drain_ms = 1000\nload = \"clients\"\n");
+  auto d = MakeDaemon(text);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  ASSERT_TRUE((*d)->Start().ok());
+  ASSERT_TRUE((*d)->WaitForIntervals(1, std::chrono::seconds(20)));
+  httplib::Client c("127.0.0.1", (*d)->port());
+  c.set_read_timeout(30, 0);
+  nlohmann::json server = GetJson(c, "/v2");
+  EXPECT_EQ(server["name"], "ecomap");
+  EXPECT_EQ(c.Get("/v2/health/live")->status, 200);
+  EXPECT_EQ(c.Get("/v2/health/ready")->status, 200);
+  EXPECT_EQ(c.Get("/v2/models/cam/ready")->status, 200);
+  EXPECT_EQ(c.Get("/v2/models/zzz/ready")->status, 404);
+  nlohmann::json meta = GetJson(c, "/v2/models/cam");
+  EXPECT_EQ(meta["platform"], "libtorch");
+  EXPECT_EQ(meta["inputs"][0]["shape"], nlohmann::json({1, 3, 224, 224}));
+  EXPECT_EQ(meta["inputs"][0]["datatype"], "FP32");
+  EXPECT_EQ(meta["versions"], nlohmann::json({"mobilenet_v3_small"}));
+  EXPECT_EQ(GetJson(c, "/v2/models/nlp")["inputs"][0]["datatype"], "INT64");
+
+  // Binary in, binary out, top-2; no token needed.
+  InferRequest req;
+  req.model = "cam";
+  req.top_k = 2;
+  req.inputs.push_back(engine::HostTensor::Zeros("input", engine::DataType::kFp32, {1, 3, 224, 224}));
+  int ok = 0;
+  std::vector<int64_t> top;
+  for (bool binary : {true, false}) {
+    kserve::HttpBody b = kserve::EncodeInferRequest(req, binary, binary);
+    httplib::Headers hd;
+    if (b.json_length) hd.emplace(kserve::kHeaderLength, std::to_string(*b.json_length));
+    auto r = c.Post("/v2/models/cam/infer", hd, b.body, b.content_type.c_str());
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body.substr(0, 300);
+    std::string hl = r->get_header_value(kserve::kHeaderLength);
+    EXPECT_EQ(hl.empty(), !binary);
+    std::optional<size_t> len;
+    if (!hl.empty()) len = std::stoul(hl);
+    auto resp = kserve::ParseInferResponse(r->body, len);
+    ASSERT_TRUE(resp.ok()) << resp.status().message();
+    EXPECT_EQ(resp->version, "mobilenet_v3_small");
+    ASSERT_EQ(resp->outputs.size(), 3u);
+    EXPECT_EQ(resp->outputs[0].shape, (std::vector<int64_t>{1, 1000}));
+    EXPECT_EQ(resp->outputs[1].name, "topk_classes");
+    top.push_back(resp->outputs[1].Span<int64_t>()[0]);
+    EXPECT_GT(resp->latency_ms, 0);
+    ++ok;
+  }
+  // The answer is computed from the request's own input: the same input gives the same class
+  // in both encodings, another input another class.
+  EXPECT_EQ(top[0], top[1]);
+  {
+    InferRequest other = req;
+    other.inputs[0].data[0] = 7;
+    kserve::HttpBody b = kserve::EncodeInferRequest(other, false, false);
+    auto r = c.Post("/v2/models/cam/infer", b.body, "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200);
+    auto resp = kserve::ParseInferResponse(r->body, std::nullopt);
+    ASSERT_TRUE(resp.ok());
+    EXPECT_NE(resp->outputs[1].Span<int64_t>()[0], top[0]);
+    ++ok;
+  }
+  // Errors: {"error"} with the protocol's codes.
+  auto bad = c.Post("/v2/models/cam/infer", "{\"inputs\": 3}", "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("\"error\""), std::string::npos);
+  kserve::HttpBody body = kserve::EncodeInferRequest(req, false, false);
+  EXPECT_EQ(c.Post("/v2/models/zzz/infer", body.body, "application/json")->status, 404);
+  req.inputs[0].shape = {1, 3, 8, 8};
+  req.inputs[0].data.resize(3 * 8 * 8 * 4);
+  EXPECT_EQ(c.Post("/v2/models/cam/infer", kserve::EncodeInferRequest(req, false, false).body, "application/json")->status,
+            400);
+  // The operator API still needs its token.
+  EXPECT_EQ(c.Post("/replan", "", "application/json")->status, 401);
+
+  // loadgen's REST client against the daemon: every request answered.
+  auto transport = MakeRestTransport("127.0.0.1", (*d)->port(), true);
+  LoadgenOptions lo;
+  lo.models = {*ParseModelLoad("cam:rate=30"), *ParseModelLoad("nlp:closed=2")};
+  lo.duration_s = 1.5;
+  auto rep = RunLoad(*transport, lo);
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  uint64_t loadgen_ok = 0;
+  for (const ModelStats& m : rep->models) {
+    EXPECT_GT(m.ok, 0u) << m.model << " " << m.first_error;
+    EXPECT_EQ(m.errors, 0u) << m.model << " " << m.first_error;
+    EXPECT_EQ(m.ok + m.refused, m.sent) << m.model;
+    EXPECT_GT(m.p50_ms, 0) << m.model;
+    loadgen_ok += m.ok;
+  }
+  (*d)->Stop();
+  // No generator ran: the engine completed exactly the clients' requests.
+  uint64_t completed = 0;
+  for (const auto& [name, n] : (*d)->CompletedByTenant()) completed += n;
+  EXPECT_EQ(completed, static_cast<uint64_t>(ok) + loadgen_ok);
 }
 
 TEST(DaemonTest, ApiServesStatusMetricsTenantsAndRejectsBadInput) {
