@@ -33,6 +33,9 @@ std::string Short(const std::exception& e) {
   } else {
     m = e.what();
   }
+  // The TorchScript interpreter's report starts with a generic line and a traceback; the cause
+  // is on the last "RuntimeError: " line.
+  if (size_t re = m.rfind("RuntimeError: "); re != std::string::npos) m = m.substr(re + 14);
   if (size_t nl = m.find('\n'); nl != std::string::npos) m.resize(nl);
   if (m.size() > 300) m = m.substr(0, 300) + "...";
   return m;

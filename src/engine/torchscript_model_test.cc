@@ -263,6 +263,7 @@ TEST(TorchScriptModel, MalformedFilesAreClearErrorsNamingTheFile) {
     std::printf("%s\n", r.status().message().c_str());
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
     EXPECT_NE(r.status().message().find("input_shape"), std::string::npos) << r.status().message();
+    EXPECT_EQ(r.status().message().find("TorchScript interpreter"), std::string::npos) << r.status().message();
   }
   // A forward that returns a tuple.
   {
