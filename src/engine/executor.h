@@ -20,6 +20,7 @@
 #include "core/status.h"
 #include "engine/tensor.h"
 #include "zoo/model.h"
+#include "zoo/torchscript.h"
 
 namespace ecomap::engine {
 
@@ -61,6 +62,18 @@ class ExecutorFactory {
   // while the tenant's old pipeline keeps serving. REQUIRES: 0 <= begin < end <= blocks.
   virtual StatusOr<std::unique_ptr<StageExecutor>> CreateStage(const std::string& model, int begin,
                                                                int end, uint64_t seed) = 0;
+
+  // Registers an operator's own model (a TorchScript file, zoo/torchscript.h): loads it, cuts it
+  // into blocks, measures them on this host and registers its descriptor (zoo::RegisterModel), so
+  // FindModel and CreateStage know it afterwards. Registering the same declaration and file again
+  // returns the first descriptor. Takes seconds; called from control threads. NotFound /
+  // InvalidArgument naming the file for a missing or malformed file. Unimplemented unless the
+  // factory runs TorchScript (the torch executors do: engine/torchscript_model.h).
+  virtual StatusOr<const zoo::ModelInfo*> RegisterModel(const zoo::TorchScriptSpec& spec) {
+    (void)spec;
+    return Status(StatusCode::kUnimplemented,
+                  "this executor runs only the built-in zoo; TorchScript models need the libtorch build");
+  }
 
   // A client's tensor as the input activation of `model` (batch 1; datatype and shape checked
   // against the model's input: InvalidArgument naming both), and an output activation of

@@ -9,6 +9,7 @@
 
 #include <map>
 
+#include "engine/torchscript_model.h"
 #include "zoo/catalog.h"
 #include "zoo/derive.h"
 #include "zoo/torch_models.h"
@@ -121,8 +122,19 @@ class TorchFactory final : public ExecutorFactory {
     }
   }
 
+  StatusOr<const zoo::ModelInfo*> RegisterModel(const zoo::TorchScriptSpec& spec) override {
+    TorchScriptMeasureOptions o;
+    o.intra_op_threads = options_.intra_op_threads;
+    ECOMAP_ASSIGN_OR_RETURN(TorchScriptRegistration r, RegisterTorchScriptModel(spec, o));
+    return r.info;
+  }
+
   StatusOr<std::unique_ptr<StageExecutor>> CreateStage(const std::string& model, int begin, int end,
                                                        uint64_t seed) override {
+    // An operator's own TorchScript model (its weights are the file's; the seed is unused).
+    if (FindTorchScriptModel(model) != nullptr) {
+      return CreateTorchScriptStage(model, begin, end, options_.intra_op_threads);
+    }
     std::lock_guard<std::mutex> lk(mu_);
     try {
       ECOMAP_ASSIGN_OR_RETURN(std::unique_ptr<zoo::TorchModel> m, zoo::CreateTorchModel(model, seed));

@@ -17,19 +17,24 @@
 #include "core/status.h"
 #include "core/units.h"
 #include "platform/types.h"
+#include "zoo/torchscript.h"
 
 namespace ecomap::policy {
 
 // A tenant as the operator declares it: a service with a family of variants and an SLO.
 struct TenantSpec {
   std::string name;                   // unique
-  std::string family;                 // zoo family, e.g. "resnet"
+  std::string family;                 // zoo family, e.g. "resnet" (or the tenant's own, see models)
   std::vector<std::string> variants;  // allowed members, increasing accuracy; empty: the family
   Milliseconds slo_p95{0};            // > 0
   double min_throughput_rps = 0;      // 0: none
   platform::ArrivalKind arrival = platform::ArrivalKind::kOpenLoop;
   double rate_rps = 0;                // the current offered load (open loop)
   int concurrency = 1;                // closed loop
+  // The tenant's own TorchScript models (zoo/torchscript.h), of `family`. The serve daemon
+  // registers them (measured on the host) before the tenant's variants are used; the parsers
+  // list them in `variants` when the declaration has no variants. Empty: zoo models only.
+  std::vector<zoo::TorchScriptSpec> models;
 };
 
 // The limits of a tenant declaration.
@@ -43,13 +48,17 @@ bool ValidTenantName(const std::string& name);
 
 // The one check of a tenant declaration (scenarios, the serve config, the operator API, every
 // controller's demand): a valid name (ValidTenantName), a known zoo family, variants that are
-// members of it (each listed once), 0 < slo_ms <= 3.6e6, min_throughput_rps >= 0, and an
+// members of it (each listed once; a variant declared in `models` but not registered yet counts
+// as a member, and a tenant with `models` may name a family of its own, not a built-in one), 0 < slo_ms <= 3.6e6, min_throughput_rps >= 0, and an
 // open-loop rate in (0, 10000] req/s or a closed-loop concurrency in [1, 64]. InvalidArgument
 // (NotFound for an unknown family or model) naming the tenant, the bad value and the fix.
 Status ValidateTenant(const TenantSpec& tenant);
 
 // At least one tenant, every one valid (ValidateTenant), and no name used twice.
 Status ValidateTenants(const std::vector<TenantSpec>& tenants);
+
+// The names of `models`, in increasing declared accuracy (a tenant's variants when it lists none).
+std::vector<std::string> DeclaredVariants(const std::vector<zoo::TorchScriptSpec>& models);
 
 // The tenant named `name` in `tenants`; nullptr when none is.
 const TenantSpec* FindTenant(const std::vector<TenantSpec>& tenants, const std::string& name);

@@ -1,4 +1,5 @@
 // policy/tenant.h: ValidateTenant / ValidateTenants (the one tenant validator) and JudgeSlo.
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <set>
@@ -43,12 +44,35 @@ Status ValidateTenant(const TenantSpec& t) {
   }
   const std::string who = "tenant '" + t.name + "'";
   std::vector<const zoo::ModelInfo*> family = zoo::Family(t.family);
-  if (family.empty()) {
-    return NotFound(who + ": unknown model family '" + t.family + "'; known families: " + Join(zoo::Families()));
+  std::set<std::string> declared;
+  for (const zoo::TorchScriptSpec& m : t.models) {
+    ECOMAP_RETURN_IF_ERROR(zoo::ValidateTorchScriptSpec(m).WithContext(who));
+    if (m.family != t.family) {
+      return InvalidArgument(who + ": TorchScript model '" + m.name + "' has family '" + m.family + "', not the tenant's '" +
+                             t.family + "'");
+    }
+    if (!declared.insert(m.name).second) {
+      return InvalidArgument(who + ": TorchScript model '" + m.name + "' is declared twice; give each model its own name");
+    }
+  }
+  if (!t.models.empty() && zoo::IsCatalogueFamily(t.family)) {
+    return InvalidArgument(who + ": family '" + t.family +
+                           "' is a built-in zoo family; give your own models a family of their own (e.g. family = \"" +
+                           t.family + "-custom\")");
+  }
+  if (family.empty() && t.models.empty()) {
+    return NotFound(who + ": unknown model family '" + t.family + "'; known families: " + Join(zoo::Families()) +
+                    " (or declare your own TorchScript models, see docs/serve.md)");
   }
   std::set<std::string> seen;
   for (const std::string& v : t.variants) {
     const zoo::ModelInfo* m = zoo::FindModel(v);
+    if (m == nullptr && declared.count(v)) {
+      if (!seen.insert(v).second) {
+        return InvalidArgument(who + ": variant '" + v + "' is listed twice; list each variant once");
+      }
+      continue;
+    }
     if (m == nullptr) {
       return NotFound(who + ": unknown model '" + v + "'; members of family '" + t.family + "': " + Members(family));
     }
@@ -102,6 +126,16 @@ SloVerdict JudgeSlo(const TenantSpec& spec, const platform::TenantPerformance& m
   }
   v.violated = !v.why.empty();
   return v;
+}
+
+std::vector<std::string> DeclaredVariants(const std::vector<zoo::TorchScriptSpec>& models) {
+  std::vector<const zoo::TorchScriptSpec*> sorted;
+  for (const zoo::TorchScriptSpec& m : models) sorted.push_back(&m);
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const zoo::TorchScriptSpec* a, const zoo::TorchScriptSpec* b) { return a->accuracy < b->accuracy; });
+  std::vector<std::string> out;
+  for (const zoo::TorchScriptSpec* m : sorted) out.push_back(m->name);
+  return out;
 }
 
 const TenantSpec* FindTenant(const std::vector<TenantSpec>& tenants, const std::string& name) {

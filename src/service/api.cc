@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "service/config.h"
+#include "zoo/torchscript.h"
 
 namespace ecomap::service {
 namespace {
@@ -41,11 +42,12 @@ StatusOr<policy::TenantSpec> ParseTenantRequest(std::string_view body) {
   }
   if (!j.is_object()) return InvalidArgument("the body must be a JSON object, not " + TypeName(j));
   static const std::set<std::string> kKeys = {"name", "family", "variants", "slo_ms", "rate_rps",
-                                              "concurrency", "min_throughput_rps"};
+                                              "concurrency", "min_throughput_rps", "models"};
   for (const auto& [k, v] : j.items()) {
     if (!kKeys.count(k)) {
       return InvalidArgument("unknown key '" + k +
-                             "'; known keys: name, family, variants, slo_ms, rate_rps, concurrency, min_throughput_rps");
+                             "'; known keys: name, family, variants, slo_ms, rate_rps, concurrency, min_throughput_rps, "
+                             "models");
     }
   }
   policy::TenantSpec t;
@@ -63,12 +65,26 @@ StatusOr<policy::TenantSpec> ParseTenantRequest(std::string_view body) {
   if (auto f = j.find("family"); f != j.end()) {
     if (!f->is_string()) return InvalidArgument("'family' must be a string, e.g. \"resnet\"");
     t.family = f->get<std::string>();
+  } else if (j.contains("models")) {
+    return InvalidArgument("'family' is required with 'models': name the family of your own models, e.g. \"doorbell\"");
   } else if (!t.variants.empty()) {
     const zoo::ModelInfo* m = zoo::FindModel(t.variants.front());
     if (!m) return NotFound("unknown model '" + t.variants.front() + "'; known models: " + zoo::KnownModelNames());
     t.family = m->family;
   } else {
     return InvalidArgument("'family' (a zoo family such as \"resnet\") or 'variants' is required");
+  }
+  if (auto ms = j.find("models"); ms != j.end()) {
+    if (!ms->is_array() || ms->empty()) {
+      return InvalidArgument("'models' must be a non-empty array of objects such as {\"name\": \"my_net\", "
+                             "\"torchscript\": \"models/my_net.pt\", \"accuracy\": 80, \"input_shape\": [1, 3, 224, 224]}");
+    }
+    if (ms->size() > 16) return InvalidArgument("'models' lists more than 16 models");
+    for (const json& e : *ms) {
+      ECOMAP_ASSIGN_OR_RETURN(zoo::TorchScriptSpec spec, zoo::TorchScriptSpecFromJson(e, t.family));
+      t.models.push_back(std::move(spec));
+    }
+    if (t.variants.empty()) t.variants = policy::DeclaredVariants(t.models);
   }
   if (j.find("slo_ms") == j.end()) return InvalidArgument("'slo_ms' (the p95 latency bound, > 0) is required");
   double slo = 0;

@@ -10,7 +10,13 @@
 //   GET    /decisions?since=ID&limit=N   decisions with id > ID (default 0), oldest first, N <= 1000
 //   GET    /tenants                the declared tenants and what serves them now
 //   POST   /tenants                body: {"name", "family", "variants": [...], "slo_ms",
-//                                  "rate_rps" | "concurrency", "min_throughput_rps"} -> 201
+//                                  "rate_rps" | "concurrency", "min_throughput_rps",
+//                                  "models": [{"name", "torchscript", "accuracy", "input_shape",
+//                                  "input_dtype", "split", "accuracy_metric"}]} -> 201
+//                                  (models: the tenant's own TorchScript files, zoo/torchscript.h;
+//                                  relative paths against the config file's folder; loaded and
+//                                  measured before the answer: a missing file 404, a malformed
+//                                  one 400, a model name taken by another file 409)
 //   DELETE /tenants/NAME           -> 200
 //   POST   /replan                 discard the controller's state and plan again -> 200
 // Mutating calls (POST, DELETE) need "Authorization: Bearer <token>" (401 when missing, 403 when

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "zoo/model.h"
+#include "zoo/torchscript.h"
 
 namespace ecomap::service {
 namespace {
@@ -91,6 +92,19 @@ class Reader {
     for (const auto& e : *a) {
       if (!e.is_string()) return InvalidArgument(Where(key) + " must be an array of strings, e.g. [\"resnet18\"]");
       out->push_back(*e.value<std::string>());
+    }
+    return Status::Ok();
+  }
+
+  Status IntegerList(const char* key, std::vector<int64_t>* out) const {
+    const toml::node* n = t_ ? t_->get(key) : nullptr;
+    if (!n) return Status::Ok();
+    const toml::array* a = n->as_array();
+    if (!a) return InvalidArgument(Where(key) + " must be an array of integers, e.g. [1, 3, 224, 224]");
+    out->clear();
+    for (const auto& e : *a) {
+      if (!e.is_integer()) return InvalidArgument(Where(key) + " must be an array of integers, e.g. [1, 3, 224, 224]");
+      out->push_back(*e.value<int64_t>());
     }
     return Status::Ok();
   }
@@ -289,11 +303,63 @@ StatusOr<ServeConfig> ParseServeConfig(std::string_view text, const std::string&
       if (!t) return InvalidArgument(name + ": " + sec + " must be a table");
       Reader a(t, sec, name, static_cast<int>(e.source().begin.line));
       ECOMAP_RETURN_IF_ERROR(a.CheckKeys({"name", "family", "variants", "slo_ms", "rate_rps", "concurrency",
-                                          "min_throughput_rps"}));
+                                          "min_throughput_rps", "models"}));
       policy::TenantSpec s;
       ECOMAP_RETURN_IF_ERROR(a.String("name", &s.name));
       ECOMAP_RETURN_IF_ERROR(a.String("family", &s.family));
       ECOMAP_RETURN_IF_ERROR(a.StringList("variants", &s.variants));
+      // [[serve.tenants.models]]: the tenant's own TorchScript models (zoo/torchscript.h).
+      if (const toml::node* mn = t->get("models")) {
+        const toml::array* models = mn->as_array();
+        if (!models) {
+          return InvalidArgument(name + ":" + std::to_string(mn->source().begin.line) + ": [" + sec +
+                                 "] models must be an array of tables: write [[serve.tenants.models]]");
+        }
+        if (s.family.empty()) {
+          return InvalidArgument(a.Where("family") + " is required with models: name the family of your own models, "
+                                                     "e.g. family = \"doorbell\"");
+        }
+        int mi = 0;
+        for (const auto& me : *models) {
+          const toml::table* mt = me.as_table();
+          const std::string msec = sec + " models #" + std::to_string(++mi);
+          if (!mt) return InvalidArgument(name + ": [" + msec + "] must be a table");
+          Reader m(mt, msec, name, static_cast<int>(me.source().begin.line));
+          ECOMAP_RETURN_IF_ERROR(m.CheckKeys({"name", "torchscript", "accuracy", "accuracy_metric", "input_shape",
+                                              "input_dtype", "split"}));
+          zoo::TorchScriptSpec ts;
+          ts.family = s.family;
+          ECOMAP_RETURN_IF_ERROR(m.String("name", &ts.name));
+          if (ts.name.empty()) return InvalidArgument(m.Where("name") + " is required, e.g. name = \"doorbell_small\"");
+          std::string file;
+          ECOMAP_RETURN_IF_ERROR(m.String("torchscript", &file));
+          if (file.empty()) {
+            return InvalidArgument(m.Where("torchscript") +
+                                   " is required: the file saved by torch.jit.save, e.g. torchscript = \"models/net.pt\"");
+          }
+          ts.path = Resolve(file, base_dir, true);
+          if (!m.Has("accuracy")) {
+            return InvalidArgument(m.Where("accuracy") + " is required: your model's accuracy in [0, 100], e.g. 81.5");
+          }
+          ECOMAP_RETURN_IF_ERROR(m.Number("accuracy", 0, 100, &ts.accuracy));
+          ECOMAP_RETURN_IF_ERROR(m.String("accuracy_metric", &ts.accuracy_metric));
+          if (!m.Has("input_shape")) {
+            return InvalidArgument(m.Where("input_shape") +
+                                   " is required (a TorchScript file does not record it), batch 1 first, e.g. [1, 3, 224, 224]");
+          }
+          ECOMAP_RETURN_IF_ERROR(m.IntegerList("input_shape", &ts.input_shape));
+          ECOMAP_RETURN_IF_ERROR(m.String("input_dtype", &ts.input_dtype));
+          std::string split = "auto";
+          ECOMAP_RETURN_IF_ERROR(m.String("split", &split));
+          StatusOr<zoo::SplitMode> sm = zoo::ParseSplitMode(split);
+          if (!sm.ok()) return InvalidArgument(m.Where("split") + ": " + sm.status().message());
+          ts.split = *sm;
+          Status v = zoo::ValidateTorchScriptSpec(ts);
+          if (!v.ok()) return InvalidArgument(name + ":" + std::to_string(me.source().begin.line) + ": [" + msec + "] " + v.message());
+          s.models.push_back(std::move(ts));
+        }
+        if (s.variants.empty()) s.variants = policy::DeclaredVariants(s.models);
+      }
       if (s.family.empty() && !s.variants.empty()) {
         if (const zoo::ModelInfo* m = zoo::FindModel(s.variants.front())) s.family = m->family;
       }

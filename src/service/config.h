@@ -52,6 +52,17 @@
 //   concurrency = 2                # ... or closed loop (exactly one of the two)
 //   min_throughput_rps = 0
 //
+//     [[serve.tenants.models]]       # optional: the tenant's own TorchScript models (its
+//     name = "doorbell_small"        # variants then, in increasing accuracy, unless listed);
+//     torchscript = "models/doorbell_small.pt"   # saved by torch.jit.save; required
+//     accuracy = 81.5                # declared, in [0, 100]; required
+//     input_shape = [1, 3, 224, 224] # batch 1 first; required (not recorded in the file)
+//     input_dtype = "float32"        # "float32" | "int64"
+//     split = "auto"                 # "auto" | "children" | "none" (engine/torchscript_model.h)
+//     accuracy_metric = "..."        # what accuracy measures (free text)
+//   The family of a tenant with models is its own (not a built-in zoo family); the daemon
+//   loads and measures the files at start-up, SIGHUP or POST /tenants (docs/serve.md).
+//
 // Relative paths are resolved against the config file's folder, then (for the bundled data)
 // against the repository's data folder. Errors name FILE:LINE, the key and the fix.
 //

@@ -1,6 +1,7 @@
 #include "service/daemon.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <iostream>
@@ -17,6 +18,23 @@
 namespace ecomap::service {
 
 using nlohmann::json;
+
+namespace {
+
+// Loads, measures and registers the tenants' own TorchScript models (engine/torchscript_model.h
+// through the executor factory); the same declaration again is a no-op there. Errors name the
+// tenant and the file.
+Status RegisterTenantModels(engine::ExecutorFactory& executors, const std::vector<policy::TenantSpec>& tenants) {
+  for (const policy::TenantSpec& t : tenants) {
+    for (const zoo::TorchScriptSpec& m : t.models) {
+      StatusOr<const zoo::ModelInfo*> r = executors.RegisterModel(m);
+      if (!r.ok()) return r.status().WithContext("tenant '" + t.name + "'");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Daemon::Daemon(ServeConfig config, DaemonDeps deps) : config_(std::move(config)), deps_(std::move(deps)) {
   clock_ = deps_.clock ? deps_.clock : &SystemClock::Instance();
@@ -44,6 +62,7 @@ StatusOr<std::unique_ptr<policy::Controller>> Daemon::MakeController() {
 }
 
 Status Daemon::Build() {
+  ECOMAP_RETURN_IF_ERROR(RegisterTenantModels(*deps_.executors, tenants_));
   if (deps_.platform) {
     platform_ = std::move(deps_.platform);
   } else {
@@ -327,6 +346,7 @@ void Daemon::Stop() {
 }
 
 StatusOr<std::string> Daemon::Reload(const ServeConfig& c) {
+  ECOMAP_RETURN_IF_ERROR(RegisterTenantModels(*deps_.executors, c.tenants).WithContext("reload"));
   if (!c.tenants.empty()) ECOMAP_RETURN_IF_ERROR(policy::ValidateTenants(c.tenants));
   std::lock_guard<std::mutex> l(control_mu_);
   std::vector<policy::TenantSpec> old = tenants_;
@@ -346,8 +366,18 @@ StatusOr<std::string> Daemon::Reload(const ServeConfig& c) {
   return RestartKeys(config_, c);
 }
 
-StatusOr<json> Daemon::AddTenant(const policy::TenantSpec& t) {
+StatusOr<json> Daemon::AddTenant(const policy::TenantSpec& declared) {
+  policy::TenantSpec t = declared;
+  // The tenant's own models: relative paths against the config file's folder; loaded and
+  // measured now (seconds), before the control lock, so the loop keeps running meanwhile.
+  for (zoo::TorchScriptSpec& m : t.models) {
+    std::filesystem::path p(m.path);
+    if (p.is_relative() && !config_.path.empty()) {
+      m.path = (std::filesystem::path(config_.path).parent_path() / p).lexically_normal().string();
+    }
+  }
   ECOMAP_RETURN_IF_ERROR(policy::ValidateTenant(t));
+  ECOMAP_RETURN_IF_ERROR(RegisterTenantModels(*deps_.executors, {t}));
   std::lock_guard<std::mutex> l(control_mu_);
   for (const auto& e : tenants_) {
     if (e.name == t.name) {

@@ -1,4 +1,5 @@
 #include "service/reporting.h"
+#include "zoo/torchscript.h"
 
 #include <fmt/format.h>
 
@@ -120,6 +121,11 @@ json TenantJson(const policy::TenantSpec& t) {
   if (t.min_throughput_rps > 0) j["min_throughput_rps"] = t.min_throughput_rps;
   if (t.arrival == platform::ArrivalKind::kOpenLoop) j["rate_rps"] = t.rate_rps;
   else j["concurrency"] = t.concurrency;
+  if (!t.models.empty()) {
+    json models = json::array();
+    for (const zoo::TorchScriptSpec& m : t.models) models.push_back(zoo::TorchScriptSpecToJson(m));
+    j["models"] = std::move(models);
+  }
   return j;
 }
 

@@ -341,6 +341,52 @@ TEST(HistoryTest, KillMinus9MidLoopLosesAtMostTheCurrentInterval) {
 // ------------------------------------------------------------------------------------------
 // API parsing.
 
+// [[serve.tenants.models]]: the tenant's own TorchScript models, parsed (paths resolved against
+// the config's folder) and checked; they are loaded and measured by the daemon, not here.
+TEST(ConfigTest, TenantModelsParseAndBadOnesNameTheKey) {
+  const std::string head = "[serve]\n[[serve.tenants]]\nname = \"door\"\nfamily = \"doorcam\"\nslo_ms = 100\nrate_rps = 2\n";
+  const std::string good = head +
+                           "  [[serve.tenants.models]]\n  name = \"door_l\"\n  torchscript = \"models/l.pt\"\n"
+                           "  accuracy = 80\n  input_shape = [1, 3, 32, 32]\n  split = \"children\"\n"
+                           "  [[serve.tenants.models]]\n  name = \"door_s\"\n  torchscript = \"models/s.pt\"\n"
+                           "  accuracy = 70.5\n  input_shape = [1, 3, 32, 32]\n  input_dtype = \"float32\"\n";
+  StatusOr<ServeConfig> c = ParseServeConfig(good, "cfg.toml", "/srv/ecomap", NoEnv());
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_EQ(c->tenants.size(), 1u);
+  const policy::TenantSpec& t = c->tenants[0];
+  EXPECT_EQ(t.variants, (std::vector<std::string>{"door_s", "door_l"}));  // increasing accuracy
+  ASSERT_EQ(t.models.size(), 2u);
+  EXPECT_EQ(t.models[0].path, "/srv/ecomap/models/l.pt");
+  EXPECT_EQ(t.models[0].split, zoo::SplitMode::kChildren);
+  EXPECT_EQ(t.models[0].family, "doorcam");
+  EXPECT_EQ(t.models[1].input_shape, (std::vector<int64_t>{1, 3, 32, 32}));
+  struct Case {
+    std::string models, want;
+  } cases[] = {
+      {"  name = \"x\"\n  accuracy = 80\n  input_shape = [1, 3]\n", "torchscript"},
+      {"  name = \"x\"\n  torchscript = \"x.pt\"\n  input_shape = [1, 3]\n", "accuracy"},
+      {"  name = \"x\"\n  torchscript = \"x.pt\"\n  accuracy = 80\n", "input_shape"},
+      {"  name = \"x\"\n  torchscript = \"x.pt\"\n  accuracy = 80\n  input_shape = [1, 3.5]\n", "array of integers"},
+      {"  name = \"x\"\n  torchscript = \"x.pt\"\n  accuracy = 101\n  input_shape = [1, 3]\n", "accuracy"},
+      {"  name = \"x\"\n  torchscript = \"x.pt\"\n  accuracy = 80\n  input_shape = [1, 3]\n  split = \"yes\"\n", "split"},
+      {"  name = \"x\"\n  torchscript = \"x.pt\"\n  accuracy = 80\n  input_shape = [1, 3]\n  input_dtype = \"f16\"\n", "input_dtype"},
+      {"  name = \"x\"\n  torchscript = \"x.pt\"\n  accuracy = 80\n  input_shape = [1, 3]\n  weights = 1\n", "unknown key 'weights'"},
+  };
+  for (const Case& k : cases) {
+    StatusOr<ServeConfig> r = ParseServeConfig(head + "  [[serve.tenants.models]]\n" + k.models, "cfg.toml", "/srv", NoEnv());
+    ASSERT_FALSE(r.ok()) << k.models;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().message();
+    EXPECT_NE(r.status().message().find(k.want), std::string::npos) << r.status().message();
+    EXPECT_NE(r.status().message().find("cfg.toml:"), std::string::npos) << r.status().message();
+  }
+  // A built-in family for your own models is refused.
+  std::string resnet = good;
+  resnet.replace(resnet.find("doorcam"), 7, "resnet");
+  StatusOr<ServeConfig> r = ParseServeConfig(resnet, "cfg.toml", "/srv", NoEnv());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("built-in zoo family"), std::string::npos) << r.status().message();
+}
+
 TEST(ApiTest, ParseTenantRequestTable) {
   struct Case {
     std::string body;
@@ -365,6 +411,17 @@ TEST(ApiTest, ParseTenantRequestTable) {
       {R"({"name":"cam","family":"resnet","slo_ms":100,"rate_rps":-3})", StatusCode::kInvalidArgument, "rate_rps"},
       {R"({"name":"c m","family":"resnet","slo_ms":100,"rate_rps":3})", StatusCode::kInvalidArgument, "invalid"},
       {R"({"name":"cam","family":"resnet","slo_ms":100,"rate_rps":3,"gpu":true})", StatusCode::kInvalidArgument, "unknown key 'gpu'"},
+      // The tenant's own TorchScript models (parsed here; loaded and measured by the daemon).
+      {R"({"name":"own","family":"doorcam","slo_ms":100,"rate_rps":3,"models":[{"name":"door_s","torchscript":"m/s.pt","accuracy":70,"input_shape":[1,3,32,32]}]})", StatusCode::kOk, ""},
+      {R"({"name":"own","slo_ms":100,"rate_rps":3,"models":[{"name":"door_s","torchscript":"m/s.pt","accuracy":70,"input_shape":[1,3,32,32]}]})", StatusCode::kInvalidArgument, "'family' is required with 'models'"},
+      {R"({"name":"own","family":"resnet","slo_ms":100,"rate_rps":3,"models":[{"name":"door_s","torchscript":"m/s.pt","accuracy":70,"input_shape":[1,3,32,32]}]})", StatusCode::kInvalidArgument, "built-in zoo family"},
+      {R"({"name":"own","family":"doorcam","slo_ms":100,"rate_rps":3,"models":[{"name":"door_s","torchscript":"m/s.pt","accuracy":70}]})", StatusCode::kInvalidArgument, "'input_shape'"},
+      {R"({"name":"own","family":"doorcam","slo_ms":100,"rate_rps":3,"models":[{"name":"door_s","torchscript":"m/s.pt","accuracy":170,"input_shape":[1,3]}]})", StatusCode::kInvalidArgument, "accuracy = 170"},
+      {R"({"name":"own","family":"doorcam","slo_ms":100,"rate_rps":3,"models":[{"name":"door_s","torchscript":"m/s.pt","accuracy":70,"input_shape":[2,3]}]})", StatusCode::kInvalidArgument, "batch size 1"},
+      {R"({"name":"own","family":"doorcam","slo_ms":100,"rate_rps":3,"models":[{"name":"door_s","torchscript":"m/s.pt","accuracy":70,"input_shape":[1,3],"split":"maybe"}]})", StatusCode::kInvalidArgument, "split = 'maybe'"},
+      {R"({"name":"own","family":"doorcam","slo_ms":100,"rate_rps":3,"models":[{"name":"door_s","file":"m/s.pt","accuracy":70,"input_shape":[1,3]}]})", StatusCode::kInvalidArgument, "unknown key 'file'"},
+      {R"({"name":"own","family":"doorcam","slo_ms":100,"rate_rps":3,"models":[]})", StatusCode::kInvalidArgument, "non-empty array"},
+      {R"({"name":"own","family":"doorcam","slo_ms":100,"rate_rps":3,"models":[{"name":"a","torchscript":"a.pt","accuracy":1,"input_shape":[1]},{"name":"a","torchscript":"b.pt","accuracy":2,"input_shape":[1]}]})", StatusCode::kInvalidArgument, "declared twice"},
   };
   for (const Case& c : cases) {
     StatusOr<policy::TenantSpec> r = ParseTenantRequest(c.body);

@@ -1,6 +1,9 @@
 #include "zoo/model.h"
 
 #include <algorithm>
+#include <deque>
+#include <mutex>
+#include <shared_mutex>
 #include <utility>
 
 #include "zoo/catalog.h"
@@ -33,6 +36,26 @@ const Catalogue& GetCatalogue() {
     return c;
   }();
   return *catalogue;
+}
+
+// The models registered at run time (RegisterModel). A deque: references stay valid forever.
+struct Registered {
+  std::shared_mutex mu;
+  std::deque<ModelInfo> models;
+};
+
+Registered& GetRegistered() {
+  static Registered* r = new Registered;
+  return *r;
+}
+
+const ModelInfo* FindRegistered(const std::string& name) {
+  Registered& r = GetRegistered();
+  std::shared_lock<std::shared_mutex> l(r.mu);
+  for (const ModelInfo& m : r.models) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -79,7 +102,45 @@ const ModelInfo* FindModel(const std::string& name) {
   for (const ModelInfo& m : Models()) {
     if (m.name == name) return &m;
   }
-  return nullptr;
+  return FindRegistered(name);
+}
+
+bool IsCatalogueFamily(const std::string& family) {
+  for (const ModelInfo& m : ModelSpecs()) {
+    if (m.family == family) return true;
+  }
+  return false;
+}
+
+StatusOr<const ModelInfo*> RegisterModel(ModelInfo info) {
+  if (info.name.empty()) return InvalidArgument("a registered model needs a name");
+  if (info.family.empty()) return InvalidArgument("model '" + info.name + "' needs a family");
+  if (info.blocks.empty()) return InvalidArgument("model '" + info.name + "' has no blocks");
+  if (FindModelSpec(info.name) != nullptr) {
+    return FailedPrecondition("model name '" + info.name + "' is a built-in zoo model; give your model another name");
+  }
+  if (IsCatalogueFamily(info.family)) {
+    return InvalidArgument("model '" + info.name + "': family '" + info.family +
+                           "' is a built-in zoo family; give your own models a family of their own (e.g. '" +
+                           info.family + "-custom')");
+  }
+  Registered& r = GetRegistered();
+  std::unique_lock<std::shared_mutex> l(r.mu);
+  for (const ModelInfo& m : r.models) {
+    if (m.name == info.name) {
+      return FailedPrecondition("model name '" + info.name + "' is already registered; choose another name");
+    }
+  }
+  r.models.push_back(std::move(info));
+  return &r.models.back();
+}
+
+std::vector<const ModelInfo*> RegisteredModels() {
+  Registered& r = GetRegistered();
+  std::shared_lock<std::shared_mutex> l(r.mu);
+  std::vector<const ModelInfo*> out;
+  for (const ModelInfo& m : r.models) out.push_back(&m);
+  return out;
 }
 
 std::string KnownModelNames() {
@@ -88,6 +149,7 @@ std::string KnownModelNames() {
     if (!out.empty()) out += ", ";
     out += m.name;
   }
+  for (const ModelInfo* m : RegisteredModels()) out += ", " + m->name;
   return out;
 }
 
@@ -102,6 +164,12 @@ std::vector<const ModelInfo*> Family(const std::string& family) {
   for (const ModelInfo& m : Models()) {
     if (m.family == family) out.push_back(&m);
   }
+  if (!out.empty()) return out;  // a catalogue family has no registered members
+  for (const ModelInfo* m : RegisteredModels()) {
+    if (m->family == family) out.push_back(m);
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const ModelInfo* a, const ModelInfo* b) { return a->accuracy < b->accuracy; });
   return out;
 }
 
@@ -109,6 +177,9 @@ std::vector<std::string> Families() {
   std::vector<std::string> out;
   for (const ModelInfo& m : ModelSpecs()) {
     if (std::find(out.begin(), out.end(), m.family) == out.end()) out.push_back(m.family);
+  }
+  for (const ModelInfo* m : RegisteredModels()) {
+    if (std::find(out.begin(), out.end(), m->family) == out.end()) out.push_back(m->family);
   }
   return out;
 }

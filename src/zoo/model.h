@@ -14,7 +14,13 @@
 // available in builds without libtorch. Models are ordered by family, then by increasing
 // published accuracy (the quality ladder mixed-quality substitution climbs down).
 //
-// Thread-safety: the catalogue is immutable after first use; safe from any thread.
+// Besides the catalogue, models may be registered at run time (RegisterModel: the operator's own
+// TorchScript models, measured on the host, zoo/torchscript.h). FindModel, Family, Families,
+// LookupModel and KnownModelNames see them; Models() is the catalogue alone.
+//
+// Thread-safety: the catalogue is immutable after first use; registered models are never
+// removed or changed (their pointers stay valid for the life of the process); every function is
+// safe from any thread.
 #pragma once
 
 #include <cstdint>
@@ -92,7 +98,17 @@ std::vector<const ModelInfo*> Family(const std::string& family);
 StatusOr<const ModelInfo*> LookupModel(const std::string& name);
 // Extension: the names of all models, catalogue order, joined by ", ".
 std::string KnownModelNames();
-// Extension: the family names, catalogue order, no duplicates.
+// Extension: the family names, catalogue order (then registered families), no duplicates.
 std::vector<std::string> Families();
+
+// Extension: adds a model built outside the catalogue (e.g. a TorchScript file measured on the
+// host, engine/torchscript_model.h) so that FindModel and Family find it. Its family must not be
+// a catalogue family (InvalidArgument) and its name must be new (FailedPrecondition). Returns the
+// stored model; never removed. Registered members of a family are ordered by accuracy.
+StatusOr<const ModelInfo*> RegisterModel(ModelInfo info);
+// Extension: every registered model, in registration order.
+std::vector<const ModelInfo*> RegisteredModels();
+// Extension: true when `family` is a family of the built-in catalogue.
+bool IsCatalogueFamily(const std::string& family);
 
 }  // namespace ecomap::zoo

@@ -6,6 +6,7 @@
 
 #include "zoo/catalog.h"
 #include "zoo/model.h"
+#include "zoo/torchscript.h"
 
 namespace ecomap::zoo {
 namespace {
@@ -188,6 +189,80 @@ TEST(ZooCatalogTest, ParseCatalogRejectsBadInput) {
     EXPECT_NE(r.status().message().find(c.expect), std::string::npos)
         << r.status().message() << " (expected '" << c.expect << "')";
   }
+}
+
+}  // namespace
+}  // namespace ecomap::zoo
+
+namespace ecomap::zoo {
+namespace {
+
+ModelInfo Own(const std::string& name, const std::string& family, double accuracy) {
+  ModelInfo m;
+  m.name = name;
+  m.family = family;
+  m.accuracy = accuracy;
+  m.input_shape = {1, 3, 8, 8};
+  BlockDescriptor b;
+  b.name = "model";
+  b.kind = BlockKind::kConv;
+  b.flops = 1e6;
+  m.blocks.push_back(b);
+  return m;
+}
+
+// Registered models (the operator's own, measured elsewhere) join FindModel and Family.
+TEST(RegisteredModels, JoinLookupsButNotTheCatalogue) {
+  const size_t catalogue = Models().size();
+  const size_t resnet_members = Family("resnet").size();
+  StatusOr<const ModelInfo*> big = RegisterModel(Own("own_big", "ownfam", 90));
+  ASSERT_TRUE(big.ok()) << big.status().message();
+  StatusOr<const ModelInfo*> small = RegisterModel(Own("own_small", "ownfam", 60));
+  ASSERT_TRUE(small.ok()) << small.status().message();
+  EXPECT_EQ(FindModel("own_big"), *big);
+  ASSERT_TRUE(LookupModel("own_small").ok());
+  std::vector<const ModelInfo*> fam = Family("ownfam");
+  ASSERT_EQ(fam.size(), 2u);
+  EXPECT_EQ(fam[0]->name, "own_small");  // increasing accuracy
+  EXPECT_EQ(fam[1]->name, "own_big");
+  EXPECT_EQ(Families().back(), "ownfam");
+  EXPECT_EQ(Models().size(), catalogue);
+  EXPECT_NE(KnownModelNames().find("own_big"), std::string::npos);
+  // Refused: a taken name, a built-in name, a built-in family, no blocks.
+  EXPECT_EQ(RegisterModel(Own("own_big", "ownfam", 10)).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(RegisterModel(Own("resnet18", "ownfam", 10)).status().code(), StatusCode::kFailedPrecondition);
+  StatusOr<const ModelInfo*> r = RegisterModel(Own("own_resnet", "resnet", 10));
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("resnet-custom"), std::string::npos) << r.status().message();
+  ModelInfo empty = Own("own_empty", "ownfam", 10);
+  empty.blocks.clear();
+  EXPECT_FALSE(RegisterModel(empty).ok());
+  EXPECT_EQ(Family("resnet").size(), resnet_members);  // built-in families are unchanged
+  EXPECT_EQ(FindModel("own_resnet"), nullptr);
+}
+
+TEST(TorchScriptSpecs, ValidateAndJsonRoundTrip) {
+  TorchScriptSpec s;
+  s.name = "door_s";
+  s.family = "door";
+  s.path = "models/door_s.pt";
+  s.accuracy = 81.5;
+  s.input_shape = {1, 3, 64, 64};
+  s.split = SplitMode::kChildren;
+  ASSERT_TRUE(ValidateTorchScriptSpec(s).ok());
+  StatusOr<TorchScriptSpec> back = TorchScriptSpecFromJson(TorchScriptSpecToJson(s), "door");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(*back, s);
+  TorchScriptSpec bad = s;
+  bad.input_shape = {1, 0, 4};
+  EXPECT_NE(ValidateTorchScriptSpec(bad).message().find("dimension < 1"), std::string::npos);
+  bad = s;
+  bad.input_shape = {1, 1 << 20, 1 << 20};
+  EXPECT_NE(ValidateTorchScriptSpec(bad).message().find("elements"), std::string::npos);
+  bad = s;
+  bad.name = "door s";
+  EXPECT_FALSE(ValidateTorchScriptSpec(bad).ok());
+  EXPECT_FALSE(ParseSplitMode("sometimes").ok());
 }
 
 }  // namespace
