@@ -1,13 +1,13 @@
 #include "service/grpc_client.h"
 
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <utility>
-
-#include <fmt/format.h>
-#include <grpcpp/grpcpp.h>
 
 #include "grpc_predict_v2.grpc.pb.h"
 #include "service/grpc_convert.h"
@@ -58,16 +58,24 @@ class GrpcInferenceClient::Impl {
         if (retry_after_s != nullptr) *retry_after_s = retry;
         return Unavailable(m);
       }
-      case grpc::StatusCode::UNAVAILABLE: return Unavailable(m);
-      case grpc::StatusCode::NOT_FOUND: return NotFound(m);
-      case grpc::StatusCode::INVALID_ARGUMENT: return InvalidArgument(m);
-      case grpc::StatusCode::FAILED_PRECONDITION: return FailedPrecondition(m);
+      case grpc::StatusCode::UNAVAILABLE:
+        return Unavailable(m);
+      case grpc::StatusCode::NOT_FOUND:
+        return NotFound(m);
+      case grpc::StatusCode::INVALID_ARGUMENT:
+        return InvalidArgument(m);
+      case grpc::StatusCode::FAILED_PRECONDITION:
+        return FailedPrecondition(m);
       case grpc::StatusCode::DEADLINE_EXCEEDED:
         return DeadlineExceeded(fmt::format("{} (deadline {} s)", m, options_.deadline_s));
-      case grpc::StatusCode::UNIMPLEMENTED: return Unimplemented(m);
-      case grpc::StatusCode::PERMISSION_DENIED: return PermissionDenied(m);
-      case grpc::StatusCode::UNAUTHENTICATED: return Unauthenticated(m);
-      default: return Internal(m);
+      case grpc::StatusCode::UNIMPLEMENTED:
+        return Unimplemented(m);
+      case grpc::StatusCode::PERMISSION_DENIED:
+        return PermissionDenied(m);
+      case grpc::StatusCode::UNAUTHENTICATED:
+        return Unauthenticated(m);
+      default:
+        return Internal(m);
     }
   }
 
@@ -137,8 +145,7 @@ StatusOr<ModelMetadata> GrpcInferenceClient::ModelMetadataOf(const std::string& 
   return oip::ModelMetadataFromProto(out);
 }
 
-StatusOr<InferResponse> GrpcInferenceClient::Infer(const InferRequest& request,
-                                                   double* retry_after_s) {
+StatusOr<InferResponse> GrpcInferenceClient::Infer(const InferRequest& request, double* retry_after_s) {
   StatusOr<inference::ModelInferRequest> in = oip::RequestToProto(request);
   if (!in.ok()) return in.status().WithContext(fmt::format("model '{}'", request.model));
   grpc::ClientContext ctx;
@@ -146,8 +153,7 @@ StatusOr<InferResponse> GrpcInferenceClient::Infer(const InferRequest& request,
   inference::ModelInferResponse out;
   grpc::Status s = impl_->stub_->ModelInfer(&ctx, *in, &out);
   ECOMAP_RETURN_IF_ERROR(impl_->FromGrpc(target_, "ModelInfer", s, ctx, retry_after_s));
-  StatusOr<InferResponse> r =
-      oip::ResponseFromProto(out, oip::Limits{impl_->options_.max_message_bytes});
+  StatusOr<InferResponse> r = oip::ResponseFromProto(out, oip::Limits{impl_->options_.max_message_bytes});
   if (!r.ok()) return r.status().WithContext(fmt::format("gRPC ModelInfer to {}", target_));
   return r;
 }

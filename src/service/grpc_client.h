@@ -32,8 +32,8 @@
 namespace ecomap::service {
 
 struct GrpcClientOptions {
-  double deadline_s = 10.0;                      // per call
-  size_t max_message_bytes = size_t{64} << 20;   // the largest message sent or received
+  double deadline_s = 10.0;                     // per call
+  size_t max_message_bytes = size_t{64} << 20;  // the largest message sent or received
 };
 
 class GrpcInferenceClient {

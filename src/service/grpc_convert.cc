@@ -1,5 +1,7 @@
 #include "service/grpc_convert.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <bit>
 #include <cstdint>
@@ -8,8 +10,6 @@
 #include <set>
 #include <type_traits>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace ecomap::service::oip {
 namespace {
@@ -27,19 +27,28 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
 // The InferTensorContents field that carries `t`; nullptr for FP16 (raw only).
 const char* ContentsFieldFor(DataType t) {
   switch (t) {
-    case DataType::kBool: return "bool_contents";
+    case DataType::kBool:
+      return "bool_contents";
     case DataType::kInt8:
     case DataType::kInt16:
-    case DataType::kInt32: return "int_contents";
-    case DataType::kInt64: return "int64_contents";
+    case DataType::kInt32:
+      return "int_contents";
+    case DataType::kInt64:
+      return "int64_contents";
     case DataType::kUint8:
     case DataType::kUint16:
-    case DataType::kUint32: return "uint_contents";
-    case DataType::kUint64: return "uint64_contents";
-    case DataType::kFp32: return "fp32_contents";
-    case DataType::kFp64: return "fp64_contents";
-    case DataType::kBytes: return "bytes_contents";
-    case DataType::kFp16: return nullptr;
+    case DataType::kUint32:
+      return "uint_contents";
+    case DataType::kUint64:
+      return "uint64_contents";
+    case DataType::kFp32:
+      return "fp32_contents";
+    case DataType::kFp64:
+      return "fp64_contents";
+    case DataType::kBytes:
+      return "bytes_contents";
+    case DataType::kFp16:
+      return nullptr;
   }
   return nullptr;
 }
@@ -71,10 +80,10 @@ Status AppendAs(const std::string& tensor, DataType datatype, const Src& src, st
     if constexpr (std::is_integral_v<Out> && !std::is_same_v<Out, In>) {
       if (v < static_cast<In>(std::numeric_limits<Out>::min()) ||
           v > static_cast<In>(std::numeric_limits<Out>::max())) {
-        return InvalidArgument(fmt::format(
-            "tensor '{}': element {} is {}, outside the {} range [{}, {}]", tensor, i, v,
-            engine::DataTypeName(datatype), +std::numeric_limits<Out>::min(),
-            +std::numeric_limits<Out>::max()));
+        return InvalidArgument(fmt::format("tensor '{}': element {} is {}, outside the {} range [{}, {}]",
+                                           tensor, i, v, engine::DataTypeName(datatype),
+                                           +std::numeric_limits<Out>::min(),
+                                           +std::numeric_limits<Out>::max()));
       }
     }
     const Out o = static_cast<Out>(v);
@@ -108,8 +117,8 @@ void AppendLength(uint32_t n, std::string* out) {
 
 Status CheckSize(const std::string& tensor, size_t bytes, const Limits& limits) {
   if (bytes > limits.max_tensor_bytes) {
-    return InvalidArgument(fmt::format("tensor '{}': {} bytes of data, over the limit of {} bytes",
-                                       tensor, bytes, limits.max_tensor_bytes));
+    return InvalidArgument(fmt::format("tensor '{}': {} bytes of data, over the limit of {} bytes", tensor,
+                                       bytes, limits.max_tensor_bytes));
   }
   return Status::Ok();
 }
@@ -135,28 +144,25 @@ StatusOr<HostTensor> TensorFromContents(const std::string& name, DataType dataty
   ECOMAP_ASSIGN_OR_RETURN(const int64_t n, t.ElementCount());
   const char* field = ContentsFieldFor(datatype);
   if (field == nullptr) {
-    return InvalidArgument(fmt::format(
-        "tensor '{}': {} has no typed contents field; send it as raw contents", name,
-        engine::DataTypeName(datatype)));
+    return InvalidArgument(fmt::format("tensor '{}': {} has no typed contents field; send it as raw contents",
+                                       name, engine::DataTypeName(datatype)));
   }
   int count = 0;
   for (const FieldCount& f : Counts(contents)) {
     if (f.name == std::string_view(field)) {
       count = f.count;
     } else if (f.count > 0) {
-      return InvalidArgument(fmt::format(
-          "tensor '{}': datatype {} takes its elements in {}, got {} in {}", name,
-          engine::DataTypeName(datatype), field, f.count, f.name));
+      return InvalidArgument(fmt::format("tensor '{}': datatype {} takes its elements in {}, got {} in {}",
+                                         name, engine::DataTypeName(datatype), field, f.count, f.name));
     }
   }
   if (count != n) {
-    return InvalidArgument(fmt::format("tensor '{}': shape {} implies {} {} elements, {} holds {}",
-                                       name, ShapeString(t.shape), n,
-                                       engine::DataTypeName(datatype), field, count));
+    return InvalidArgument(fmt::format("tensor '{}': shape {} implies {} {} elements, {} holds {}", name,
+                                       ShapeString(t.shape), n, engine::DataTypeName(datatype), field,
+                                       count));
   }
   if (datatype != DataType::kBytes) {
-    ECOMAP_RETURN_IF_ERROR(
-        CheckSize(name, static_cast<size_t>(n) * engine::DataTypeSize(datatype), limits));
+    ECOMAP_RETURN_IF_ERROR(CheckSize(name, static_cast<size_t>(n) * engine::DataTypeSize(datatype), limits));
   }
   const inference::InferTensorContents& c = contents;
   Status s;
@@ -166,16 +172,36 @@ StatusOr<HostTensor> TensorFromContents(const std::string& name, DataType dataty
       for (int i = 0; i < c.bool_contents_size(); ++i) t.data[i] = c.bool_contents(i) ? 1 : 0;
       break;
     }
-    case DataType::kInt8: s = AppendAs<int8_t>(name, datatype, c.int_contents(), &t.data); break;
-    case DataType::kInt16: s = AppendAs<int16_t>(name, datatype, c.int_contents(), &t.data); break;
-    case DataType::kInt32: s = AppendAs<int32_t>(name, datatype, c.int_contents(), &t.data); break;
-    case DataType::kInt64: s = AppendAs<int64_t>(name, datatype, c.int64_contents(), &t.data); break;
-    case DataType::kUint8: s = AppendAs<uint8_t>(name, datatype, c.uint_contents(), &t.data); break;
-    case DataType::kUint16: s = AppendAs<uint16_t>(name, datatype, c.uint_contents(), &t.data); break;
-    case DataType::kUint32: s = AppendAs<uint32_t>(name, datatype, c.uint_contents(), &t.data); break;
-    case DataType::kUint64: s = AppendAs<uint64_t>(name, datatype, c.uint64_contents(), &t.data); break;
-    case DataType::kFp32: s = AppendAs<float>(name, datatype, c.fp32_contents(), &t.data); break;
-    case DataType::kFp64: s = AppendAs<double>(name, datatype, c.fp64_contents(), &t.data); break;
+    case DataType::kInt8:
+      s = AppendAs<int8_t>(name, datatype, c.int_contents(), &t.data);
+      break;
+    case DataType::kInt16:
+      s = AppendAs<int16_t>(name, datatype, c.int_contents(), &t.data);
+      break;
+    case DataType::kInt32:
+      s = AppendAs<int32_t>(name, datatype, c.int_contents(), &t.data);
+      break;
+    case DataType::kInt64:
+      s = AppendAs<int64_t>(name, datatype, c.int64_contents(), &t.data);
+      break;
+    case DataType::kUint8:
+      s = AppendAs<uint8_t>(name, datatype, c.uint_contents(), &t.data);
+      break;
+    case DataType::kUint16:
+      s = AppendAs<uint16_t>(name, datatype, c.uint_contents(), &t.data);
+      break;
+    case DataType::kUint32:
+      s = AppendAs<uint32_t>(name, datatype, c.uint_contents(), &t.data);
+      break;
+    case DataType::kUint64:
+      s = AppendAs<uint64_t>(name, datatype, c.uint64_contents(), &t.data);
+      break;
+    case DataType::kFp32:
+      s = AppendAs<float>(name, datatype, c.fp32_contents(), &t.data);
+      break;
+    case DataType::kFp64:
+      s = AppendAs<double>(name, datatype, c.fp64_contents(), &t.data);
+      break;
     case DataType::kBytes: {
       size_t total = 0;
       for (const std::string& e : c.bytes_contents()) total += 4 + e.size();
@@ -187,7 +213,8 @@ StatusOr<HostTensor> TensorFromContents(const std::string& name, DataType dataty
       }
       break;
     }
-    case DataType::kFp16: break;  // handled above
+    case DataType::kFp16:
+      break;  // handled above
   }
   ECOMAP_RETURN_IF_ERROR(s);
   ECOMAP_RETURN_IF_ERROR(t.Validate());
@@ -200,16 +227,36 @@ Status TensorToContents(const HostTensor& t, inference::InferTensorContents* c) 
     case DataType::kBool:
       for (char b : t.data) c->add_bool_contents(b != 0);
       return Status::Ok();
-    case DataType::kInt8: AddAll<int8_t>(t, c->mutable_int_contents()); return Status::Ok();
-    case DataType::kInt16: AddAll<int16_t>(t, c->mutable_int_contents()); return Status::Ok();
-    case DataType::kInt32: AddAll<int32_t>(t, c->mutable_int_contents()); return Status::Ok();
-    case DataType::kInt64: AddAll<int64_t>(t, c->mutable_int64_contents()); return Status::Ok();
-    case DataType::kUint8: AddAll<uint8_t>(t, c->mutable_uint_contents()); return Status::Ok();
-    case DataType::kUint16: AddAll<uint16_t>(t, c->mutable_uint_contents()); return Status::Ok();
-    case DataType::kUint32: AddAll<uint32_t>(t, c->mutable_uint_contents()); return Status::Ok();
-    case DataType::kUint64: AddAll<uint64_t>(t, c->mutable_uint64_contents()); return Status::Ok();
-    case DataType::kFp32: AddAll<float>(t, c->mutable_fp32_contents()); return Status::Ok();
-    case DataType::kFp64: AddAll<double>(t, c->mutable_fp64_contents()); return Status::Ok();
+    case DataType::kInt8:
+      AddAll<int8_t>(t, c->mutable_int_contents());
+      return Status::Ok();
+    case DataType::kInt16:
+      AddAll<int16_t>(t, c->mutable_int_contents());
+      return Status::Ok();
+    case DataType::kInt32:
+      AddAll<int32_t>(t, c->mutable_int_contents());
+      return Status::Ok();
+    case DataType::kInt64:
+      AddAll<int64_t>(t, c->mutable_int64_contents());
+      return Status::Ok();
+    case DataType::kUint8:
+      AddAll<uint8_t>(t, c->mutable_uint_contents());
+      return Status::Ok();
+    case DataType::kUint16:
+      AddAll<uint16_t>(t, c->mutable_uint_contents());
+      return Status::Ok();
+    case DataType::kUint32:
+      AddAll<uint32_t>(t, c->mutable_uint_contents());
+      return Status::Ok();
+    case DataType::kUint64:
+      AddAll<uint64_t>(t, c->mutable_uint64_contents());
+      return Status::Ok();
+    case DataType::kFp32:
+      AddAll<float>(t, c->mutable_fp32_contents());
+      return Status::Ok();
+    case DataType::kFp64:
+      AddAll<double>(t, c->mutable_fp64_contents());
+      return Status::Ok();
     case DataType::kBytes: {
       size_t pos = 0;
       while (pos < t.data.size()) {  // Validate() checked the prefixes
@@ -222,12 +269,11 @@ Status TensorToContents(const HostTensor& t, inference::InferTensorContents* c) 
     case DataType::kFp16:
       break;
   }
-  return InvalidArgument(fmt::format("tensor '{}': {} has no typed contents field; it travels raw",
-                                     t.name, engine::DataTypeName(t.datatype)));
+  return InvalidArgument(fmt::format("tensor '{}': {} has no typed contents field; it travels raw", t.name,
+                                     engine::DataTypeName(t.datatype)));
 }
 
-StatusOr<InferRequest> RequestFromProto(const inference::ModelInferRequest& wire,
-                                        const Limits& limits) {
+StatusOr<InferRequest> RequestFromProto(const inference::ModelInferRequest& wire, const Limits& limits) {
   if (wire.model_name().empty()) return InvalidArgument("ModelInferRequest: model_name is empty");
   InferRequest req;
   req.model = wire.model_name();
@@ -237,10 +283,10 @@ StatusOr<InferRequest> RequestFromProto(const inference::ModelInferRequest& wire
   if (wire.inputs_size() == 0) return InvalidArgument(where + ": the request has no inputs");
   const bool raw = wire.raw_input_contents_size() > 0;
   if (raw && wire.raw_input_contents_size() != wire.inputs_size()) {
-    return InvalidArgument(fmt::format(
-        "{}: {} inputs but {} raw_input_contents entries; send one per input, in the order of "
-        "inputs",
-        where, wire.inputs_size(), wire.raw_input_contents_size()));
+    return InvalidArgument(
+        fmt::format("{}: {} inputs but {} raw_input_contents entries; send one per input, in the order of "
+                    "inputs",
+                    where, wire.inputs_size(), wire.raw_input_contents_size()));
   }
   std::set<std::string> names;
   for (int i = 0; i < wire.inputs_size(); ++i) {
@@ -254,10 +300,10 @@ StatusOr<InferRequest> RequestFromProto(const inference::ModelInferRequest& wire
     std::vector<int64_t> shape(in.shape().begin(), in.shape().end());
     if (raw) {
       if (HasContents(in.contents())) {
-        return InvalidArgument(fmt::format(
-            "{}: input '{}' has typed contents while the request carries raw_input_contents; use "
-            "one form for all inputs",
-            where, in.name()));
+        return InvalidArgument(
+            fmt::format("{}: input '{}' has typed contents while the request carries raw_input_contents; use "
+                        "one form for all inputs",
+                        where, in.name()));
       }
       HostTensor t{in.name(), *dt, std::move(shape), wire.raw_input_contents(i)};
       ECOMAP_RETURN_IF_ERROR(CheckSize(t.name, t.data.size(), limits));
@@ -292,8 +338,7 @@ StatusOr<InferRequest> RequestFromProto(const inference::ModelInferRequest& wire
                                          kTopKParam, p.ShortDebugString()));
     }
     if (k < 0 || k > std::numeric_limits<int32_t>::max()) {
-      return InvalidArgument(
-          fmt::format("{}: parameter '{}' is {}; it must be >= 0", where, kTopKParam, k));
+      return InvalidArgument(fmt::format("{}: parameter '{}' is {}; it must be >= 0", where, kTopKParam, k));
     }
     req.top_k = static_cast<int>(k);
   }
@@ -312,8 +357,7 @@ StatusOr<bool> WantsRawOutput(const inference::ModelInferRequest& wire) {
   if (it == wire.parameters().end()) return true;
   if (it->second.parameter_choice_case() != inference::InferParameter::kBoolParam) {
     return InvalidArgument(fmt::format("model '{}': parameter '{}' must be a bool_param, got {}",
-                                       wire.model_name(), kBinaryOutputParam,
-                                       it->second.ShortDebugString()));
+                                       wire.model_name(), kBinaryOutputParam, it->second.ShortDebugString()));
   }
   return it->second.bool_param();
 }
@@ -364,8 +408,7 @@ StatusOr<inference::ModelInferRequest> RequestToProto(const InferRequest& r) {
   return wire;
 }
 
-StatusOr<InferResponse> ResponseFromProto(const inference::ModelInferResponse& wire,
-                                          const Limits& limits) {
+StatusOr<InferResponse> ResponseFromProto(const inference::ModelInferResponse& wire, const Limits& limits) {
   InferResponse r;
   r.model = wire.model_name();
   r.version = wire.model_version();
@@ -375,9 +418,9 @@ StatusOr<InferResponse> ResponseFromProto(const inference::ModelInferResponse& w
   }
   const bool raw = wire.raw_output_contents_size() > 0;
   if (raw && wire.raw_output_contents_size() != wire.outputs_size()) {
-    return InvalidArgument(fmt::format(
-        "ModelInferResponse of model '{}': {} outputs but {} raw_output_contents entries", r.model,
-        wire.outputs_size(), wire.raw_output_contents_size()));
+    return InvalidArgument(
+        fmt::format("ModelInferResponse of model '{}': {} outputs but {} raw_output_contents entries",
+                    r.model, wire.outputs_size(), wire.raw_output_contents_size()));
   }
   for (int i = 0; i < wire.outputs_size(); ++i) {
     const auto& out = wire.outputs(i);
@@ -389,8 +432,8 @@ StatusOr<InferResponse> ResponseFromProto(const inference::ModelInferResponse& w
       ECOMAP_RETURN_IF_ERROR(t.Validate());
       r.outputs.push_back(std::move(t));
     } else {
-      ECOMAP_ASSIGN_OR_RETURN(HostTensor t, TensorFromContents(out.name(), *dt, std::move(shape),
-                                                               out.contents(), limits));
+      ECOMAP_ASSIGN_OR_RETURN(HostTensor t,
+                              TensorFromContents(out.name(), *dt, std::move(shape), out.contents(), limits));
       r.outputs.push_back(std::move(t));
     }
   }

@@ -53,8 +53,7 @@ Status TensorToContents(const engine::HostTensor& tensor, inference::InferTensor
 bool HasContents(const inference::InferTensorContents& contents);
 
 // The server's half.
-StatusOr<InferRequest> RequestFromProto(const inference::ModelInferRequest& wire,
-                                        const Limits& limits);
+StatusOr<InferRequest> RequestFromProto(const inference::ModelInferRequest& wire, const Limits& limits);
 // `raw`: raw_output_contents (the default) or typed contents. FP16 outputs force raw.
 StatusOr<inference::ModelInferResponse> ResponseToProto(const InferResponse& response, bool raw);
 // Whether the request asked for raw outputs (the default; see kBinaryOutputParam).
@@ -63,8 +62,7 @@ StatusOr<bool> WantsRawOutput(const inference::ModelInferRequest& wire);
 // The client's half. Inputs go out as raw_input_contents.
 StatusOr<inference::ModelInferRequest> RequestToProto(const InferRequest& request);
 // Accepts raw or typed outputs (any server).
-StatusOr<InferResponse> ResponseFromProto(const inference::ModelInferResponse& wire,
-                                          const Limits& limits);
+StatusOr<InferResponse> ResponseFromProto(const inference::ModelInferResponse& wire, const Limits& limits);
 
 // Metadata in both directions.
 void ModelMetadataToProto(const ModelMetadata& m, inference::ModelMetadataResponse* wire);

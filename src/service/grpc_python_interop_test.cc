@@ -2,16 +2,15 @@
 // at test time (grpc_tools, Debian's python3-grpc-tools) call ServerLive, ModelMetadata and
 // ModelInfer (service/grpc_interop_client.py). Skipped, saying why, when no python3 with the
 // grpc and grpc_tools modules is found; set ECOMAP_PYTHON3 to choose the interpreter.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "service/grpc_server.h"
 #include "service/grpc_test_backend.h"
@@ -40,7 +39,8 @@ std::string FindPython(std::string* tried) {
   for (const std::string& py : candidates) {
     std::string out;
     if (RunShell("timeout 30 " + py + " -c 'import grpc, grpc_tools.protoc'", &out) == 0) return py;
-    *tried += "  " + py + ": " + (out.empty() ? "not found\n" : out.substr(out.rfind('\n', out.size() - 2) + 1));
+    *tried +=
+        "  " + py + ": " + (out.empty() ? "not found\n" : out.substr(out.rfind('\n', out.size() - 2) + 1));
   }
   return "";
 }
@@ -58,14 +58,12 @@ TEST(GrpcPythonInterop, GeneratedPythonStubsTalkToOurServer) {
   ASSERT_TRUE(server.Start("127.0.0.1", 0).ok());
 
   namespace fs = std::filesystem;
-  const fs::path work = fs::temp_directory_path() /
-                        ("ecomap_grpc_interop_" + std::to_string(::getpid()));
+  const fs::path work = fs::temp_directory_path() / ("ecomap_grpc_interop_" + std::to_string(::getpid()));
   fs::create_directories(work);
   const std::string src = ECOMAP_SOURCE_DIR;
   const std::string cmd = "timeout 120 " + python + " '" + src +
-                          "/src/service/grpc_interop_client.py' --proto-dir '" + src +
-                          "/proto' --target " + server.address() + " --work-dir '" +
-                          work.string() + "'";
+                          "/src/service/grpc_interop_client.py' --proto-dir '" + src + "/proto' --target " +
+                          server.address() + " --work-dir '" + work.string() + "'";
   std::string out;
   const int rc = RunShell(cmd, &out);
   fs::remove_all(work);

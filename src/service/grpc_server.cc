@@ -1,14 +1,14 @@
 #include "service/grpc_server.h"
 
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/resource_quota.h>
+
 #include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cmath>
 #include <utility>
-
-#include <fmt/format.h>
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/resource_quota.h>
 
 #include "grpc_predict_v2.grpc.pb.h"
 #include "service/grpc_convert.h"
@@ -21,18 +21,30 @@ constexpr char kRetryAfterKey[] = "retry-after-s";
 
 grpc::StatusCode ToGrpcCode(StatusCode c) {
   switch (c) {
-    case StatusCode::kOk: return grpc::StatusCode::OK;
-    case StatusCode::kInvalidArgument: return grpc::StatusCode::INVALID_ARGUMENT;
-    case StatusCode::kNotFound: return grpc::StatusCode::NOT_FOUND;
-    case StatusCode::kUnavailable: return grpc::StatusCode::RESOURCE_EXHAUSTED;
-    case StatusCode::kDeadlineExceeded: return grpc::StatusCode::DEADLINE_EXCEEDED;
-    case StatusCode::kPermissionDenied: return grpc::StatusCode::PERMISSION_DENIED;
-    case StatusCode::kUnauthenticated: return grpc::StatusCode::UNAUTHENTICATED;
-    case StatusCode::kResourceExhausted: return grpc::StatusCode::RESOURCE_EXHAUSTED;
-    case StatusCode::kUnimplemented: return grpc::StatusCode::UNIMPLEMENTED;
-    case StatusCode::kFailedPrecondition: return grpc::StatusCode::FAILED_PRECONDITION;
-    case StatusCode::kDataLoss: return grpc::StatusCode::DATA_LOSS;
-    case StatusCode::kInternal: return grpc::StatusCode::INTERNAL;
+    case StatusCode::kOk:
+      return grpc::StatusCode::OK;
+    case StatusCode::kInvalidArgument:
+      return grpc::StatusCode::INVALID_ARGUMENT;
+    case StatusCode::kNotFound:
+      return grpc::StatusCode::NOT_FOUND;
+    case StatusCode::kUnavailable:
+      return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    case StatusCode::kDeadlineExceeded:
+      return grpc::StatusCode::DEADLINE_EXCEEDED;
+    case StatusCode::kPermissionDenied:
+      return grpc::StatusCode::PERMISSION_DENIED;
+    case StatusCode::kUnauthenticated:
+      return grpc::StatusCode::UNAUTHENTICATED;
+    case StatusCode::kResourceExhausted:
+      return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    case StatusCode::kUnimplemented:
+      return grpc::StatusCode::UNIMPLEMENTED;
+    case StatusCode::kFailedPrecondition:
+      return grpc::StatusCode::FAILED_PRECONDITION;
+    case StatusCode::kDataLoss:
+      return grpc::StatusCode::DATA_LOSS;
+    case StatusCode::kInternal:
+      return grpc::StatusCode::INTERNAL;
   }
   return grpc::StatusCode::INTERNAL;
 }
@@ -114,8 +126,7 @@ class Service final : public inference::GRPCInferenceService::Service {
       return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                           fmt::format("model '{}': the response takes {} bytes, over the limit of "
                                       "{} bytes",
-                                      in->model_name(), wire->ByteSizeLong(),
-                                      limits_.max_tensor_bytes));
+                                      in->model_name(), wire->ByteSizeLong(), limits_.max_tensor_bytes));
     }
     *out = std::move(*wire);
     return grpc::Status::OK;
@@ -156,9 +167,10 @@ class GrpcServer::Impl {
     server_ = builder.BuildAndStart();
     if (!server_ || selected == 0) {
       server_.reset();
-      return Unavailable(fmt::format("gRPC server cannot listen on {} (address in use, or not "
-                                     "an address of this machine?)",
-                                     requested));
+      return Unavailable(
+          fmt::format("gRPC server cannot listen on {} (address in use, or not "
+                      "an address of this machine?)",
+                      requested));
     }
     port_ = selected;
     address_ = fmt::format("{}:{}", h, selected);

@@ -1,6 +1,10 @@
 // Tests of the Open Inference Protocol's gRPC transport: the message conversions, then
 // GrpcServer and GrpcInferenceClient on 127.0.0.1 with a small real backend
 // (service/grpc_test_backend.h), then a raw stub for what our client never sends.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -8,10 +12,6 @@
 #include <memory>
 #include <thread>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <grpcpp/grpcpp.h>
-#include <gtest/gtest.h>
 
 #include "grpc_predict_v2.grpc.pb.h"
 #include "service/grpc_client.h"
@@ -424,15 +424,19 @@ TEST_F(GrpcServerTest, MalformedRequestsAreInvalidArgument) {
       {"unknown datatype", [](auto* r) { r->mutable_inputs(0)->set_datatype("FLOAT"); }, "'FLOAT'"},
       {"shape/contents mismatch", [](auto* r) { r->mutable_inputs(0)->set_shape(0, 3); },
        "[3] implies 3 FP32 elements"},
-      {"raw size", [](auto* r) {
+      {"raw size",
+       [](auto* r) {
          r->mutable_inputs(0)->clear_contents();
          r->add_raw_input_contents(std::string(7, '\0'));
-       }, "need 8 bytes of data, got 7"},
-      {"wrong field", [](auto* r) {
+       },
+       "need 8 bytes of data, got 7"},
+      {"wrong field",
+       [](auto* r) {
          r->mutable_inputs(0)->clear_contents();
          r->mutable_inputs(0)->mutable_contents()->add_fp64_contents(1);
          r->mutable_inputs(0)->mutable_contents()->add_fp64_contents(2);
-       }, "fp64_contents"},
+       },
+       "fp64_contents"},
       {"no data", [](auto* r) { r->mutable_inputs(0)->clear_contents(); }, "holds 0"},
       {"negative dim", [](auto* r) { r->mutable_inputs(0)->set_shape(0, -2); }, "negative dimension"},
       {"bad top_k", [](auto* r) { (*r->mutable_parameters())["top_k"].set_bool_param(true); }, "top_k"},

@@ -12,6 +12,8 @@
 // Thread-safety: thread-safe, like any InferenceBackend.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <mutex>
@@ -19,8 +21,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "service/inference.h"
 
@@ -30,12 +30,8 @@ class TestBackend : public InferenceBackend {
  public:
   bool Live() const override { return true; }
   bool Ready() const override { return true; }
-  ServerMetadata Metadata() const override {
-    return {"ecomap-test", "0.1.0", {"binary_tensor_data"}};
-  }
-  std::vector<std::string> Models() const override {
-    return {"affine", "echo", "busy", "hopeless", "slow"};
-  }
+  ServerMetadata Metadata() const override { return {"ecomap-test", "0.1.0", {"binary_tensor_data"}}; }
+  std::vector<std::string> Models() const override { return {"affine", "echo", "busy", "hopeless", "slow"}; }
   StatusOr<ModelMetadata> ModelMetadataOf(const std::string& model) const override {
     ECOMAP_RETURN_IF_ERROR(Known(model));
     ModelMetadata m;
@@ -95,8 +91,8 @@ class TestBackend : public InferenceBackend {
       std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(k), idx.end(),
                         [&](int64_t a, int64_t b) { return y[a] > y[b]; });
       idx.resize(k);
-      outs.push_back(engine::HostTensor::FromValues("top_k", engine::DataType::kInt64,
-                                                    {static_cast<int64_t>(k)}, idx));
+      outs.push_back(
+          engine::HostTensor::FromValues("top_k", engine::DataType::kInt64, {static_cast<int64_t>(k)}, idx));
     }
     for (const std::string& want : request.outputs) {
       if (want != "y" && want != "top_k") {
