@@ -11,6 +11,8 @@ PACKAGES=(
   libspdlog-dev libfmt-dev
   libcpp-httplib-dev libcurl4-openssl-dev libssl-dev
   libsqlite3-dev
+  protobuf-compiler protobuf-compiler-grpc libgrpc++-dev libprotobuf-dev  # gRPC transport
+  python3-grpcio python3-grpc-tools    # the gRPC transport's third-party-client test
   libgtest-dev libgmock-dev libbenchmark-dev
   curl wrk hey                         # third-party REST clients of scripts/rest-clients.sh
 )
