@@ -15,6 +15,7 @@ namespace {
 
 struct LoadgenFlags {
   std::string url = "http://127.0.0.1:8470";
+  std::string grpc;  // HOST:PORT: the gRPC transport
   std::vector<std::string> models;
   double duration_s = 10;
   bool json_tensors = false;
@@ -42,7 +43,6 @@ std::pair<std::string, int> ParseUrl(const std::string& url) {
 }
 
 void RunLoadgen(const LoadgenFlags& f) {
-  auto [host, port] = ParseUrl(f.url);
   service::LoadgenOptions o;
   for (const std::string& m : f.models) o.models.push_back(OrFail(service::ParseModelLoad(m)));
   if (o.models.empty()) Fail("give at least one --model NAME:rate=R or NAME:closed=N");
@@ -51,7 +51,13 @@ void RunLoadgen(const LoadgenFlags& f) {
   o.best_effort = f.best_effort;
   o.max_outstanding = f.max_outstanding;
   o.seed = f.seed;
-  auto transport = service::MakeRestTransport(host, port, !f.json_tensors);
+  std::unique_ptr<service::Transport> transport;
+  if (!f.grpc.empty()) {
+    transport = OrFail(service::MakeGrpcTransport(f.grpc));
+  } else {
+    auto [host, port] = ParseUrl(f.url);
+    transport = service::MakeRestTransport(host, port, !f.json_tensors);
+  }
   service::LoadgenReport r = OrFail(service::RunLoad(*transport, o));
   if (f.json) std::cout << service::ToJson(r).dump(2) << std::endl;
   else std::cout << service::FormatReport(r);
@@ -65,6 +71,9 @@ void AddLoadgenCommands(CLI::App& app) {
       "Poisson or closed-loop clients for a bounded time; report p50/p95/p99, successes, refusals (503) and "
       "errors per model.");
   lg->add_option("--url", f->url, "The server, http://HOST:PORT")->capture_default_str();
+  lg->add_option("--grpc", f->grpc,
+                 "Use the gRPC transport at HOST:PORT instead of REST (e.g. 127.0.0.1:8471; `ecomap serve` with "
+                 "[serve.grpc] listen)");
   lg->add_option("--model", f->models,
                  "NAME:rate=R (open loop, Poisson, R requests/s) or NAME:closed=N (N outstanding); repeat per model")
       ->required();

@@ -235,6 +235,10 @@ nlohmann::json ToJson(const StatusSnapshot& s) {
               {"completed_total", t.completed_total},                {"rejected_total", t.rejected_total},
               {"slo_violations_total", t.slo_violations_total}};
     if (t.arrival == "open") o["rate_rps"] = t.rate_rps; else o["concurrency"] = t.concurrency;
+    if (!t.demand_source.empty()) {
+      o["planned_rate_rps"] = t.planned_rate_rps;
+      o["demand_source"] = t.demand_source;
+    }
     tenants.push_back(std::move(o));
   }
   return json{

@@ -86,7 +86,11 @@ struct TenantState {
   double p50_ms = 0, p95_ms = 0, throughput_rps = 0;  // last interval (measured)
   bool slo_met = true;                                 // last interval
   bool measured = false;                               // false until it ran one interval
-  int64_t completed_total = 0, rejected_total = 0, slo_violations_total = 0;  // this run
+  int64_t completed_total = 0, rejected_total = 0, slo_violations_total = 0;  // since the history began
+  // With client load: the rate the controller plans for and where it comes from ("declared",
+  // "declared+observed", "observed", "observed+profile"; service/demand.h); rate_rps is declared.
+  double planned_rate_rps = 0;
+  std::string demand_source;
 };
 
 struct StatusSnapshot {

@@ -93,6 +93,8 @@ std::string RestartKeys(const ServeConfig& a, const ServeConfig& c) {
   if (c.apply_mode != a.apply_mode) restart.push_back("apply_mode");
   if (c.data_dir != a.data_dir) restart.push_back("data_dir");
   if (c.api.host != a.api.host || c.api.port != a.api.port) restart.push_back("api.listen");
+  if (c.grpc.enabled != a.grpc.enabled || c.grpc.host != a.grpc.host || c.grpc.port != a.grpc.port)
+    restart.push_back("grpc.listen");
   if (c.carbon.provider != a.carbon.provider || c.carbon.trace_path != a.carbon.trace_path ||
       c.carbon.speedup != a.carbon.speedup)
     restart.push_back("carbon");

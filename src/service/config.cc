@@ -162,7 +162,7 @@ StatusOr<ServeConfig> ParseServeConfig(std::string_view text, const std::string&
   if (!serve) return InvalidArgument(name + ": no [serve] table; see data/serve/ecomap.toml for an example");
   Reader r(serve, "serve", name, 1);
   ECOMAP_RETURN_IF_ERROR(r.CheckKeys(
-      {"platform", "interval_s", "data_dir", "seed", "drain_ms", "apply_mode", "load", "api", "carbon", "controller", "tenants"}));
+      {"platform", "interval_s", "data_dir", "seed", "drain_ms", "apply_mode", "load", "api", "grpc", "carbon", "controller", "tenants"}));
   ECOMAP_RETURN_IF_ERROR(r.String("platform", &c.platform));
   if (c.platform != "host" && c.platform != "xavier-sim" && c.platform != "jetson") {
     return InvalidArgument(r.Where("platform") + " = '" + c.platform + "' is unknown; use host, xavier-sim or jetson");
@@ -218,6 +218,30 @@ StatusOr<ServeConfig> ParseServeConfig(std::string_view text, const std::string&
   }
   if (env) {
     if (auto v = env("ECOMAP_API_TOKEN"); v && !v->empty()) c.api.token = *v;
+  }
+
+  // [serve.grpc]
+  {
+    const toml::table* t = (*serve)["grpc"].as_table();
+    Reader g(t, "serve.grpc", name, 1);
+    ECOMAP_RETURN_IF_ERROR(g.CheckKeys({"listen", "max_message_bytes"}));
+    std::string listen;
+    ECOMAP_RETURN_IF_ERROR(g.String("listen", &listen));
+    if (!listen.empty()) {
+      size_t colon = listen.rfind(':');
+      char* end = nullptr;
+      long p = colon == std::string::npos ? -1 : std::strtol(listen.c_str() + colon + 1, &end, 10);
+      if (colon == std::string::npos || colon == 0 || end == nullptr || *end != '\0' || p < 0 || p > 65535) {
+        return InvalidArgument(g.Where("listen") + " = '" + listen +
+                               "' must be HOST:PORT with a port in 0..65535, e.g. 127.0.0.1:8471 (empty: no gRPC)");
+      }
+      c.grpc.enabled = true;
+      c.grpc.host = listen.substr(0, colon);
+      c.grpc.port = static_cast<int>(p);
+    }
+    int64_t max_msg = static_cast<int64_t>(c.grpc.max_message_bytes);
+    ECOMAP_RETURN_IF_ERROR(g.Integer("max_message_bytes", 1024, int64_t{1} << 30, &max_msg));
+    c.grpc.max_message_bytes = static_cast<size_t>(max_msg);
   }
 
   // [serve.carbon]

@@ -27,6 +27,10 @@
 //   rate_limit_rps = 20000         # all requests, token bucket (burst = 1 s worth)
 //   mutating_rate_limit_rps = 5    # POST/DELETE, token bucket (burst 10)
 //
+//   [serve.grpc]                   # the Open Inference Protocol over gRPC (service/grpc_server.h)
+//   listen = ""                    # HOST:PORT, e.g. "127.0.0.1:8471"; empty: no gRPC server
+//   max_message_bytes = 67108864
+//
 //   [serve.carbon]
 //   provider = "trace"             # "trace" | "electricitymaps" | "watttime" | "ukgrid"
 //   trace = "data/carbon/ES_2023_hourly.csv"   # replayed; the live providers' last fallback
@@ -91,6 +95,13 @@ struct ApiConfig {
   double mutating_rate_limit_rps = 5;
 };
 
+struct GrpcConfig {
+  bool enabled = false;            // [serve.grpc] listen given
+  std::string host = "127.0.0.1";
+  int port = 8471;                 // 0: any free port
+  size_t max_message_bytes = 64 * 1024 * 1024;
+};
+
 struct CarbonConfig {
   std::string provider = "trace";  // "trace" or a live provider name
   std::string trace_path;          // resolved
@@ -117,6 +128,7 @@ struct ServeConfig {
   bool apply_mode = false;         // default: platform != "host"
   bool client_load = false;        // load = "clients": no generators (engine sources external)
   ApiConfig api;
+  GrpcConfig grpc;
   CarbonConfig carbon;
   ControllerConfig controller;
   std::vector<policy::TenantSpec> tenants;

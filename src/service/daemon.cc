@@ -11,6 +11,14 @@
 #include "platform/registry.h"
 #include "service/components.h"
 #include "service/http_server.h"
+#ifdef ECOMAP_HAVE_GRPC
+#include "service/grpc_server.h"
+#else
+namespace ecomap::service {
+// Builds without gRPC never create one; the type only has to be complete for grpc_'s deleter.
+class GrpcServer {};
+}  // namespace ecomap::service
+#endif
 #include "service/reporting.h"
 #include "service/topk.h"
 #include "zoo/model.h"
@@ -119,7 +127,7 @@ Status Daemon::Build() {
   plugs.clock = std::move(clock);
   plugs.carbon = std::move(carbon.source);
   plugs.signal_time = carbon.signal_time;
-  plugs.demand = [this](TimePoint) { return tenants_; };
+  plugs.demand = [this](TimePoint t) { return PlannedDemandLocked(t); };
   plugs.controller = controller_.get();
   plugs.actuator = actuator_.get();
   plugs.meter = meter_.get();
@@ -143,9 +151,67 @@ void Daemon::OnDecisionLocked(const loop::DecisionEvent& ev) {
   RefreshSnapshotLocked();
 }
 
+std::vector<policy::TenantSpec> Daemon::PlannedDemandLocked(TimePoint at) const {
+  if (!config_.client_load) return tenants_;
+  std::vector<policy::TenantSpec> out = tenants_;
+  for (policy::TenantSpec& t : out) {
+    if (t.arrival != platform::ArrivalKind::kOpenLoop) continue;
+    const DemandEstimate e = demand_.Expect(t.name, at, t.rate_rps);
+    t.rate_rps = PlanningRate(e.rate_rps);
+  }
+  return out;
+}
+
+void Daemon::RestoreLocked() {
+  // Tenants added through the API in earlier runs (the file's tenants take precedence).
+  StatusOr<std::vector<ApiTenantRow>> api = history_->ApiTenants();
+  if (!api.ok()) std::cerr << "ecomap serve: history: " << api.status().message() << "\n";
+  for (const ApiTenantRow& row : api.ok() ? *api : std::vector<ApiTenantRow>{}) {
+    const bool declared = std::any_of(tenants_.begin(), tenants_.end(), [&](const auto& t) { return t.name == row.name; });
+    if (declared) continue;
+    StatusOr<policy::TenantSpec> t = ParseTenantRequest(row.body);
+    Status s = t.ok() ? RegisterTenantModels(*deps_.executors, {*t}) : t.status();
+    if (s.ok() && tenants_.size() >= 16) s = ResourceExhausted("at most 16 tenants");
+    if (!s.ok()) {
+      std::cerr << "ecomap serve: tenant '" << row.name << "' (added through the API on " << row.added_utc
+                << ") not restored: " << s.message() << "\n";
+      continue;
+    }
+    tenants_.push_back(*t);
+    if (deps_.terminal) *deps_.terminal << "restored tenant '" << row.name << "' (added through the API)" << std::endl;
+  }
+  // What the demand model learned.
+  StatusOr<std::optional<std::string>> state = history_->State("demand");
+  if (state.ok() && state->has_value()) {
+    nlohmann::json j = nlohmann::json::parse(**state, nullptr, /*allow_exceptions=*/false);
+    StatusOr<DemandModel> m = DemandModel::FromJson(j);
+    if (m.ok()) demand_ = std::move(*m);
+    else std::cerr << "ecomap serve: history: the stored demand model is unusable (" << m.status().message()
+                   << "); learning it again\n";
+  }
+  // Per-tenant counters continue from every earlier run.
+  StatusOr<std::map<std::string, TenantTotals>> totals = history_->TenantTotalsByName();
+  if (totals.ok()) {
+    for (const auto& [name, t] : *totals) {
+      TenantState& st = tenant_state_[name];
+      st.completed_total = t.completed;
+      st.rejected_total = t.rejected;
+      st.slo_violations_total = t.slo_violations;
+    }
+  }
+}
+
 void Daemon::CommitLocked(const loop::IntervalOutcome& o) {
   const PowerFigure& power = meter_->last_power();
   IntervalRow row = ToIntervalRow(o, next_interval_, meter_->last_tenants(), power);
+  if (config_.client_load) {
+    // Arrivals: every request that finished or was refused in the window.
+    for (const TenantIntervalRow& tr : row.tenants) {
+      demand_.Observe(tr.tenant, o.record.time, row.elapsed_s,
+                      static_cast<uint64_t>(std::max<int64_t>(0, tr.completed + tr.rejected + tr.dropped)));
+    }
+    row.states["demand"] = demand_.ToJson().dump();
+  }
   for (const TenantIntervalRow& tr : row.tenants) {
     TenantState& st = tenant_state_[tr.tenant];
     st.completed_total += tr.completed;
@@ -245,6 +311,11 @@ void Daemon::RefreshSnapshotLocked() {
     st.arrival = platform::ArrivalKindName(t.arrival);
     st.rate_rps = t.rate_rps;
     st.concurrency = t.concurrency;
+    if (config_.client_load && t.arrival == platform::ArrivalKind::kOpenLoop) {
+      const DemandEstimate e = demand_.Expect(t.name, clock_->Now(), t.rate_rps);
+      st.planned_rate_rps = PlanningRate(e.rate_rps);
+      st.demand_source = e.source;
+    }
     st.slo_ms = t.slo_p95.value();
     if (decision) {
       for (const auto& tc : decision->config.tenants) {
@@ -299,6 +370,10 @@ Status Daemon::Start() {
   }
   ECOMAP_ASSIGN_OR_RETURN(history_, History::Open(config_.data_dir + "/history.sqlite", config_text));
   next_interval_ = history_->resume().next_interval;
+  {
+    std::lock_guard<std::mutex> l(control_mu_);
+    RestoreLocked();
+  }
   StatusOr<int> cm = platform_->CurrentMode();
   actuator_->set_applied_mode(cm.ok() ? *cm : -1);
   {
@@ -313,6 +388,23 @@ Status Daemon::Start() {
       server_.reset();
       return s;
     }
+  }
+  if (config_.grpc.enabled && deps_.serve_api) {
+#ifdef ECOMAP_HAVE_GRPC
+    GrpcServerOptions go;
+    go.max_message_bytes = config_.grpc.max_message_bytes;
+    grpc_ = std::make_unique<GrpcServer>(this, go);
+    Status s = grpc_->Start(config_.grpc.host, config_.grpc.port);
+    if (!s.ok()) {
+      grpc_.reset();
+      if (server_) server_->Stop();
+      return s.WithContext("serve.grpc");
+    }
+#else
+    if (server_) server_->Stop();
+    return Unimplemented("[serve.grpc] listen is set, but this build has no gRPC transport (install "
+                         "libgrpc++-dev, protobuf-compiler-grpc and rebuild, or remove the key)");
+#endif
   }
   loop_thread_ = std::thread([this] { Loop(); });
   live_ = true;
@@ -342,6 +434,9 @@ void Daemon::Stop() {
   control_cv_.notify_all();
   if (loop_thread_.joinable()) loop_thread_.join();
   if (server_) server_->Stop();
+#ifdef ECOMAP_HAVE_GRPC
+  if (grpc_) grpc_->Stop();
+#endif
   if (engine_) engine_->Shutdown(Milliseconds(config_.drain_ms));
 }
 
@@ -362,6 +457,13 @@ StatusOr<std::string> Daemon::Reload(const ServeConfig& c) {
     tenants_ = old;
     (void)loop_->Decide("reload-rollback");
     return d.WithContext("reload");
+  }
+  // The file is authoritative: tenants added through the API and not in it are gone for good.
+  if (history_) {
+    StatusOr<std::vector<ApiTenantRow>> api = history_->ApiTenants();
+    for (const ApiTenantRow& row : api.ok() ? *api : std::vector<ApiTenantRow>{}) {
+      if (!policy::FindTenant(tenants_, row.name)) (void)history_->RemoveApiTenant(row.name);
+    }
   }
   return RestartKeys(config_, c);
 }
@@ -393,6 +495,11 @@ StatusOr<json> Daemon::AddTenant(const policy::TenantSpec& declared) {
     (void)loop_->Decide("api-rollback");
     return d.WithContext("tenant '" + t.name + "' not added");
   }
+  if (history_) {
+    // Kept for the next run (restored at Start); a failure here only costs that.
+    Status s = history_->SaveApiTenant({t.name, TenantJson(t).dump(), FormatIso8601(clock_->Now())});
+    if (!s.ok()) std::cerr << "ecomap serve: history: tenant '" << t.name << "' will not survive a restart: " << s.message() << "\n";
+  }
   return json{{"added", TenantJson(t)}, {"decision", DecisionJson(pending_decisions_.back())}};
 }
 
@@ -405,6 +512,11 @@ StatusOr<json> Daemon::RemoveTenant(const std::string& name) {
   Status d = loop_->Decide("api");
   if (!d.ok()) return d.WithContext("tenant '" + name + "' removed from the declaration, but");
   tenant_state_.erase(name);
+  demand_.Forget(name);
+  if (history_) {
+    Status s = history_->RemoveApiTenant(name);
+    if (!s.ok()) std::cerr << "ecomap serve: history: " << s.message() << "\n";
+  }
   RefreshSnapshotLocked();
   return json{{"removed", TenantJson(removed)}, {"decision", DecisionJson(pending_decisions_.back())}};
 }
@@ -617,6 +729,14 @@ StatusOr<InferResponse> Daemon::Infer(InferRequest request, double* retry_after_
 }
 
 int Daemon::port() const { return server_ ? server_->port() : 0; }
+
+int Daemon::grpc_port() const {
+#ifdef ECOMAP_HAVE_GRPC
+  return grpc_ ? grpc_->port() : 0;
+#else
+  return 0;
+#endif
+}
 
 bool Daemon::WaitForIntervals(int64_t n, Duration timeout) const {
   std::unique_lock<std::mutex> lk(loop_mu_);

@@ -57,6 +57,7 @@
 #include "policy/controller.h"
 #include "service/api.h"
 #include "service/config.h"
+#include "service/demand.h"
 #include "service/history.h"
 #include "service/inference.h"
 #include "service/power_meter.h"
@@ -65,6 +66,7 @@
 namespace ecomap::service {
 
 class HttpServer;
+class GrpcServer;
 
 using ControllerFactory = std::function<StatusOr<std::unique_ptr<policy::Controller>>(
     const std::string& name, const policy::ControllerContext& context)>;
@@ -135,6 +137,7 @@ class Daemon final : public InferenceBackend {
   StatusOr<InferResponse> Infer(InferRequest request, double* retry_after_s = nullptr) override;
 
   int port() const;                 // the API's bound port (0 before Start / without API)
+  int grpc_port() const;            // the gRPC server's bound port (0 when none)
   const ServeConfig& config() const { return config_; }
   std::string token() const;
   const ApiConfig& api_config() const { return config_.api; }
@@ -156,6 +159,11 @@ class Daemon final : public InferenceBackend {
   void CommitLocked(const loop::IntervalOutcome& outcome);
   StatusOr<std::unique_ptr<policy::Controller>> MakeController();
   void RefreshSnapshotLocked();
+  // The tenants as the controller sees them: with client load, open-loop rates from the
+  // observed demand (the declared rates are hints for the first intervals). REQUIRES: control_mu_.
+  std::vector<policy::TenantSpec> PlannedDemandLocked(TimePoint at) const;
+  // Start: tenants added through the API in earlier runs, the learned demand, per-tenant totals.
+  void RestoreLocked();
 
   ServeConfig config_;
   DaemonDeps deps_;
@@ -175,6 +183,7 @@ class Daemon final : public InferenceBackend {
   std::unique_ptr<loop::ControlLoop> loop_;
   std::unique_ptr<History> history_;
   std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<GrpcServer> grpc_;
 
   // Guarded by control_mu_.
   mutable std::mutex control_mu_;
@@ -183,7 +192,9 @@ class Daemon final : public InferenceBackend {
   std::vector<policy::TenantSpec> tenants_;
   std::vector<DecisionRow> pending_decisions_;      // of the interval in progress
   int64_t next_interval_ = 0;
-  std::map<std::string, TenantState> tenant_state_;  // per tenant, this run
+  std::map<std::string, TenantState> tenant_state_;  // per tenant (totals since the history began)
+  // Observed demand (load = "clients"): what the controller plans for (service/demand.h).
+  DemandModel demand_;
   RunSummary summary_;
   double intensity_sum_ = 0, threshold_sum_ = 0;
 

@@ -38,6 +38,13 @@ Status ValidateDemandOptions(const DemandOptions& o) {
   return Status::Ok();
 }
 
+double PlanningRate(double rate_rps) {
+  constexpr double kFloor = 0.1, kStep = 1.1;
+  if (!(rate_rps > kFloor) || !std::isfinite(rate_rps)) return kFloor;
+  const double k = std::ceil(std::log(rate_rps / kFloor) / std::log(kStep) - 1e-9);
+  return std::min(kFloor * std::pow(kStep, k), 10000.0);
+}
+
 DemandModel::DemandModel(DemandOptions options) : options_(options) {}
 
 void DemandModel::Observe(const std::string& tenant, TimePoint start, double elapsed_s,

@@ -57,6 +57,11 @@ struct DemandEstimate {
   int64_t observed_intervals = 0;
 };
 
+// The rate a plan is made for: `rate` rounded up to the next step of a geometric ladder with
+// 10% steps from 0.1 req/s (so noise within a step does not re-plan, and a rising demand is met
+// with up to 10% headroom); at least 0.1 req/s.
+double PlanningRate(double rate_rps);
+
 class DemandModel {
  public:
   explicit DemandModel(DemandOptions options = {});

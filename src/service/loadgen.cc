@@ -13,6 +13,10 @@
 
 #include "service/kserve_rest.h"
 
+#ifdef ECOMAP_HAVE_GRPC
+#include "service/grpc_client.h"
+#endif
+
 namespace ecomap::service {
 
 using Steady = std::chrono::steady_clock;
@@ -162,6 +166,37 @@ struct Collector {
 };
 
 }  // namespace
+
+#ifdef ECOMAP_HAVE_GRPC
+namespace {
+// The Open Inference Protocol over gRPC (raw tensor contents both ways).
+class GrpcTransport final : public Transport {
+ public:
+  GrpcTransport(const std::string& target, double timeout_s)
+      : client_(target, GrpcClientOptions{.deadline_s = timeout_s}) {}
+  StatusOr<ModelMetadata> Metadata(const std::string& model) override { return client_.ModelMetadataOf(model); }
+  StatusOr<InferResponse> Infer(const InferRequest& request, double* retry_after_s) override {
+    return client_.Infer(request, retry_after_s);
+  }
+  std::string Name() const override { return "grpc"; }
+
+ private:
+  GrpcInferenceClient client_;
+};
+}  // namespace
+#endif
+
+StatusOr<std::unique_ptr<Transport>> MakeGrpcTransport(const std::string& target, double timeout_s) {
+#ifdef ECOMAP_HAVE_GRPC
+  if (target.empty() || target.rfind(':') == std::string::npos) {
+    return InvalidArgument("gRPC target '" + target + "' must be HOST:PORT, e.g. 127.0.0.1:8471");
+  }
+  return std::unique_ptr<Transport>(std::make_unique<GrpcTransport>(target, timeout_s));
+#else
+  (void)timeout_s;
+  return Unimplemented("this build has no gRPC transport (gRPC target '" + target + "')");
+#endif
+}
 
 std::unique_ptr<Transport> MakeRestTransport(const std::string& host, int port, bool binary, double timeout_s) {
   return std::make_unique<RestTransport>(host, port, binary, timeout_s);

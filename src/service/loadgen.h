@@ -12,7 +12,7 @@
 //   ECOMAP_ASSIGN_OR_RETURN(LoadgenReport r, RunLoad(*transport, o));
 //
 // The Transport interface is the wire: MakeRestTransport speaks REST (cpp-httplib client, binary
-// or JSON tensors); a gRPC transport can implement the same interface.
+// or JSON tensors), MakeGrpcTransport gRPC (raw tensor contents).
 //
 // Thread-safety: a Transport is called from many threads at once; RunLoad blocks its caller.
 #pragma once
@@ -45,6 +45,10 @@ class Transport {
 // `timeout_s`: per request (connect, read, write).
 std::unique_ptr<Transport> MakeRestTransport(const std::string& host, int port, bool binary,
                                              double timeout_s = 10);
+
+// The Open Inference Protocol over gRPC at HOST:PORT (service/grpc_client.h). Unimplemented in
+// a build without gRPC; InvalidArgument for a target that is not HOST:PORT.
+StatusOr<std::unique_ptr<Transport>> MakeGrpcTransport(const std::string& target, double timeout_s = 10);
 
 struct ModelLoad {
   std::string model;

@@ -21,6 +21,9 @@
 #include "service/config.h"
 #include "service/daemon.h"
 #include "service/history.h"
+#ifdef ECOMAP_HAVE_GRPC
+#include "service/grpc_client.h"
+#endif
 #include "service/kserve_rest.h"
 #include "service/loadgen.h"
 #include "zoo/model.h"
@@ -801,6 +804,78 @@ TEST(DaemonTest, KserveRestInferenceWithClientLoad) {
   uint64_t completed = 0;
   for (const auto& [name, n] : (*d)->CompletedByTenant()) completed += n;
   EXPECT_EQ(completed, static_cast<uint64_t>(ok) + loadgen_ok);
+}
+
+// Issue 21: the controller plans from the demand that arrives; tenants added through the API,
+// the learned demand and the per-tenant counters survive a restart; the same daemon answers
+// the Open Inference Protocol over gRPC.
+TEST(DaemonTest, ObservedDemandApiTenantsAndCountersSurviveARestart) {
+  std::string dir = TempDir("daemon-restart");
+  std::string text = DaemonConfigText(dir, kTraceCarbon);
+  text.replace(text.find("drain_ms = 1000\n"), 16, "drain_ms = 1000\nload = \"clients\"\n");
+#ifdef ECOMAP_HAVE_GRPC
+  text.replace(text.find("[serve.controller]"), 18, "[serve.grpc]\nlisten = \"127.0.0.1:0\"\n[serve.controller]");
+#endif
+  int64_t cam_completed = 0;
+  {
+    auto d = MakeDaemon(text);
+    ASSERT_TRUE(d.ok()) << d.status().message();
+    ASSERT_TRUE((*d)->Start().ok());
+    StatusOr<policy::TenantSpec> extra =
+        ParseTenantRequest(R"({"name":"extra","variants":["mobilenet_v3_small"],"slo_ms":500,"rate_rps":7})");
+    ASSERT_TRUE(extra.ok());
+    ASSERT_TRUE((*d)->AddTenant(*extra).ok());
+    StatusOr<policy::TenantSpec> gone =
+        ParseTenantRequest(R"({"name":"gone","variants":["bert_tiny"],"slo_ms":500,"concurrency":1})");
+    ASSERT_TRUE((*d)->AddTenant(*gone).ok());
+    ASSERT_TRUE((*d)->RemoveTenant("gone").ok());
+    // 2 s of 40 req/s on cam (declared 20): the plan follows what arrives.
+    auto transport = MakeRestTransport("127.0.0.1", (*d)->port(), /*binary=*/true);
+    LoadgenOptions lo;
+    lo.models = {*ParseModelLoad("cam:rate=40")};
+    lo.duration_s = 2;
+    StatusOr<LoadgenReport> load = RunLoad(*transport, lo);
+    ASSERT_TRUE(load.ok()) << load.status().message();
+    ASSERT_GT(load->models[0].ok, 20u);
+    ASSERT_TRUE((*d)->WaitForIntervals((*d)->intervals_this_run() + 2, std::chrono::seconds(20)));
+#ifdef ECOMAP_HAVE_GRPC
+    ASSERT_GT((*d)->grpc_port(), 0);
+    GrpcInferenceClient grpc("127.0.0.1:" + std::to_string((*d)->grpc_port()));
+    StatusOr<bool> live = grpc.Live();
+    ASSERT_TRUE(live.ok()) << live.status().message();
+    EXPECT_TRUE(*live);
+    StatusOr<ModelMetadata> meta = grpc.ModelMetadataOf("extra");
+    ASSERT_TRUE(meta.ok()) << meta.status().message();
+    EXPECT_EQ(meta->versions, std::vector<std::string>{"mobilenet_v3_small"});
+#endif
+    StatusSnapshot s = (*d)->Snapshot();
+    bool saw_cam = false;
+    for (const TenantState& t : s.tenants) {
+      if (t.name != "cam") continue;
+      saw_cam = true;
+      EXPECT_NE(t.demand_source.find("observed"), std::string::npos) << t.demand_source;
+      EXPECT_NE(t.planned_rate_rps, 20.0);  // no longer the declared rate
+      cam_completed = t.completed_total;
+    }
+    ASSERT_TRUE(saw_cam);
+    EXPECT_GT(cam_completed, 0);
+    (*d)->Stop();
+  }
+  auto d = MakeDaemon(text);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  ASSERT_TRUE((*d)->Start().ok());
+  std::set<std::string> names;
+  for (const auto& t : (*d)->Tenants()) names.insert(t["name"].get<std::string>());
+  EXPECT_TRUE(names.count("extra")) << (*d)->Tenants().dump();  // added through the API: restored
+  EXPECT_FALSE(names.count("gone"));                            // removed: stays removed
+  StatusSnapshot s = (*d)->Snapshot();
+  for (const TenantState& t : s.tenants) {
+    if (t.name != "cam") continue;
+    EXPECT_GE(t.completed_total, cam_completed);  // the counter continues
+    EXPECT_NE(t.demand_source.find("observed"), std::string::npos) << "the learned demand was restored";
+  }
+  (*d)->Stop();
+  std::filesystem::remove_all(dir);
 }
 
 TEST(DaemonTest, ApiServesStatusMetricsTenantsAndRejectsBadInput) {
