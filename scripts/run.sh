@@ -31,7 +31,7 @@ main_job() {
     --trace data/carbon/US-CAL-CISO_2023_hourly.csv \
     --scenario data/scenarios/default.toml \
     --start 2023-06-05 --days 7 \
-    --controllers ecomap,maxn,throughput,powercap,clover,perfect-predictor \
+    --controllers ecomap,maxn,throughput,powercap,clover,perfect-predictor,energy \
     --report "$dir/replay-report"
   local demo_s=${ECOMAP_DEMO_SECONDS:-60}
   if [ "$demo_s" != 0 ]; then

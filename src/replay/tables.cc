@@ -45,10 +45,13 @@ StatusOr<std::string> Controllers(const json& run) {
     ECOMAP_ASSIGN_OR_RETURN(double dropped, Num(c, name, "dropped_requests"));
     ECOMAP_ASSIGN_OR_RETURN(double dec, Num(c, name, "decision_ms"));
     ECOMAP_ASSIGN_OR_RETURN(double dec95, Num(c, name, "decision_ms_p95"));
+    ECOMAP_ASSIGN_OR_RETURN(double good, Num(c, name, "good_requests"));
     const bool bold = name == "ecomap";
-    out += fmt::format("| {} | {} | {:.0f} | {:.3e} | {} | {:.2f} | {:.4f} | {:.0f} | {:.0f} / {:.0f} |\n",
+    // No good request at all: carbon per good request is unbounded, not 0.
+    const std::string per_good_text = good > 0 ? fmt::format("{:.4f}", per_good) : "- (none good)";
+    out += fmt::format("| {} | {} | {:.0f} | {:.3e} | {} | {:.2f} | {} | {:.0f} | {:.0f} / {:.0f} |\n",
                        bold ? "**ecomap**" : name, bold ? fmt::format("**{:.1f}**", carbon) : fmt::format("{:.1f}", carbon),
-                       energy, cdp, Pct(viol), loss, per_good, dropped, dec, dec95);
+                       energy, cdp, Pct(viol), loss, per_good_text, dropped, dec, dec95);
   }
   return out;
 }
