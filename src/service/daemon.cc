@@ -342,7 +342,13 @@ void Daemon::RefreshSnapshotLocked() {
         m.variant = tcs[i].model;
         if (i < decision->predicted.tenants.size()) {
           const platform::TenantPerformance& p = decision->predicted.tenants[i];
-          if (p.saturated || p.latency_p95.value() > t.slo_p95.value()) {
+          // Refused with 409 only when the operator's declared demand cannot be served. Once
+          // the plan follows observed demand, a flood beyond capacity is shed by admission
+          // control (503 for the excess) instead of refusing the tenant outright.
+          const bool declared_demand =
+              !config_.client_load || t.arrival != platform::ArrivalKind::kOpenLoop ||
+              demand_.Expect(t.name, clock_->Now(), t.rate_rps).observed_intervals == 0;
+          if (declared_demand && (p.saturated || p.latency_p95.value() > t.slo_p95.value())) {
             char buf[200];
             std::snprintf(buf, sizeof buf, "predicted p95 %.1f ms%s against its SLO of %.1f ms",
                           p.latency_p95.value(), p.saturated ? " (saturated)" : "", t.slo_p95.value());
