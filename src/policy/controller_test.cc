@@ -377,7 +377,9 @@ TEST_F(ControllerTest, EnergyTwinAndAblationsChangeOnlyTheirLever) {
     ASSERT_TRUE(dirty.ok() && clean.ok());
     EXPECT_FALSE(clean->replanned) << clean->reason;  // a carbon swing alone is no trigger
     const double expect = ladder.back().value() - position * (ladder.back() - ladder.front()).value();
-    if (!dirty->threshold_raised) EXPECT_NEAR(dirty->threshold.value(), expect, 1e-9) << dirty->reason;
+    if (!dirty->threshold_raised) {
+      EXPECT_NEAR(dirty->threshold.value(), expect, 1e-9) << dirty->reason;
+    }
   }
   ControllerContext bad = Context();
   bad.options.energy_position = 1.5;
