@@ -90,15 +90,16 @@ StatusOr<std::unique_ptr<Controller>> MakeController(const std::string& name, co
   if (name == "powercap") c = std::make_unique<controllers::PowercapController>(context);
   if (name == "clover") c = std::make_unique<controllers::CloverController>(context);
   using Variant = controllers::EcomapController::Variant;
-  if (name == "energy") {
-    c = std::make_unique<controllers::EcomapController>(
-        name, context, Variant{.carbon_blind = true, .position = context.options.energy_position});
-  }
-  if (name == "ecomap-max-threshold") {
-    c = std::make_unique<controllers::EcomapController>(name, context, Variant{.carbon_blind = true, .position = 0});
+  if (name == "energy" || name == "ecomap-max-threshold") {
+    Variant v;
+    v.carbon_blind = true;
+    v.position = name == "energy" ? context.options.energy_position : 0.0;
+    c = std::make_unique<controllers::EcomapController>(name, context, v);
   }
   if (name == "ecomap-no-substitution") {
-    c = std::make_unique<controllers::EcomapController>(name, context, Variant{.substitution = false});
+    Variant v;
+    v.substitution = false;
+    c = std::make_unique<controllers::EcomapController>(name, context, v);
   }
   if (name == "ecomap-gpu-only") {
     std::vector<std::string> gpus;
@@ -106,7 +107,9 @@ StatusOr<std::unique_ptr<Controller>> MakeController(const std::string& name, co
       if (u.kind == platform::UnitKind::kGpu) gpus.push_back(u.id);
     }
     if (gpus.empty()) return InvalidArgument("controller ecomap-gpu-only: platform " + context.platform->name + " has no GPU");
-    c = std::make_unique<controllers::EcomapController>(name, context, Variant{.units = gpus});
+    Variant v;
+    v.units = gpus;
+    c = std::make_unique<controllers::EcomapController>(name, context, v);
   }
   return c;
 }
