@@ -161,7 +161,7 @@ struct SubmitOptions {
   // first request finished). A tenant with nothing in flight always admits (its answer
   // refreshes the estimate). false: only a full queue refuses.
   bool check_slo = true;
-  double slo_fraction = 0.8;
+  double slo_fraction = 0.7;   // margin for what the estimate misses: HTTP, the client, noise
 };
 
 struct ReconfigureReport {
