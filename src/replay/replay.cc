@@ -219,6 +219,17 @@ void Summarise(ControllerSummary* s, Duration interval) {
 
 }  // namespace
 
+std::vector<std::vector<BoundCandidate>> BoundCandidates(const std::vector<ControllerSummary>& controllers, int steps) {
+  std::vector<std::vector<BoundCandidate>> candidates(static_cast<size_t>(std::max(0, steps)));
+  for (const ControllerSummary& s : controllers) {
+    for (size_t k = 0; k < s.intervals.size() && k < candidates.size(); ++k) {
+      const IntervalRecord& r = s.intervals[k];
+      candidates[k].push_back({s.name, r.carbon_g, r.accuracy_loss_pts * r.requests, r.requests, r.slo_violations});
+    }
+  }
+  return candidates;
+}
+
 StatusOr<ReplayResult> RunReplay(const carbon::Trace& trace, const DemandFn& demand,
                                  const std::vector<ControllerRun>& controllers, const ReplayOptions& options) {
   ECOMAP_RETURN_IF_ERROR(options.Validate());
@@ -343,13 +354,7 @@ StatusOr<ReplayResult> RunReplay(const carbon::Trace& trace, const DemandFn& dem
   if (options.bound && n > 1) {
     // The hindsight bound over the controllers' measured choices (replay/bound.h), at each
     // controller's own accuracy loss.
-    std::vector<std::vector<BoundCandidate>> candidates(static_cast<size_t>(steps));
-    for (const ControllerSummary& s : result.controllers) {
-      for (size_t k = 0; k < s.intervals.size() && k < candidates.size(); ++k) {
-        const IntervalRecord& r = s.intervals[k];
-        candidates[k].push_back({s.name, r.carbon_g, r.accuracy_loss_pts * r.requests, r.requests, r.slo_violations});
-      }
-    }
+    const std::vector<std::vector<BoundCandidate>> candidates = BoundCandidates(result.controllers, steps);
     for (const ControllerSummary& s : result.controllers) {
       StatusOr<BoundResult> b = SolveBound(candidates, s.accuracy_loss_pts + 1e-9);
       if (b.status().code() == StatusCode::kFailedPrecondition) {

@@ -174,6 +174,9 @@ struct ReplayResult {
   const ControllerSummary* Find(const std::string& name) const;
 };
 
+// The bound's candidates (replay/bound.h): per interval, every controller's measured choice.
+std::vector<std::vector<BoundCandidate>> BoundCandidates(const std::vector<ControllerSummary>& controllers, int steps);
+
 // Runs every controller over the window [options.start, options.start + days). Errors: invalid
 // options; an empty trace window (InvalidArgument naming the trace's range); the platform's,
 // the demand's or a controller's error with the controller and the interval as context.

@@ -80,14 +80,8 @@ json SweepJson(const ReplayResult& r, int points, const std::string& reference) 
   }
   // The bound's curve: re-solved at N budgets over the losses seen.
   double max_loss = 0;
-  std::vector<std::vector<BoundCandidate>> candidates(static_cast<size_t>(r.steps));
-  for (const ControllerSummary& c : r.controllers) {
-    max_loss = std::max(max_loss, c.accuracy_loss_pts);
-    for (size_t k = 0; k < c.intervals.size() && k < candidates.size(); ++k) {
-      const IntervalRecord& iv = c.intervals[k];
-      candidates[k].push_back({c.name, iv.carbon_g, iv.accuracy_loss_pts * iv.requests, iv.requests, iv.slo_violations});
-    }
-  }
+  for (const ControllerSummary& c : r.controllers) max_loss = std::max(max_loss, c.accuracy_loss_pts);
+  const std::vector<std::vector<BoundCandidate>> candidates = BoundCandidates(r.controllers, r.steps);
   if (r.controllers.size() > 1 && points >= 2) {
     for (int i = 0; i < points; ++i) {
       const double budget = max_loss * i / (points - 1);

@@ -65,8 +65,8 @@ StatusOr<std::string> Savings(const std::vector<std::string>& files, const std::
   }
   std::string out = "| run | ";
   for (const std::string& o : others) out += "carbon vs " + o + " | ";
-  out += "CDP vs best agnostic | SLO viol. | acc. loss |\n|";
-  for (size_t i = 0; i < others.size() + 4; ++i) out += " --- |";
+  out += "CDP vs best agnostic | SLO viol. | acc. loss | above the bound at its loss |\n|";
+  for (size_t i = 0; i < others.size() + 5; ++i) out += " --- |";
   out += "\n";
   for (size_t k = 0; k < runs.size(); ++k) {
     const json& r = runs[k];
@@ -96,7 +96,15 @@ StatusOr<std::string> Savings(const std::vector<std::string>& files, const std::
       if (best.empty() || c < best_cdp) best_cdp = c, best = agnostic;
     }
     out += best.empty() ? " - |" : fmt::format(" {} ({}) |", Saving(ecdp, best_cdp), best);
-    out += fmt::format(" {} | {:.2f} pts |\n", Pct(viol), loss);
+    std::string bound = "-";
+    if (r.contains("bound") && r["bound"].contains("at") && r["bound"]["at"].contains("ecomap")) {
+      const json& b = r["bound"]["at"]["ecomap"];
+      if (b.value("feasible", false)) {
+        ECOMAP_ASSIGN_OR_RETURN(double bg, Num(b, "bound", "carbon_g"));
+        bound = bg > 0 ? fmt::format("{:+.1f}% (bound {:.1f} g)", 100.0 * (ec / bg - 1), bg) : "-";
+      }
+    }
+    out += fmt::format(" {} | {:.2f} pts | {} |\n", Pct(viol), loss, bound);
   }
   return out;
 }

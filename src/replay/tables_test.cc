@@ -27,7 +27,11 @@ json MakeRun(const char* zone, double ecomap, double maxn) {
 ResultLoader Fake() {
   return [](const std::string& path) -> StatusOr<json> {
     if (path == "us.json") return MakeRun("US", 50, 100);
-    if (path == "es.json") return MakeRun("ES", 30, 120);
+    if (path == "es.json") {
+      json j = MakeRun("ES", 30, 120);
+      j["bound"] = {{"at", {{"ecomap", {{"feasible", true}, {"carbon_g", 25.0}}}}}};
+      return j;
+    }
     if (path == "bad.json") return json{{"format", "other"}};
     return NotFound("no " + path);
   };
@@ -43,6 +47,8 @@ TEST(ResultTablesTest, RendersControllersAndSavings) {
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_NE(s->find("| US 2023-06-05 | -50.0% |"), std::string::npos) << *s;
   EXPECT_NE(s->find("| ES 2023-06-05 | -75.0% |"), std::string::npos) << *s;
+  EXPECT_NE(s->find("| +20.0% (bound 25.0 g) |"), std::string::npos) << *s;  // 30 g against a 25 g bound
+  EXPECT_NE(s->find("| 0.50 pts | - |"), std::string::npos) << *s;            // US: no bound in its JSON
   EXPECT_FALSE(RenderResultTable("pie", {"us.json"}, Fake()).ok());
   EXPECT_FALSE(RenderResultTable("controllers", {"bad.json"}, Fake()).ok());
   EXPECT_EQ(RenderResultTable("controllers", {"none.json"}, Fake()).status().code(), StatusCode::kNotFound);
