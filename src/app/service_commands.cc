@@ -168,10 +168,17 @@ void PrintSummary(const service::Daemon& d, bool demo) {
             << "\n"
             << "  carbon             " << fmt::format("{:.4f}", s.carbon_g) << " gCO2eq (" << src << " energy x intensity)\n"
             << "  requests           " << s.completed << " completed, " << s.rejected << " rejected (measured)\n"
-            << "  SLO violations     " << s.slo_violations << " tenant-intervals with p95 over the SLO\n"
+            << "  SLO violations     " << s.slo_violations << " tenant-intervals (p95 over the SLO, or requests refused at admission / queue full)\n"
             << "  decisions          " << s.decisions << " (" << s.replans << " re-plans), mean threshold "
             << fmt::format("{:.1f}", s.mean_threshold_w) << " W\n"
-            << "  carbon fallbacks   " << s.carbon_fallback_intervals << " intervals\n"
+            << "  threshold          changed in " << s.threshold_changes << " of " << std::max<int64_t>(0, s.intervals - 1)
+            << " interval boundaries; by mode in force:\n";
+  for (const auto& [mode, m] : s.by_mode) {
+    const double n = static_cast<double>(std::max<int64_t>(1, m.intervals));
+    std::cout << fmt::format("    {:<22} {:>4} intervals  CI {:>5.0f} g/kWh  threshold {:>5.1f} W  power {:>5.2f} W {}\n",
+                             mode, m.intervals, m.intensity_sum / n, m.threshold_w_sum / n, m.power_w_sum / n, src);
+  }
+  std::cout << "  carbon fallbacks   " << s.carbon_fallback_intervals << " intervals\n"
             << "  history            " << d.config().data_dir << "/history.sqlite\n";
 }
 

@@ -262,7 +262,7 @@ nlohmann::json ToJson(const StatusSnapshot& s) {
       {"power",
        {{"watts", s.power_w}, {"source", s.power_source}, {"fallback", s.power_fallback}, {"note", s.power_note}}},
       {"threshold_w", s.threshold_w},
-      {"mode", {{"id", s.mode}, {"name", s.mode_name}, {"applied", s.mode_applied}, {"note", s.mode_note}}},
+      {"mode", {{"id", s.mode}, {"name", s.mode_name}, {"applied", s.mode_applied}, {"note", s.mode_note}, {"knob", s.mode_knob}}},
       {"last_decision", {{"reason", s.last_reason}, {"decisions_total", s.decisions_total},
                          {"replans_total", s.replans_total}}},
       {"totals",

@@ -116,6 +116,7 @@ struct StatusSnapshot {
   std::string mode_name;
   bool mode_applied = true;
   std::string mode_note;
+  std::string mode_knob;             // what the power knob holds in force ([serve] power_knob)
   std::string last_reason;
   int64_t decisions_total = 0, replans_total = 0;
   // Totals (energy and carbon continue across restarts from the history).

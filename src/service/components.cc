@@ -90,7 +90,7 @@ StatusOr<ServeCarbon> MakeServeCarbon(const ServeConfig& config, const Clock& cl
 std::string RestartKeys(const ServeConfig& a, const ServeConfig& c) {
   std::vector<std::string> restart;
   if (c.platform != a.platform) restart.push_back("platform");
-  if (c.apply_mode != a.apply_mode) restart.push_back("apply_mode");
+  if (c.power_knob != a.power_knob) restart.push_back("power_knob");
   if (c.data_dir != a.data_dir) restart.push_back("data_dir");
   if (c.api.host != a.api.host || c.api.port != a.api.port) restart.push_back("api.listen");
   if (c.grpc.enabled != a.grpc.enabled || c.grpc.host != a.grpc.host || c.grpc.port != a.grpc.port)

@@ -40,7 +40,7 @@ struct ServeCarbon {
 StatusOr<ServeCarbon> MakeServeCarbon(const ServeConfig& config, const Clock& clock);
 
 // The keys that differ between `before` and `after` but take effect only after a restart
-// (platform, apply_mode, data_dir, api.listen, carbon, controller), comma-separated.
+// (platform, power_knob, data_dir, api.listen, carbon, controller), comma-separated.
 std::string RestartKeys(const ServeConfig& before, const ServeConfig& after);
 
 }  // namespace ecomap::service

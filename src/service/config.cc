@@ -1,5 +1,7 @@
 #include "service/config.h"
 
+#include "service/power_knob.h"
+
 #include <toml++/toml.h>
 
 #include <cmath>
@@ -162,7 +164,7 @@ StatusOr<ServeConfig> ParseServeConfig(std::string_view text, const std::string&
   if (!serve) return InvalidArgument(name + ": no [serve] table; see data/serve/ecomap.toml for an example");
   Reader r(serve, "serve", name, 1);
   ECOMAP_RETURN_IF_ERROR(r.CheckKeys(
-      {"platform", "interval_s", "data_dir", "seed", "drain_ms", "apply_mode", "load", "api", "grpc", "carbon", "controller", "tenants"}));
+      {"platform", "interval_s", "data_dir", "seed", "drain_ms", "apply_mode", "power_knob", "load", "api", "grpc", "carbon", "controller", "tenants"}));
   ECOMAP_RETURN_IF_ERROR(r.String("platform", &c.platform));
   if (c.platform != "host" && c.platform != "xavier-sim" && c.platform != "jetson") {
     return InvalidArgument(r.Where("platform") + " = '" + c.platform + "' is unknown; use host, xavier-sim or jetson");
@@ -177,8 +179,20 @@ StatusOr<ServeConfig> ParseServeConfig(std::string_view text, const std::string&
   ECOMAP_RETURN_IF_ERROR(r.Integer("drain_ms", 0, 600000, &drain));
   c.seed = static_cast<uint64_t>(seed);
   c.drain_ms = static_cast<int>(drain);
-  c.apply_mode = c.platform != "host";
-  ECOMAP_RETURN_IF_ERROR(r.Bool("apply_mode", &c.apply_mode));
+  if ((*serve).contains("apply_mode")) {
+    return InvalidArgument(r.Where("apply_mode") + " was replaced by power_knob: apply_mode = true is power_knob = \"mode\", "
+                           "false is power_knob = \"none\"; on host the default is power_knob = \"cpu-share\" "
+                           "(the daemon's own CPU share)");
+  }
+  c.power_knob = c.platform == "host" ? "cpu-share" : "mode";
+  ECOMAP_RETURN_IF_ERROR(r.String("power_knob", &c.power_knob));
+  if (c.power_knob != "mode" && c.power_knob != "cpu-share" && c.power_knob != "none") {
+    return InvalidArgument(r.Where("power_knob") + " = '" + c.power_knob + "' is unknown; use " + kPowerKnobs);
+  }
+  if (c.power_knob == "cpu-share" && c.platform != "host") {
+    return InvalidArgument(r.Where("power_knob") + " = \"cpu-share\" limits the daemon's own CPUs and needs platform = \"host\" (this is \"" +
+                           c.platform + "\"); use \"mode\" or \"none\"");
+  }
   std::string load = "generated";
   ECOMAP_RETURN_IF_ERROR(r.String("load", &load));
   if (load != "generated" && load != "clients") {

@@ -10,9 +10,11 @@
 //   data_dir = "ecomap-data"       # history.sqlite lives here; relative to the config file
 //   seed = 1                       # engine weights/arrivals and controller seed
 //   drain_ms = 2000                # drain deadline at shutdown and tenant removal
-//   apply_mode = false             # switch the platform's power mode (default: true except on
-//                                  # host, whose modes hot-unplug cores / cap clocks of the whole
-//                                  # machine; when false the chosen mode is reported, not applied)
+//   power_knob = "cpu-share"       # how a decision's power mode takes effect (service/power_knob.h):
+//                                  # "mode" (the platform's modes; default except on host, whose
+//                                  # modes hot-unplug cores / cap clocks of the whole machine),
+//                                  # "cpu-share" (host: the daemon's own CPU share; host default),
+//                                  # "none" (the chosen mode is reported, not applied)
 //   load = "generated"             # where requests come from: "generated" (each tenant's declared
 //                                  # rate/concurrency drives an in-engine generator; clients may
 //                                  # infer too) | "clients" (only inference clients, the KServe v2
@@ -125,7 +127,7 @@ struct ServeConfig {
   std::string data_dir;            // resolved
   uint64_t seed = 1;
   int drain_ms = 2000;
-  bool apply_mode = false;         // default: platform != "host"
+  std::string power_knob = "cpu-share";  // "mode" | "cpu-share" | "none"; default by platform
   bool client_load = false;        // load = "clients": no generators (engine sources external)
   ApiConfig api;
   GrpcConfig grpc;

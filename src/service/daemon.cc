@@ -1,6 +1,7 @@
 #include "service/daemon.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -80,7 +81,7 @@ Status Daemon::Build() {
     ECOMAP_ASSIGN_OR_RETURN(platform_, platform::MakePlatform(config_.platform, po));
   }
   controller_info_ = platform_->info();
-  if (!config_.apply_mode) {
+  if (config_.power_knob == "none") {
     StatusOr<int> cm = platform_->CurrentMode();
     const int mode = cm.ok() ? *cm : controller_info_.default_mode;
     std::vector<platform::PowerMode> kept;
@@ -118,7 +119,8 @@ Status Daemon::Build() {
 
   platform::Platform* plat = platform_.get();
   power_ = std::make_unique<PowerMeter>(plat, platform::AsEvaluator(plat));
-  actuator_ = std::make_unique<EngineActuator>(plat, engine_.get(), config_.apply_mode, config_.seed);
+  ECOMAP_ASSIGN_OR_RETURN(knob_, MakePowerKnob(config_.power_knob, plat));
+  actuator_ = std::make_unique<EngineActuator>(plat, engine_.get(), knob_.get(), config_.seed);
   actuator_->set_client_load(config_.client_load);
   meter_ = std::make_unique<EngineMeter>(engine_.get(), actuator_.get(), power_.get(), &platform_->info());
   auto clock = std::make_unique<SystemIntervalClock>(clock_, &control_cv_, &stop_);
@@ -242,6 +244,17 @@ void Daemon::CommitLocked(const loop::IntervalOutcome& o) {
   summary_.power_source = row.power_source;
   summary_.power_fallback_intervals += row.power_fallback ? 1 : 0;
   summary_.carbon_fallback_intervals += (o.carbon && o.carbon->source != primary_source_) ? 1 : 0;
+  if (summary_.intervals > 1 && std::abs(row.threshold_w - last_threshold_w_) > 0.05) ++summary_.threshold_changes;
+  last_threshold_w_ = row.threshold_w;
+  {
+    const platform::PowerMode* pm = platform_->info().FindMode(row.mode);
+    RunSummary::InMode& m = summary_.by_mode[(pm ? pm->name : "mode " + std::to_string(row.mode)) +
+                                             (actuator_->mode_applied() ? "" : " (not applied)")];
+    m.intervals += 1;
+    m.intensity_sum += row.intensity_g_per_kwh;
+    m.threshold_w_sum += row.threshold_w;
+    m.power_w_sum += row.power_w;
+  }
   intensity_sum_ += row.intensity_g_per_kwh;
   threshold_sum_ += row.threshold_w;
   {
@@ -252,7 +265,8 @@ void Daemon::CommitLocked(const loop::IntervalOutcome& o) {
     snap_.power_note = power.note;
   }
   RefreshSnapshotLocked();
-  if (deps_.terminal) *deps_.terminal << IntervalLine(row, platform_->info(), actuator_->mode_applied()) << std::endl;
+  if (deps_.terminal) *deps_.terminal << IntervalLine(row, platform_->info(), actuator_->mode_applied(),
+                                                 knob_ && knob_->kind() == "cpu-share" ? knob_->Describe() : "") << std::endl;
   {
     // Last: a waiter woken here sees the snapshot and history of this interval.
     std::lock_guard<std::mutex> l(loop_mu_);
@@ -292,6 +306,7 @@ void Daemon::RefreshSnapshotLocked() {
   }
   s.mode_applied = actuator_->mode_applied();
   s.mode_note = actuator_->mode_note();
+  s.mode_knob = knob_ ? knob_->Describe() : "none: the chosen mode is reported, not applied";
   if (!pending_decisions_.empty()) s.last_reason = pending_decisions_.back().reason;
   s.decisions_total = summary_.decisions;
   s.replans_total = summary_.replans;

@@ -95,6 +95,16 @@ struct RunSummary {
   int64_t completed = 0, rejected = 0, slo_violations = 0;  // this run
   std::string power_source;              // of the last interval
   int64_t power_fallback_intervals = 0, carbon_fallback_intervals = 0;
+  // How the threshold and the power followed the carbon signal: intervals whose threshold
+  // differs from the previous interval's (by more than 0.05 W), and per power mode in force
+  // (its name; "(not applied)" appended when the knob could not apply it) the sums over the
+  // intervals spent in it.
+  int64_t threshold_changes = 0;
+  struct InMode {
+    int64_t intervals = 0;
+    double intensity_sum = 0, threshold_w_sum = 0, power_w_sum = 0;
+  };
+  std::map<std::string, InMode> by_mode;
 };
 
 class Daemon final : public InferenceBackend {
@@ -170,13 +180,14 @@ class Daemon final : public InferenceBackend {
   const Clock* clock_;
   std::unique_ptr<platform::Platform> platform_;
   // What the controller decides over: the platform, restricted to the mode in force when modes
-  // are not applied ([serve] apply_mode = false), so its plans match what really runs.
+  // are not applied ([serve] power_knob = "none"), so its plans match what really runs.
   platform::PlatformInfo controller_info_;
   std::string primary_source_;  // the configured carbon provider's name
   std::shared_ptr<const estimator::Predictor> predictor_, oracle_;
   std::unique_ptr<policy::Controller> controller_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<PowerMeter> power_;
+  std::unique_ptr<PowerKnob> knob_;  // nullptr: power_knob = "none"
   std::unique_ptr<EngineActuator> actuator_;
   std::unique_ptr<EngineMeter> meter_;
   SystemIntervalClock* interval_clock_ = nullptr;  // owned by loop_
@@ -196,7 +207,7 @@ class Daemon final : public InferenceBackend {
   // Observed demand (load = "clients"): what the controller plans for (service/demand.h).
   DemandModel demand_;
   RunSummary summary_;
-  double intensity_sum_ = 0, threshold_sum_ = 0;
+  double intensity_sum_ = 0, threshold_sum_ = 0, last_threshold_w_ = 0;
 
   // Published state.
   struct ModelState {

@@ -8,6 +8,21 @@ PowerMeter::PowerMeter(platform::Platform* platform, platform::Evaluator* simula
 PowerFigure PowerMeter::Read(const Inputs& in) {
   PowerFigure f;
   StatusOr<platform::PowerReading> pr = platform_->ReadPower();
+  if (pr.ok() && pr->provenance == platform::Provenance::kModelled) {
+    // A modelled reading is the machine's (the host's /proc/stat counts every program on it); the
+    // daemon's own figure is the model driven by the engine's busy time, where there is one.
+    f.power = pr->total;
+    f.provenance = platform::Provenance::kModelled;
+    if (in.window.value() > 0) {
+      StatusOr<platform::PowerReading> m =
+          platform_->ModelPowerFromBusy(in.mode, in.busy, Milliseconds(in.window.value() * 1000));
+      if (m.ok()) {
+        f.power = m->total;
+        f.note = "the daemon's own load: the power model from the engine's busy time";
+      }
+    }
+    return f;
+  }
   if (pr.ok()) {
     f.power = pr->total;
     f.provenance = pr->provenance;

@@ -2,7 +2,11 @@
 //
 //   1. the platform's reading (ReadPower): measured (RAPL, INA3221 rails) or simulated. A
 //      simulator's reading knows nothing of the engine's load, so on a simulated platform the
-//      figure is the simulator's evaluation of the configuration in force (still "simulated");
+//      figure is the simulator's evaluation of the configuration in force (still "simulated").
+//      A modelled reading (the host without RAPL: /proc/stat, i.e. every program on the
+//      machine) gives way to the platform's model of the daemon's own load, the engine's
+//      per-unit busy time in the mode in force (Platform::ModelPowerFromBusy), where it has one;
+//      both are "modelled" and neither is a fallback;
 //   2. when the reading fails: the platform's model of power from the engine's per-unit busy
 //      time (Platform::ModelPowerFromBusy; the Linux host has one), labelled "modelled";
 //   3. else the controller's predicted power of the decision in force, labelled "modelled";

@@ -82,12 +82,14 @@ IntervalRow ToIntervalRow(const loop::IntervalOutcome& o, int64_t id,
   return row;
 }
 
-std::string IntervalLine(const IntervalRow& row, const platform::PlatformInfo& platform, bool mode_applied) {
+std::string IntervalLine(const IntervalRow& row, const platform::PlatformInfo& platform, bool mode_applied,
+                         const std::string& knob) {
   std::string o = fmt::format("#{} {}  CI {:.0f} g/kWh ({}{})  thr {:.1f} W  mode {}", row.id,
                               row.end_utc.substr(11, 8), row.intensity_g_per_kwh, row.carbon_source,
                               row.carbon_stale ? ", stale" : "", row.threshold_w, row.mode);
   if (const platform::PowerMode* pm = platform.FindMode(row.mode)) o += " " + pm->name;
   if (!mode_applied) o += " (not applied)";
+  else if (!knob.empty()) o += " [" + knob + "]";
   o += fmt::format("  power {:.1f} W {}{}", row.power_w, row.power_source, row.power_fallback ? " [fallback]" : "");
   for (const auto& t : row.tenants) {
     o += fmt::format(" | {} {} p95 {:.0f}/{:.0f} ms {} {:.1f} rps", t.tenant, t.model, t.p95_ms, t.slo_ms,

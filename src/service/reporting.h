@@ -31,7 +31,8 @@ IntervalRow ToIntervalRow(const loop::IntervalOutcome& outcome, int64_t id,
                           const std::vector<engine::TenantReport>& engine_tenants, const PowerFigure& power);
 
 // "#12 10:00:05  CI 180 g/kWh (trace:...)  thr 21.0 W  mode 2 MODE_15W  power 9.8 W simulated | ..."
-std::string IntervalLine(const IntervalRow& row, const platform::PlatformInfo& platform, bool mode_applied);
+std::string IntervalLine(const IntervalRow& row, const platform::PlatformInfo& platform, bool mode_applied,
+                         const std::string& knob = "");
 
 // The API's JSON of a decision row and of a declared tenant.
 nlohmann::json DecisionJson(const DecisionRow& d);

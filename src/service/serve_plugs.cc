@@ -62,8 +62,8 @@ loop::IntervalClock::Waited SystemIntervalClock::WaitInterval(Duration length) {
   return w;
 }
 
-EngineActuator::EngineActuator(platform::Platform* platform, engine::Engine* engine, bool apply_mode, uint64_t seed)
-    : platform_(platform), engine_(engine), apply_mode_(apply_mode), seed_(seed) {}
+EngineActuator::EngineActuator(platform::Platform* platform, engine::Engine* engine, PowerKnob* knob, uint64_t seed)
+    : platform_(platform), engine_(engine), knob_(knob), seed_(seed) {}
 
 std::string EngineActuator::MapUnit(const std::string& unit) const {
   const auto& units = engine_->units();
@@ -80,18 +80,19 @@ std::string EngineActuator::MapUnit(const std::string& unit) const {
 StatusOr<loop::Actuator::Applied> EngineActuator::Apply(const policy::Decision& d,
                                                         const std::vector<policy::TenantSpec>& demand) {
   const int mode = d.config.power_mode;
-  if (!apply_mode_) {
+  if (knob_ == nullptr) {
     mode_applied_ = mode == applied_mode_;
-    mode_note_ = mode_applied_ ? "" : "mode " + std::to_string(mode) + " chosen, not applied ([serve] apply_mode = false)";
-  } else if (mode != applied_mode_) {
-    Status m = platform_->ApplyMode(mode);
+    mode_note_ = mode_applied_ ? "" : "mode " + std::to_string(mode) + " chosen, not applied ([serve] power_knob = \"none\")";
+  } else if (mode != applied_mode_ || !mode_applied_) {
+    const platform::PowerMode* pm = platform_->info().FindMode(mode);
+    Status m = pm ? knob_->Apply(*pm) : NotFound("the platform has no mode " + std::to_string(mode));
     if (m.ok()) {
       applied_mode_ = mode;
       mode_applied_ = true;
       mode_note_.clear();
     } else {
       mode_applied_ = false;
-      mode_note_ = "mode " + std::to_string(mode) + " not applied: " + m.message();
+      mode_note_ = "mode " + std::to_string(mode) + " not applied (" + knob_->kind() + "): " + m.message();
     }
   }
   engine::ConfigurationAdapterOptions o;

@@ -3,8 +3,9 @@
 //   SystemIntervalClock  the wall clock; an interval is waited out on a condition variable of the
 //                        daemon's control mutex (released while waiting), and a stop request
 //                        ends it early.
-//   EngineActuator       puts a decision in force: the power mode (Platform::ApplyMode, unless
-//                        [serve] apply_mode = false) and the engine (Start, then live Apply),
+//   EngineActuator       puts a decision in force: the power mode through the daemon's power
+//                        knob (service/power_knob.h: the platform's mode or the daemon's own CPU
+//                        share; none: reported only) and the engine (Start, then live Apply),
 //                        through the one Configuration -> EngineSpec adapter
 //                        (engine/configuration_adapter.h). On "host" the platform's units are the
 //                        engine's; elsewhere (xavier-sim, jetson) a stage on the platform's unit
@@ -27,6 +28,7 @@
 #include "engine/engine.h"
 #include "loop/control_loop.h"
 #include "platform/platform.h"
+#include "service/power_knob.h"
 #include "service/power_meter.h"
 
 namespace ecomap::service {
@@ -56,7 +58,8 @@ class SystemIntervalClock final : public loop::IntervalClock {
 class EngineActuator final : public loop::Actuator {
  public:
   // REQUIRES: platform and engine outlive this object.
-  EngineActuator(platform::Platform* platform, engine::Engine* engine, bool apply_mode, uint64_t seed);
+  // knob: nullptr when modes are not applied ([serve] power_knob = "none").
+  EngineActuator(platform::Platform* platform, engine::Engine* engine, PowerKnob* knob, uint64_t seed);
 
   // true: the engine's tenants run no generator (engine SourceSpec::external): inference clients
   // ([serve] load = "clients") are their only load; the declared rates stay planning hints.
@@ -79,7 +82,7 @@ class EngineActuator final : public loop::Actuator {
 
   platform::Platform* platform_;
   engine::Engine* engine_;
-  bool apply_mode_;
+  PowerKnob* knob_;
   uint64_t seed_;
   bool engine_started_ = false;
   bool client_load_ = false;

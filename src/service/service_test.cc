@@ -4,6 +4,7 @@
 // (the policy part's controllers are exercised by the integration test / the app).
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <sched.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -13,6 +14,7 @@
 #include <random>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "carbon/live_test_server.h"
 #include "platform/faulty_platform.h"
@@ -53,7 +55,7 @@ TEST(ServeConfigTest, BundledExamplesParse) {
     ASSERT_TRUE(c.ok()) << f << ": " << c.status().message();
     EXPECT_EQ(c->platform, "host");
     EXPECT_EQ(c->tenants.size(), 2u);
-    EXPECT_FALSE(c->apply_mode);
+    EXPECT_EQ(c->power_knob, "cpu-share");
     EXPECT_TRUE(fs::exists(c->carbon.trace_path)) << c->carbon.trace_path;
   }
 }
@@ -87,6 +89,9 @@ TEST(ServeConfigTest, ErrorsNameFileLineKeyAndFix) {
       {head + tenant + tenant, "used twice"},
       {head + "[[serve.tenants]]\nname = \"a b\"\nfamily = \"resnet\"\nslo_ms = 5\nrate_rps = 1\n", "is invalid"},
       {head + "[carbon.live]\nbogus = 1\n", "unknown key 'bogus'"},
+      {head + "apply_mode = false\n", "replaced by power_knob"},
+      {head + "power_knob = \"dvfs\"\n", "'dvfs' is unknown; use \"mode\", \"cpu-share\" or \"none\""},
+      {"[serve]\nplatform = \"xavier-sim\"\npower_knob = \"cpu-share\"\n", "needs platform = \"host\""},
   };
   for (const Case& c : cases) {
     StatusOr<ServeConfig> r = ParseServeConfig(c.text, "cfg.toml", ECOMAP_SOURCE_DIR, NoEnv());
@@ -116,6 +121,10 @@ TEST(ServeConfigTest, DefaultsEnvironmentTokenAndPaths) {
   EXPECT_EQ(c->tenants[0].arrival, platform::ArrivalKind::kClosedLoop);
   EXPECT_EQ(c->tenants[0].concurrency, 2);
   EXPECT_EQ(c->controller.name, "ecomap");
+  EXPECT_EQ(c->power_knob, "cpu-share");  // the host's default: the daemon's own CPU share
+  StatusOr<ServeConfig> sim = ParseServeConfig("[serve]\nplatform = \"xavier-sim\"\n", "c.toml", "/srv/x", env);
+  ASSERT_TRUE(sim.ok()) << sim.status().message();
+  EXPECT_EQ(sim->power_knob, "mode");
 }
 
 // ------------------------------------------------------------------------------------------
@@ -629,11 +638,15 @@ class SpinFactory final : public engine::ExecutorFactory {
 // follows the carbon intensity (so it moves with the signal). Re-plans on a tenant change.
 class TestController final : public policy::Controller {
  public:
-  explicit TestController(const platform::PlatformInfo* info) : info_(info) {}
+  // alternate_modes: the power mode alternates between the platform's first two modes every
+  // step (a re-plan each time), as a carbon-following controller's would.
+  explicit TestController(const platform::PlatformInfo* info, bool alternate_modes = false)
+      : info_(info), alternate_modes_(alternate_modes) {}
   std::string name() const override { return "test"; }
   StatusOr<policy::Decision> Step(const policy::ControlInput& in) override {
     policy::Decision d;
     d.config.power_mode = info_->default_mode;
+    if (alternate_modes_ && info_->modes.size() >= 2) d.config.power_mode = info_->modes[steps % 2].id;
     std::vector<std::string> names;
     for (size_t i = 0; i < in.tenants.size(); ++i) {
       const policy::TenantSpec& t = in.tenants[i];
@@ -652,7 +665,7 @@ class TestController final : public policy::Controller {
     }
     d.threshold = Watts(30 - in.intensity.value() / 20);
     d.predicted.power = Watts(7);
-    d.replanned = names != last_;
+    d.replanned = names != last_ || alternate_modes_;
     d.reason = d.replanned ? "tenants changed" : "no change";
     last_ = names;
     ++steps;
@@ -663,14 +676,15 @@ class TestController final : public policy::Controller {
 
  private:
   const platform::PlatformInfo* info_;
+  bool alternate_modes_;
   std::vector<std::string> last_;
 };
 
 ControllerFactory TestControllers() {
   return [](const std::string& name, const policy::ControllerContext& ctx)
              -> StatusOr<std::unique_ptr<policy::Controller>> {
-    if (name != "test") return NotFound("controller '" + name + "' (tests know: test)");
-    return std::unique_ptr<policy::Controller>(new TestController(ctx.platform));
+    if (name != "test" && name != "test-modes") return NotFound("controller '" + name + "' (tests know: test, test-modes)");
+    return std::unique_ptr<policy::Controller>(new TestController(ctx.platform, name == "test-modes"));
   };
 }
 
@@ -1076,6 +1090,69 @@ TEST(DaemonTest, PowerReadingFailureFallsBackToTheModelLabelled) {
     EXPECT_TRUE(r.power_fallback);
     EXPECT_EQ(r.power_source, "modelled");
   }
+  fs::remove_all(dir);
+}
+
+std::vector<int> AllowedCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  }
+  return cpus;
+}
+
+// power_knob = "cpu-share" on host: a decision's mode takes effect live on the daemon's own CPU
+// share (here the affinity mechanism: the test process is not in a delegated cgroup), the
+// interval line and /status say what is in force, and the share is given back at the end.
+TEST(DaemonTest, CpuShareKnobAppliesEachDecisionsModeToTheDaemonItself) {
+  const std::vector<int> before = AllowedCpus();
+  auto host = platform::MakePlatform("host");
+  ASSERT_TRUE(host.ok()) << host.status().message();
+  const platform::PlatformInfo info = (*host)->info();
+  if (info.modes.size() < 2 || before.size() < 2) GTEST_SKIP() << "needs a host with 2 CPUs (2 modes)";
+  std::string dir = TempDir("knob");
+  std::string text = DaemonConfigText(dir, kTraceCarbon);
+  text.replace(text.find("name = \"test\""), 13, "name = \"test-modes\"");
+  text.replace(text.find("drain_ms"), 0, "power_knob = \"cpu-share\"\n");
+  std::ostringstream terminal;
+  StatusOr<ServeConfig> c = ParseServeConfig(text, "test.toml", ECOMAP_SOURCE_DIR, NoEnv());
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  DaemonDeps deps;
+  deps.executors = std::make_shared<SpinFactory>();
+  deps.make_controller = TestControllers();
+  deps.terminal = &terminal;
+  auto d = Daemon::Create(std::move(c).value(), std::move(deps));
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  ASSERT_TRUE((*d)->Start().ok());
+  // Sample the mode and the process's CPUs until both modes were seen in force.
+  std::set<size_t> cpu_counts_in_mode[2];
+  std::set<std::string> knobs;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline &&
+         (cpu_counts_in_mode[0].empty() || cpu_counts_in_mode[1].empty())) {
+    StatusSnapshot s = (*d)->Snapshot();
+    const size_t n = AllowedCpus().size();  // the main thread's own affinity, narrowed with the rest
+    StatusSnapshot again = (*d)->Snapshot();
+    if (s.mode_applied && again.mode == s.mode && s.mode >= 0 && s.mode < 2 && s.decisions_total == again.decisions_total) {
+      cpu_counts_in_mode[s.mode].insert(n);
+      knobs.insert(s.mode_knob);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  (*d)->Stop();
+  ASSERT_FALSE(cpu_counts_in_mode[0].empty());
+  ASSERT_FALSE(cpu_counts_in_mode[1].empty());
+  EXPECT_EQ(*cpu_counts_in_mode[1].begin(), static_cast<size_t>(info.modes[1].online_cpu_cores));
+  EXPECT_EQ(*cpu_counts_in_mode[0].rbegin(), static_cast<size_t>(info.modes[0].online_cpu_cores));
+  bool described = false;
+  for (const std::string& k : knobs) described |= k.find("cpu share") != std::string::npos;
+  EXPECT_TRUE(described);
+  EXPECT_NE(terminal.str().find("[cpu share"), std::string::npos) << terminal.str();
+  d->reset();
+  EXPECT_EQ(AllowedCpus(), before);  // the share given back
   fs::remove_all(dir);
 }
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <sstream>
 
@@ -103,21 +104,46 @@ std::vector<int> CpuShare::allowed_cpus() const {
 }
 
 Status CpuShare::SetAffinity(const std::vector<int>& cpus) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  for (int c : cpus) CPU_SET(c, &set);
-  // Every thread of the process: /proc/self/task lists them (threads started later inherit the
-  // affinity of the thread that starts them; the engine pins its workers itself).
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  for (int c : cpus) CPU_SET(c, &allowed);
+  // Every thread of the process: /proc/self/task lists them. Each keeps what it had of its own
+  // (an engine worker pinned to its unit's CPU stays there when that CPU is allowed): its mask
+  // the first time it is seen, narrowed to the allowed CPUs, or all of them when none is left.
+  // A thread first seen with exactly the last limit's mask was started under that limit (it
+  // inherited it), so its own mask is taken to be the whole initial set.
   StatusOr<std::vector<std::string>> tasks = fs_->List("/proc/self/task");
   if (!tasks.ok()) tasks = std::vector<std::string>{std::to_string(getpid())};
+  std::map<pid_t, cpu_set_t> seen;
   for (const std::string& t : *tasks) {
     const pid_t tid = static_cast<pid_t>(std::atoll(t.c_str()));
     if (tid <= 0) continue;
-    if (sched_setaffinity(tid, sizeof(set), &set) != 0 && errno != ESRCH) {
+    cpu_set_t own;
+    auto it = own_masks_.find(tid);
+    if (it != own_masks_.end()) {
+      own = it->second;
+    } else {
+      CPU_ZERO(&own);
+      if (sched_getaffinity(tid, sizeof(own), &own) != 0) {
+        if (errno == ESRCH) continue;  // ended meanwhile
+        CPU_ZERO(&own);
+      }
+      if (last_limit_ && CPU_EQUAL(&own, &*last_limit_)) {
+        CPU_ZERO(&own);
+        for (int c : initial_cpus_) CPU_SET(c, &own);
+      }
+    }
+    seen[tid] = own;
+    cpu_set_t mask;
+    CPU_AND(&mask, &own, &allowed);
+    if (CPU_COUNT(&mask) == 0) mask = allowed;
+    if (sched_setaffinity(tid, sizeof(mask), &mask) != 0 && errno != ESRCH) {
       return Unavailable(fmt::format("sched_setaffinity(thread {}, CPUs {}) failed: {}", tid,
                                      FormatCpuList(cpus), std::strerror(errno)));
     }
   }
+  own_masks_ = std::move(seen);  // threads that ended are forgotten
+  last_limit_ = allowed;
   return Status::Ok();
 }
 

@@ -7,9 +7,12 @@
 //            writable (a delegated cgroup, e.g. a systemd unit with Delegate=yes): a quota of
 //            cores x ratio CPUs' worth of time per 100 ms period;
 //   affinity the CPU affinity of every thread of the process, restricted to the first `cores`
-//            CPUs it was allowed at creation (sched_setaffinity); the clock ratio cannot be
-//            expressed this way, so only the core count takes effect (note() says so). The
-//            engine must also keep its stages on those cores (allowed_cpus()).
+//            CPUs it was allowed at creation (sched_setaffinity); a thread pinned to some of
+//            those CPUs (an engine worker on its unit's CPU) keeps its pin, and gets it back
+//            when a wider limit follows. The clock ratio cannot be expressed this way, so only
+//            the core count takes effect (note() says so). Threads the process starts later
+//            inherit the limit of the thread that starts them (a pin set later is the
+//            caller's: the engine keeps its stages on allowed_cpus()).
 // The cgroup is found from /proc/self/cgroup (the "0::PATH" line) and the cgroup2 mount point in
 // /proc/self/mountinfo. Restore() puts back what was there at creation.
 //
@@ -20,6 +23,10 @@
 // Thread-safety: one thread at a time (the daemon's actuator).
 #pragma once
 
+#include <sched.h>
+#include <sys/types.h>
+
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -74,6 +81,9 @@ class CpuShare {
   std::optional<std::string> cgroup_dir_;  // set: the cgroup mechanism
   std::optional<CpuMax> initial_max_;
   std::vector<int> initial_cpus_;
+  // Affinity: each thread's own mask (as first seen), and the mask of the last limit.
+  std::map<pid_t, cpu_set_t> own_masks_;
+  std::optional<cpu_set_t> last_limit_;
   int cores_ = 0;
   double limit_cpus_ = 0;
   std::string note_;

@@ -136,5 +136,73 @@ TEST(CpuShareTest, AffinityFallbackNarrowsEveryThreadAndRestores) {
   EXPECT_EQ(ThreadCpus(), before);
 }
 
+// A thread pinned to the second CPU (as an engine worker is to its unit's CPU) moves to the
+// first under a 1-core limit and gets its own pin back under the 2-core one; a thread started
+// under the 1-core limit is not kept there once the limit widens.
+TEST(CpuShareTest, AffinityKeepsEachThreadsOwnPinWhereTheLimitAllowsIt) {
+  const std::vector<int> before = ThreadCpus();
+  if (before.size() < 2) GTEST_SKIP() << "needs a process allowed on at least 2 CPUs";
+  StatusOr<std::unique_ptr<CpuShare>> s = CpuShare::Create({.root = "/", .allow_cgroup = false});
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  std::mutex mu;
+  std::condition_variable cv;
+  int step = 0;  // 0 pin, 1 pinned, 2 read, 3 read done, 4 read again, 5 done, 6 quit
+  std::vector<int> seen1, seen2;
+  auto wait_for = [&](std::unique_lock<std::mutex>& l, int v) { cv.wait(l, [&] { return step >= v; }); };
+  auto set = [&](int v) { step = v; cv.notify_all(); };
+  std::thread pinned([&] {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(before[1], &one);
+    sched_setaffinity(0, sizeof(one), &one);
+    std::unique_lock<std::mutex> l(mu);
+    set(1);
+    wait_for(l, 2);
+    seen1 = ThreadCpus();
+    set(3);
+    wait_for(l, 4);
+    seen2 = ThreadCpus();
+    set(5);
+  });
+  {
+    std::unique_lock<std::mutex> l(mu);
+    wait_for(l, 1);
+  }
+  ASSERT_TRUE((*s)->Apply(1, 1.0).ok());
+  std::vector<int> late_seen;
+  std::thread late;  // started under the 1-core limit
+  {
+    std::unique_lock<std::mutex> l(mu);
+    set(2);
+    wait_for(l, 3);
+  }
+  std::mutex lm;
+  std::condition_variable lcv;
+  bool widened = false;
+  late = std::thread([&] {
+    std::unique_lock<std::mutex> l(lm);
+    lcv.wait(l, [&] { return widened; });
+    late_seen = ThreadCpus();
+  });
+  ASSERT_TRUE((*s)->Apply(2, 1.0).ok());
+  {
+    std::lock_guard<std::mutex> l(lm);
+    widened = true;
+    lcv.notify_all();
+  }
+  late.join();
+  {
+    std::unique_lock<std::mutex> l(mu);
+    set(4);
+    wait_for(l, 5);
+  }
+  pinned.join();
+  EXPECT_EQ(seen1, std::vector<int>{before[0]});  // its CPU is outside the limit: the allowed one
+  EXPECT_EQ(seen2, std::vector<int>{before[1]});  // its own pin back
+  EXPECT_EQ(late_seen, (std::vector<int>{before[0], before[1]}));
+  ASSERT_TRUE((*s)->Restore().ok());
+  EXPECT_EQ(ThreadCpus(), before);
+}
+
 }  // namespace
 }  // namespace ecomap::platform
