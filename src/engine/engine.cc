@@ -204,15 +204,19 @@ struct Engine::Pipeline {
       v = 0.875 * v + 0.125 * ms;
     }
   }
-  // (bottleneck, sum) in ms of the stages' conservative times; false until every stage ran.
-  bool ServiceEstimate(double* bottleneck_ms, double* total_ms) {
+  // The stages' moving mean service times, in ms: the bottleneck's (and its deviation), their
+  // sum, and the sum of their moving mean deviations; false until every stage ran.
+  bool ServiceEstimate(double* bottleneck_ms, double* bottleneck_dev_ms, double* total_ms, double* dev_ms) {
     std::lock_guard<std::mutex> lk(service_mu);
-    *bottleneck_ms = *total_ms = 0;
+    *bottleneck_ms = *bottleneck_dev_ms = *total_ms = *dev_ms = 0;
     for (size_t i = 0; i < service_ms.size(); ++i) {
       if (service_ms[i] <= 0) return false;
-      const double t = service_ms[i] + 2 * service_dev_ms[i];
-      *bottleneck_ms = std::max(*bottleneck_ms, t);
-      *total_ms += t;
+      if (service_ms[i] > *bottleneck_ms) {
+        *bottleneck_ms = service_ms[i];
+        *bottleneck_dev_ms = service_dev_ms[i];
+      }
+      *total_ms += service_ms[i];
+      *dev_ms += service_dev_ms[i];
     }
     return !service_ms.empty();
   }
@@ -470,12 +474,15 @@ Status Engine::Submit(const std::string& tenant, const HostTensor& input, Submit
   r.output_name = options.output_name;
   std::string reason;
   double retry_s = 0;
-  double bottleneck_ms = 0, total_ms = 0;
+  double bottleneck_ms = 0, bottleneck_dev_ms = 0, total_ms = 0, dev_ms = 0;
   // An idle pipeline always admits: nothing waits ahead, and its answer refreshes the estimate
   // (refusing there would starve the measurements and refuse for ever).
-  if (options.check_slo && t->in_flight > 0 && p->ServiceEstimate(&bottleneck_ms, &total_ms)) {
+  if (options.check_slo && t->in_flight > 0 && p->ServiceEstimate(&bottleneck_ms, &bottleneck_dev_ms, &total_ms, &dev_ms)) {
     const double bound_ms = options.slo_fraction * t->spec.slo.latency_bound.value();
-    const double estimate_ms = static_cast<double>(t->in_flight) * bottleneck_ms + total_ms;
+    // Every time is counted conservatively (mean + 2 deviations); the oldest request ahead is
+    // half served on average.
+    const double ahead = std::max(0.0, static_cast<double>(t->in_flight) - 0.5);
+    const double estimate_ms = ahead * (bottleneck_ms + 2 * bottleneck_dev_ms) + total_ms + 2 * dev_ms;
     if (estimate_ms > bound_ms) {
       reason = "slo_admission";
       retry_s = (estimate_ms - bound_ms) / 1000.0;

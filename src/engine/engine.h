@@ -155,10 +155,12 @@ struct SubmitOptions {
   std::string output_name = "output";  // the name ToTensor gives the output
   // Admission: refuse at once (Unavailable, reason "slo_admission") when the estimated latency
   // of this request exceeds `slo_fraction` x the tenant's SLO bound. The estimate is
-  //   in_flight x bottleneck stage's service time + every stage's service time,
-  // a stage's time being the moving average of its measured service times plus twice their
-  // moving mean deviation, on the pipeline in force (no estimate, hence no refusal, until its
-  // first request finished). A tenant with nothing in flight always admits (its answer
+  //   (in_flight - 1/2) x (the bottleneck stage's service time + twice its deviation)
+  //                                        (the requests ahead; the oldest is half served)
+  //   + every stage's service time + twice the sum of their deviations   (its own, with noise),
+  // a stage's time being the moving average of its measured service times and its deviation the
+  // moving mean absolute deviation, on the pipeline in force (no estimate, hence no refusal,
+  // until its first request finished). A tenant with nothing in flight always admits (its answer
   // refreshes the estimate). false: only a full queue refuses.
   bool check_slo = true;
   double slo_fraction = 0.7;   // margin for what the estimate misses: HTTP, the client, noise
