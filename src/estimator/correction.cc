@@ -30,6 +30,14 @@ Status OnlineCorrection::Observe(const platform::Configuration& config, const pl
     if (!m.saturated) {
       Update(&e[0], m.latency_p50.value(), p.latency_p50.value());
       Update(&e[1], m.latency_p95.value(), p.latency_p95.value());
+    } else {
+      // Overloaded: the prediction was too optimistic, by an unknown amount (the latency of a
+      // saturated queue says nothing of it). The latency factors step up, at least to 1.
+      for (Ewma* l : {&e[0], &e[1]}) {
+        l->log_ratio = std::min(std::log(options_.max_ratio),
+                                std::max(l->log_ratio, 0.0) + std::log(options_.saturation_step));
+        l->seen = true;
+      }
     }
     Update(&e[2], m.throughput_rps, p.throughput_rps);
   }

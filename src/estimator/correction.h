@@ -5,7 +5,11 @@
 // service's identity) and per output (latency p50, latency p95, throughput) an exponentially
 // weighted mean of log(measured / predicted), and one for device power. A prediction is
 // multiplied by exp(mean). Ratios are clamped to [1/max_ratio, max_ratio] so one outlier cannot
-// wreck the estimates; latency of a saturated measurement is not used (it only says "overloaded").
+// wreck the estimates. The latency of a saturated measurement is not a ratio (it only says
+// "overloaded"): the tenant's latency factors step up instead (to at least 1, then x
+// saturation_step per saturated interval), so a plan the predictor thinks fits but that keeps
+// saturating is re-planned with more headroom; later unsaturated measurements pull the factors
+// back to the measured ratios.
 //
 //   auto base = std::make_shared<AnalyticPredictor>(model);
 //   CorrectedPredictor p(base, {.alpha = 0.3});
@@ -29,6 +33,7 @@ namespace ecomap::estimator {
 struct CorrectionOptions {
   double alpha = 0.3;       // weight of the newest observation, in (0, 1]
   double max_ratio = 4.0;   // measured/predicted ratios are clamped to [1/max_ratio, max_ratio]
+  double saturation_step = 1.25;  // a saturated measurement multiplies the latency factors by this
 };
 
 // The correction state alone (for callers that keep their own predictions).

@@ -468,13 +468,20 @@ TEST(Correction, ConvergesToTheMeasuredRatio) {
   k.Apply(c, &q);
   EXPECT_NEAR(q.tenants[0].latency_p95.value(), 20.0, 1e-6);
   EXPECT_NEAR(q.power.value(), 15.0, 1e-6);
-  // Clamped, and the latency of a saturated measurement is ignored.
+  // Clamped.
   OnlineCorrection clamp({.alpha = 1.0, .max_ratio = 4});
   ASSERT_TRUE(clamp.Observe(c, pred, Perf({10000, 20}, 10)).ok());
   EXPECT_NEAR(clamp.Factor("cam", "p95"), 4.0, 1e-9);
+  // Saturated: the latency factors step up (x1.25 from at least 1) instead of taking the ratio.
   OnlineCorrection sat({.alpha = 1.0});
   ASSERT_TRUE(sat.Observe(c, pred, Perf({10000, 20}, 10, true)).ok());
-  EXPECT_DOUBLE_EQ(sat.Factor("cam", "p95"), 1.0);
+  EXPECT_NEAR(sat.Factor("cam", "p95"), 1.25, 1e-9);
+  ASSERT_TRUE(sat.Observe(c, pred, Perf({10000, 20}, 10, true)).ok());
+  EXPECT_NEAR(sat.Factor("cam", "p95"), 1.5625, 1e-9);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(sat.Observe(c, pred, Perf({10000, 20}, 10, true)).ok());
+  EXPECT_NEAR(sat.Factor("cam", "p95"), 4.0, 1e-9);  // clamped at max_ratio
+  ASSERT_TRUE(sat.Observe(c, pred, meas).ok());       // unsaturated again: the measured ratio
+  EXPECT_NEAR(sat.Factor("cam", "p95"), 2.0, 1e-6);
   EXPECT_FALSE(k.Observe(c, Perf({1}, 1), meas).ok());
   k.Reset();
   EXPECT_DOUBLE_EQ(k.Factor("cam", "p95"), 1.0);
