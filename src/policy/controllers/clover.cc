@@ -28,23 +28,19 @@ StatusOr<Decision> CloverController::DoStep(const ControlInput& in, const Trigge
   if (why.empty()) return Keep("carbon intensity within 10% of the last plan, demand unchanged");
   planned_ci_ = in.intensity.value();
   const double ci_ref = std::max(1.0, std::accumulate(window_.begin(), window_.end(), 0.0) / window_.size());
-  const int mode = HighestMode(info()).id;
+  const int top = HighestMode(info()).id;
   const size_t n = in.tenants.size();
   std::vector<std::vector<std::string>> ladders;
-  for (const auto& t : in.tenants) ladders.push_back(Ladder(t));
+  std::vector<search::MappingTenant> mts;
+  for (const auto& t : in.tenants) {
+    ladders.push_back(Ladder(t));
+    mts.push_back(ToMappingTenant(t, ladders.back()));
+  }
   const std::vector<double> shares = RequestShares(in.tenants);
-  auto models_of = [&](const std::vector<double>& x) {
-    std::vector<std::string> m;
-    for (size_t i = 0; i < n; ++i) {
-      int k = std::clamp(static_cast<int>(std::lround(x[i])), 0, static_cast<int>(ladders[i].size()) - 1);
-      m.push_back(ladders[i][static_cast<size_t>(k)]);
-    }
-    return m;
-  };
-  auto loss_of = [&](const std::vector<std::string>& m) {
+  auto loss_of = [&](const Configuration& c) {
     double loss = 0;
-    for (size_t i = 0; i < n; ++i) {
-      loss += shares[i] * (zoo::FindModel(ladders[i].back())->accuracy - zoo::FindModel(m[i])->accuracy);
+    for (size_t i = 0; i < n && i < c.tenants.size(); ++i) {
+      loss += shares[i] * (zoo::FindModel(ladders[i].back())->accuracy - zoo::FindModel(c.tenants[i].model)->accuracy);
     }
     return loss;
   };
@@ -53,27 +49,23 @@ StatusOr<Decision> CloverController::DoStep(const ControlInput& in, const Trigge
     best_models.push_back(ladders[i].back());
     light_models.push_back(ladders[i].front());
   }
-  const double loss_max = std::max(1e-6, loss_of(light_models));
+  const double loss_max = std::max(1e-6, loss_of(AllOnGpu(info(), in.tenants, light_models, top)));
+  // The whole decision space, as published: power mode, variants, cut points and units.
+  search::MappingSpaceOptions so;
+  so.max_stages = opt().max_stages;
+  ECOMAP_ASSIGN_OR_RETURN(search::MappingSpace space, search::MappingSpace::Create(info(), mts, so));
   double predict_ms = 0;
   const auto t0 = Clock::now();
-  ECOMAP_ASSIGN_OR_RETURN(Performance ref, ctx_.predictor->Predict(AllOnGpu(info(), in.tenants, best_models, mode)));
+  ECOMAP_ASSIGN_OR_RETURN(Performance ref, ctx_.predictor->Predict(AllOnGpu(info(), in.tenants, best_models, top)));
   const double p_ref = std::max(1e-6, ref.power.value());
   const double lambda = opt().clover_lambda;
   Decision d;
   double best_cost = std::numeric_limits<double>::infinity();
   search::Problem problem;
-  for (size_t i = 0; i < n; ++i) {
-    problem.box.lb.push_back(0);
-    problem.box.ub.push_back(std::max(1.0, static_cast<double>(ladders[i].size()) - 1));
-    problem.box.integer.push_back(true);
-  }
+  problem.box = space.box();
   problem.objective = [&](const std::vector<std::vector<double>>& xs, std::vector<double>* values) -> Status {
     std::vector<Configuration> configs;
-    std::vector<std::vector<std::string>> ms;
-    for (const auto& x : xs) {
-      ms.push_back(models_of(x));
-      configs.push_back(AllOnGpu(info(), in.tenants, ms.back(), mode));
-    }
+    for (const auto& x : xs) configs.push_back(space.Decode(x));
     const auto p0 = Clock::now();
     StatusOr<std::vector<Performance>> perf = ctx_.predictor->PredictBatch(configs);
     predict_ms += MsSince(p0);
@@ -81,7 +73,7 @@ StatusOr<Decision> CloverController::DoStep(const ControlInput& in, const Trigge
     for (size_t k = 0; k < configs.size(); ++k) {
       const Performance& p = (*perf)[k];
       double cost = lambda * (p.power.value() * in.intensity.value()) / (p_ref * ci_ref) +
-                    (1 - lambda) * loss_of(ms[k]) / loss_max;
+                    (1 - lambda) * loss_of(configs[k]) / loss_max;
       double excess = 0;
       bool ok = true;
       for (size_t i = 0; i < n && i < p.tenants.size(); ++i) {
@@ -101,12 +93,20 @@ StatusOr<Decision> CloverController::DoStep(const ControlInput& in, const Trigge
     }
     return Status::Ok();
   };
-  ECOMAP_ASSIGN_OR_RETURN(auto sa, search::MakeOptimizer("sa"));
+  // The reference point (the best variants, all on the GPU at the highest mode) is always a
+  // candidate, as in the throughput baseline.
+  if (StatusOr<std::vector<double>> x0 = space.Encode(AllOnGpu(info(), in.tenants, best_models, top)); x0.ok()) {
+    std::vector<double> v;
+    ECOMAP_RETURN_IF_ERROR(problem.objective({*x0}, &v));
+  }
+  ECOMAP_ASSIGN_OR_RETURN(auto sa, search::MakeMappingOptimizer("sa", space, opt().budget_evals));
   search::Budget b;
   b.max_evals = opt().budget_evals;
   ECOMAP_ASSIGN_OR_RETURN(search::SearchResult r, sa->Maximize(problem, b, opt().seed + searches_++));
   RecordSearch(r, predict_ms, t0, &d);
-  d.reason = fmt::format("re-plan ({}): variants by annealing (lambda {:.2f}) at {}", why, lambda, HighestMode(info()).name);
+  const platform::PowerMode* pm = info().FindMode(d.config.power_mode);
+  d.reason = fmt::format("re-plan ({}): variants, mapping and mode by annealing (lambda {:.2f}): {}", why, lambda,
+                         pm ? pm->name : "?");
   return d;
 }
 

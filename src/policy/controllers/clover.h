@@ -1,13 +1,17 @@
-// policy/controllers/clover.h: "clover", the Clover baseline (SC'23, mixed-quality models):
-// variants chosen by simulated annealing (budget_evals) on
+// policy/controllers/clover.h: "clover", the Clover baseline (SC'23, mixed-quality models) as
+// published: simulated annealing (budget_evals) over the whole decision space, the same mapping
+// space as Ecomap's (power mode, each tenant's variant, cut points, units: GPU, DLAs, CPU;
+// max_stages), on
 //   lambda * carbon - (1 - lambda) * accuracy      (lambda = clover_lambda),
-// every tenant in one stage on the GPU in the highest mode (no power knob, fixed mapping).
-//   * carbon term: predicted power x CI over the "maxn" power x the mean CI seen over the
-//     threshold map's window (ThresholdMapConfig::window readings);
+// with no power threshold.
+//   * carbon term: predicted power x CI over the reference's power (the best variants, all on
+//     the GPU at the highest mode) x the mean CI seen over the threshold map's window
+//     (ThresholdMapConfig::window readings);
 //   * accuracy term: request-weighted accuracy loss over the loss of every tenant's lightest
 //     variant;
 //   * a configuration that breaks an SLO (p95 above it, or saturated) costs 10 + its relative
 //     p95 excess (capped at 100 per tenant, +1 per saturated tenant): Clover keeps its SLOs.
+// The reference point is always evaluated as a candidate.
 //
 // Triggers: the first step, demand changes (policy/controllers/base.h), and a carbon-intensity
 // change of more than 10% since its last plan; SLO breaches are ignored. No threshold.
