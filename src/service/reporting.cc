@@ -92,8 +92,9 @@ std::string IntervalLine(const IntervalRow& row, const platform::PlatformInfo& p
   else if (!knob.empty()) o += " [" + knob + "]";
   o += fmt::format("  power {:.1f} W {}{}", row.power_w, row.power_source, row.power_fallback ? " [fallback]" : "");
   for (const auto& t : row.tenants) {
-    o += fmt::format(" | {} {} p95 {:.0f}/{:.0f} ms {} {:.1f} rps", t.tenant, t.model, t.p95_ms, t.slo_ms,
-                     t.slo_met ? "ok" : "MISS", t.throughput_rps);
+    o += fmt::format(" | {} {}{} p95 {:.0f}/{:.0f} ms {} {:.1f} rps", t.tenant, t.model,
+                     t.pipeline.empty() ? "" : " [" + t.pipeline + "]", t.p95_ms, t.slo_ms, t.slo_met ? "ok" : "MISS",
+                     t.throughput_rps);
   }
   return o;
 }

@@ -30,7 +30,9 @@ DecisionRow ToDecisionRow(const loop::DecisionEvent& event, int64_t id, int64_t 
 IntervalRow ToIntervalRow(const loop::IntervalOutcome& outcome, int64_t id,
                           const std::vector<engine::TenantReport>& engine_tenants, const PowerFigure& power);
 
-// "#12 10:00:05  CI 180 g/kWh (trace:...)  thr 21.0 W  mode 2 MODE_15W  power 9.8 W simulated | ..."
+// "#12 10:00:05  CI 180 g/kWh (trace:...)  thr 21.0 W  mode 2 MODE_15W  power 9.8 W simulated |
+//  cam resnet18 [0-4:cpu0|4-:cpu1] p95 31/50 ms ok 20.0 rps | ..." (the knob in force, e.g.
+//  "[cpu share (affinity): CPU 0]", follows the mode when given)
 std::string IntervalLine(const IntervalRow& row, const platform::PlatformInfo& platform, bool mode_applied,
                          const std::string& knob = "");
 
