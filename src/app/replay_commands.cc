@@ -231,8 +231,9 @@ void AddReplayCommands(CLI::App& app) {
   cmd->add_option("--start", a.start,
                   "first interval, UTC (e.g. 2023-06-01); default: 7 days after the trace's start (a week of "
                   "forecast history), or its start when the trace is shorter");
-  cmd->add_option("--controllers", a.controllers,
-                  "comma-separated controllers (ecomap, maxn, throughput, powercap, clover, perfect-predictor)")
+  std::string known;
+  for (const std::string& n : policy::ControllerNames()) known += (known.empty() ? "" : ", ") + n;
+  cmd->add_option("--controllers", a.controllers, "comma-separated controllers (" + known + ")")
       ->capture_default_str();
   cmd->add_option("--interval", a.interval_min,
                   "control interval in minutes, dividing 60; sub-hour intervals hold the hour's intensity")
