@@ -405,6 +405,31 @@ TEST_F(ControllerTest, EcomapResumesTheLadderOfThePlanInForce) {
   EXPECT_EQ(clean->variants, (std::vector<std::string>{"resnet101", "bert_medium"})) << clean->reason;
 }
 
+// The short searches of a resumed plan never cut an algorithm's budget under what it needs:
+// "exhaustive" still enumerates its whole space.
+TEST_F(ControllerTest, EcomapShortSearchesKeepExhaustiveWhole) {
+  std::vector<TenantSpec> t = {Open("cam", "resnet", {"resnet50"}, 40, 10), Open("txt", "bert", {"bert_small"}, 40, 5)};
+  search::MappingSpaceOptions so;
+  so.max_stages = 1;
+  StatusOr<search::MappingSpace> space = search::MappingSpace::Create(
+      sim_->info(), {ToMappingTenant(t[0], {"resnet50"}), ToMappingTenant(t[1], {"bert_small"})}, so);
+  ASSERT_TRUE(space.ok()) << space.status().ToString();
+  const long long size = space->Size();
+  ASSERT_GT(size, 40) << "the space must be larger than the shortest search for this test to bite";
+  ASSERT_LT(size, 5000);
+  ControllerContext ctx = Context(static_cast<int>(size) + 5);
+  ctx.options.algorithm = "exhaustive";
+  ctx.options.max_stages = 1;
+  auto c = Make("ecomap", ctx);
+  StatusOr<Decision> first = c->Step(Input(200, t, 0));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  t[0].rate_rps *= 1.5;
+  StatusOr<Decision> next = c->Step(Input(200, t, 1));
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_TRUE(next->replanned) << next->reason;
+  EXPECT_GE(next->evaluations, size) << next->reason;
+}
+
 // The twin and the ablations (issue 19): each changes exactly its lever.
 TEST_F(ControllerTest, EnergyTwinAndAblationsChangeOnlyTheirLever) {
   std::vector<TenantSpec> t = {Open("cam", "resnet", {"resnet18", "resnet50", "resnet101"}, 25, 60),

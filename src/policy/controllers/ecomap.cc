@@ -129,17 +129,24 @@ StatusOr<search::MappingResult> EcomapController::SearchOnce(const std::vector<T
   bool have = false;
   for (const Run& run : Runs(modes)) {
     const std::vector<int>& g = run.modes;
-    const int budget = budget_override > 0 ? budget_override : run.budget;
     search::MappingSpaceOptions so;
     so.max_stages = variant_.units.empty() ? opt().max_stages : 1;
     so.modes = g;
     so.units = variant_.units;
     ECOMAP_ASSIGN_OR_RETURN(search::MappingSpace space,
                             search::MappingSpace::Create(info(), PinVariants(tenants, idx), so));
+    // A shorter budget never goes under what the algorithm needs (all of "exhaustive"'s space)
+    // nor over the run's own.
+    const long long least = search::MinimumMappingBudget(run.algorithm, space);
+    const int budget = budget_override > 0 ? static_cast<int>(std::min<long long>(
+                                                 run.budget, std::max<long long>(budget_override, least)))
+                                           : run.budget;
     std::vector<Configuration> ws;
-    // A short search keeps two thirds of its budget for the optimizer (LA-MCTS's initial design
-    // must fit).
-    const size_t cap = budget_override > 0 ? static_cast<size_t>(budget / 3) : warm.size();
+    // A short search keeps two thirds of its budget for the optimizer, and at least what the
+    // algorithm needs (LA-MCTS's initial design, "exhaustive"'s space).
+    const size_t cap = budget_override > 0
+                           ? static_cast<size_t>(std::max<long long>(0, std::min<long long>(budget / 3, budget - least)))
+                           : warm.size();
     for (const Configuration& c : warm) {
       if (ws.size() < cap && space.Encode(c).ok()) ws.push_back(c);
     }
