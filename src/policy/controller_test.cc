@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -359,6 +360,74 @@ TEST_F(ControllerTest, EcomapSubstitutesUnderALowThresholdAndUpgradesWhenItRises
     // Planned with the default 5% SLO margin.
     EXPECT_LE(clean->predicted.tenants[i].latency_p95.value(), 0.95 * t[i].slo_p95.value() + 1e-9) << clean->reason;
   }
+}
+
+// Re-plans resume the ladder of the plan in force (issue 20): a harder demand starts from the
+// variants in force (never heavier ones), costs far fewer evaluations than the fresh plan, and
+// still serves a configuration that holds the SLOs (with the margin) and the threshold.
+TEST_F(ControllerTest, EcomapResumesTheLadderOfThePlanInForce) {
+  std::vector<TenantSpec> t = {Open("cam", "resnet", {"resnet18", "resnet50", "resnet101"}, 25, 60),
+                               Open("txt", "bert", {"bert_mini", "bert_small", "bert_medium"}, 25, 40)};
+  auto c = Make("ecomap", Context(150));
+  Warm(*c, t, 48);
+  StatusOr<Decision> dirty = c->Step(Input(310, t, 49));
+  ASSERT_TRUE(dirty.ok()) << dirty.status().ToString();
+  ASSERT_TRUE(dirty->replanned);
+  if (dirty->threshold_raised || dirty->variants == std::vector<std::string>{"resnet101", "bert_medium"}) {
+    GTEST_SKIP() << "no substitution at 10 W on this build: " << dirty->reason;
+  }
+  // 2% more camera requests, same hour of carbon: a demand trigger, harder conditions.
+  std::vector<TenantSpec> busier = t;
+  busier[0].rate_rps *= 1.02;
+  StatusOr<Decision> next = c->Step(Input(310, busier, 50));
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  ASSERT_TRUE(next->replanned) << next->reason;
+  EXPECT_NE(next->reason.find("rate of 'cam'"), std::string::npos) << next->reason;
+  EXPECT_LT(next->evaluations, dirty->evaluations) << dirty->reason << " / " << next->reason;
+  for (size_t i = 0; i < t.size(); ++i) {
+    const std::vector<std::string> ladder = Ladder(t[i]);
+    auto pos = [&](const std::string& m) { return std::find(ladder.begin(), ladder.end(), m) - ladder.begin(); };
+    EXPECT_LE(pos(next->variants[i]), pos(dirty->variants[i])) << next->reason;
+  }
+  // What it serves holds: predicted again (the simulator predictor is exact here).
+  platform::Configuration cfg = next->config;
+  for (size_t i = 0; i < cfg.tenants.size(); ++i) cfg.tenants[i].rate_rps = busier[i].rate_rps;
+  StatusOr<platform::Performance> p = sim_->Predict(cfg);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_LE(p->power.value(), next->threshold.value() + 1e-9) << next->reason;
+  for (size_t i = 0; i < busier.size(); ++i) {
+    EXPECT_FALSE(p->tenants[i].saturated) << next->reason;
+    EXPECT_LE(p->tenants[i].latency_p95.value(), 0.95 * busier[i].slo_p95.value() + 1e-9) << next->reason;
+  }
+  // And a clean hour still brings the best variants back (the upgrade probes).
+  StatusOr<Decision> clean = c->Step(Input(90, busier, 51));
+  ASSERT_TRUE(clean.ok()) << clean.status().ToString();
+  EXPECT_EQ(clean->variants, (std::vector<std::string>{"resnet101", "bert_medium"})) << clean->reason;
+}
+
+// The short searches of a resumed plan never cut an algorithm's budget under what it needs:
+// "exhaustive" still enumerates its whole space.
+TEST_F(ControllerTest, EcomapShortSearchesKeepExhaustiveWhole) {
+  std::vector<TenantSpec> t = {Open("cam", "resnet", {"resnet50"}, 40, 10), Open("txt", "bert", {"bert_small"}, 40, 5)};
+  search::MappingSpaceOptions so;
+  so.max_stages = 1;
+  StatusOr<search::MappingSpace> space = search::MappingSpace::Create(
+      sim_->info(), {ToMappingTenant(t[0], {"resnet50"}), ToMappingTenant(t[1], {"bert_small"})}, so);
+  ASSERT_TRUE(space.ok()) << space.status().ToString();
+  const long long size = space->Size();
+  ASSERT_GT(size, 40) << "the space must be larger than the shortest search for this test to bite";
+  ASSERT_LT(size, 5000);
+  ControllerContext ctx = Context(static_cast<int>(size) + 5);
+  ctx.options.algorithm = "exhaustive";
+  ctx.options.max_stages = 1;
+  auto c = Make("ecomap", ctx);
+  StatusOr<Decision> first = c->Step(Input(200, t, 0));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  t[0].rate_rps *= 1.5;
+  StatusOr<Decision> next = c->Step(Input(200, t, 1));
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_TRUE(next->replanned) << next->reason;
+  EXPECT_GE(next->evaluations, size) << next->reason;
 }
 
 // The twin and the ablations (issue 19): each changes exactly its lever.

@@ -29,9 +29,34 @@
 //     otherwise the plan is made against slo x (1 - slo_margin) (default 5%). Either way a plan
 //     at the edge of an SLO is not broken by measurement noise or the estimator's error;
 //     breaches are judged against the real SLO.
+//   * every plan asks its predictor through one memo (estimator/memo.h): a configuration met
+//     again within the plan (decoding duplicates, the searches of the ladder and of the rungs,
+//     warm starts, downgrade rankings) is predicted once.
+//
+// Resumed re-plans ("ecomap" only: EcomapVariant::resume; the twins, the ablations and
+// "perfect-predictor" plan as above). A plan walks the substitution ladder with short searches
+// and spends a full one only where it serves:
+//   * the ladder starts at the variants in force when the last plan was served feasible for the
+//     same tenants (same names and variant ladders), else at the best variants;
+//   * when the conditions eased since the last plan (a higher threshold, or a lower demand of
+//     some tenant), every one-step upgrade is probed in decreasing order of the request-weighted
+//     accuracy it buys (a search of budget_evals / 4, at least 40), the first feasible one is
+//     taken and the probes go on from there (upgrades come back); under no easier conditions
+//     no upgrade is probed (the heavier variants did not hold before);
+//   * then a search of budget_evals / 2 (at least 40) at those variants; while it finds nothing
+//     feasible, RankDowngrades moves one tenant down, each rung of variants screened by a search
+//     of budget_evals / 6 (at least 40) before the full one;
+//   * every search is warm-started by the configuration in force and the last plan's six best
+//     configurations, with the variants swapped (SwapVariant) and each also in the fastest mode
+//     the threshold allows (at most a third of a short search's budget);
+//   * when the plan in force had to raise the threshold and the conditions are no easier, the
+//     rungs under the one it was served at are skipped (they held nothing then).
+// On the default scenario's US week this cut the decision time's p95 about tenfold with the
+// same carbon, SLO violations and accuracy loss (docs/replay.md, "Decision time").
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +78,10 @@ struct EcomapVariant {
   bool substitution = true;
   // Units the mapping may use (empty: every unit); with units set, one stage per tenant.
   std::vector<std::string> units;
+  // Re-plans resume the substitution ladder of the plan in force with short screening searches
+  // (see the top comment, "Resumed re-plans"); "ecomap" sets it, its twins and ablations and
+  // "perfect-predictor" do not.
+  bool resume = false;
 };
 
 
@@ -87,16 +116,41 @@ class EcomapController : public ControllerBase {
     Watts threshold{0};
     bool raised = false;
     std::vector<std::string> substitutions;
+    // The variants served (indices into the ladders) and the served search's best
+    // configurations: what the next re-plan resumes from.
+    std::vector<int> idx;
+    std::vector<platform::Configuration> top;
+    bool resumed = false;
     int evaluations = 0;
     double search_ms = 0, predict_ms = 0;
   };
 
   StatusOr<Decision> DoStep(const ControlInput& in, const Triggers& trig) override;
-  // One search over `modes` with the tenants fixed on `idx`.
+  // One search over `modes` with the tenants fixed on `idx`; `budget` > 0 replaces the runs'
+  // evaluation budgets; `top` (optional) receives the best distinct configurations evaluated.
   StatusOr<search::MappingResult> SearchOnce(const std::vector<TenantSpec>& tenants, const std::vector<int>& idx,
                                              const std::vector<int>& modes, Watts threshold, GramsPerKwh intensity,
                                              const search::MappingReference& ref,
-                                             const std::vector<platform::Configuration>& warm, Plan* plan);
+                                             const std::vector<platform::Configuration>& warm,
+                                             const estimator::Predictor& predictor, Plan* plan, int budget = 0,
+                                             std::vector<platform::Configuration>* top = nullptr);
+  // One rung of a resumed or screened plan from variants `idx` (see the top comment, "Resumed
+  // re-plans"; `probe_up`: probe upgrades first); nullopt when the ladder went past its bottom
+  // (the caller goes on with the next rung). `fallback` receives the last infeasible search.
+  StatusOr<std::optional<search::MappingResult>> ResumeLadder(const std::vector<TenantSpec>& tenants,
+                                                              const std::vector<int>& modes, Watts threshold,
+                                                              GramsPerKwh intensity, const search::MappingReference& ref,
+                                                              const estimator::Predictor& predictor, std::vector<int> idx,
+                                                              bool probe_up, Plan* plan, search::MappingResult* fallback);
+  // Whether the conditions eased since the last plan: a higher threshold or a lower demand of
+  // some tenant (heavier variants may hold again).
+  bool Eased(const std::vector<TenantSpec>& tenants, Watts threshold) const;
+  // Moves `idx` one rung down by RankDowngrades of `res` and returns the swapped configuration
+  // (config and predicted); `idx` empty when every tenant is on its lightest variant.
+  StatusOr<search::MappingResult> Downgrade(const std::vector<TenantSpec>& tenants, const search::MappingResult& res,
+                                            const estimator::Predictor& predictor, Plan* plan, std::vector<int>* idx);
+  // Whether the ladder of the last plan applies to `tenants` (same names and variant ladders).
+  bool CanResume(const std::vector<TenantSpec>& tenants) const;
   StatusOr<Plan> MakePlan(const std::vector<TenantSpec>& tenants, Watts threshold, GramsPerKwh intensity);
 
   Watts no_budget_;
@@ -106,6 +160,15 @@ class EcomapController : public ControllerBase {
   std::shared_ptr<estimator::CorrectedPredictor> corrected_;
   std::shared_ptr<const estimator::Predictor> predictor_;
   uint64_t searches_ = 0;
+  // The last plan's variants and best configurations (Plan::idx, Plan::top) and the tenants it was
+  // made for; resumable when it was served feasible (raised or not).
+  bool resumable_ = false;
+  std::vector<int> last_idx_;
+  std::vector<platform::Configuration> last_top_;
+  std::vector<TenantSpec> last_plan_tenants_;
+  Watts last_plan_threshold_{0};
+  bool last_raised_ = false;          // the last plan raised the threshold ...
+  Watts last_served_threshold_{0};    // ... to this rung
 };
 
 }  // namespace ecomap::policy::controllers
