@@ -76,6 +76,12 @@ struct ParsedInfer {
 // not matching the shape, out-of-range values, binary sizes that do not walk the body exactly.
 StatusOr<ParsedInfer> ParseInferRequest(const std::string& model, const std::string& version,
                                         std::string_view body, std::optional<size_t> json_length);
+// The same with the body already split: `json_text` (the first Inference-Header-Content-Length
+// bytes, or the whole body without that header) and `binary` (the rest). An input whose
+// binary_data_size is all of `binary` takes the string without copying it (the server reads a
+// body straight into these two parts).
+StatusOr<ParsedInfer> ParseInferRequest(const std::string& model, const std::string& version,
+                                        std::string_view json_text, std::string binary);
 
 struct HttpBody {
   std::string body;

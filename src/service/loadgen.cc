@@ -63,7 +63,15 @@ class RestTransport final : public Transport {
     httplib::Headers h;
     if (b.json_length) h.emplace(kserve::kHeaderLength, std::to_string(*b.json_length));
     auto c = Acquire();
-    auto res = c->Post(("/v2/models/" + request.model + "/infer").c_str(), h, b.body, b.content_type.c_str());
+    // The body goes to the socket from its buffer (a content provider): httplib would copy a
+    // string body into its request first, which for an image tensor is a copy per request.
+    const std::string& body = b.body;
+    auto res = c->Post(
+        "/v2/models/" + request.model + "/infer", h, body.size(),
+        [&body](size_t offset, size_t length, httplib::DataSink& sink) {
+          return sink.write(body.data() + offset, std::min(length, body.size() - offset));
+        },
+        b.content_type);
     Release(std::move(c));
     if (!res) return Internal("POST infer: " + httplib::to_string(res.error()));
     if (res->status != 200) {
