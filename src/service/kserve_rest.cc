@@ -435,14 +435,15 @@ std::string ModelMetadataJson(const ModelMetadata& m) {
       .dump();
 }
 
-HttpBody EncodeInferRequest(const InferRequest& request, bool binary_inputs, bool binary_outputs) {
+namespace {
+
+// The request's JSON; inputs as binary_data_size (their bytes to follow) or as "data".
+std::string InferRequestJson(const InferRequest& request, bool binary_inputs, bool binary_outputs) {
   json inputs = json::array();
-  size_t binary_size = 0;
   for (const HostTensor& t : request.inputs) {
     json o = {{"name", t.name}, {"datatype", engine::DataTypeName(t.datatype)}, {"shape", t.shape}};
     if (binary_inputs) {
       o["parameters"] = {{"binary_data_size", t.data.size()}};
-      binary_size += t.data.size();
     } else {
       o["data"] = DecodeData(t);
     }
@@ -460,17 +461,26 @@ HttpBody EncodeInferRequest(const InferRequest& request, bool binary_inputs, boo
     for (const auto& n : request.outputs) outs.push_back({{"name", n}});
     j["outputs"] = outs;
   }
-  // The JSON, then the inputs' bytes, in one buffer of the final size (one copy of each tensor).
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace
+
+std::string EncodeInferRequestHeader(const InferRequest& request, bool binary_outputs) {
+  return InferRequestJson(request, /*binary_inputs=*/true, binary_outputs);
+}
+
+HttpBody EncodeInferRequest(const InferRequest& request, bool binary_inputs, bool binary_outputs) {
   HttpBody b;
-  std::string text = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  b.body = InferRequestJson(request, binary_inputs, binary_outputs);
   if (binary_inputs) {
-    b.json_length = text.size();  // also with no bytes at all: it tells the server the split
-    b.body = std::move(text);
+    // The JSON, then the inputs' bytes, in one buffer of the final size.
+    b.json_length = b.body.size();  // also with no bytes at all: it tells the server the split
+    size_t binary_size = 0;
+    for (const HostTensor& t : request.inputs) binary_size += t.data.size();
     b.body.reserve(*b.json_length + binary_size);
     for (const HostTensor& t : request.inputs) b.body += t.data;
     if (binary_size > 0) b.content_type = "application/octet-stream";
-  } else {
-    b.body = std::move(text);
   }
   return b;
 }

@@ -245,7 +245,12 @@ StatusOr<ProtocolCase> RunCase(const std::shared_ptr<engine::ExecutorFactory>& f
   api.port = 0;
   HttpServer server(&backend, api);
   ECOMAP_RETURN_IF_ERROR(server.Start(o.host, 0));
-  std::unique_ptr<Transport> rest = MakeRestTransport(o.host, server.port(), /*binary=*/true, 60);
+  // A fresh client per REST phase, closed at its end: an idle keep-alive connection keeps an
+  // httplib server worker polling it (every ~10 ms for 5 s), which would run during the next
+  // in-process phase.
+  const int port = server.port();
+  std::unique_ptr<Transport> rest;
+  auto open_rest = [&] { rest = MakeRestTransport(o.host, port, /*binary=*/true, 60); };
 
   const engine::HostTensor input = RandomInput(*info, o.seed);
   InferRequest request;
@@ -261,10 +266,9 @@ StatusOr<ProtocolCase> RunCase(const std::shared_ptr<engine::ExecutorFactory>& f
     if (!r.output.ok()) return r.output.status();
     return r.latency_ms;
   };
-  Transport* tr = rest.get();
-  const Call over_rest = [tr, &request]() -> StatusOr<double> {
+  const Call over_rest = [&rest, &request]() -> StatusOr<double> {
     double retry = 0;
-    StatusOr<InferResponse> r = tr->Infer(request, &retry);
+    StatusOr<InferResponse> r = rest->Infer(request, &retry);
     if (!r.ok()) return r.status();
     if (r->outputs.empty() || r->outputs[0].data.empty()) return Internal("an answer without the output tensor");
     return r->latency_ms;
@@ -285,26 +289,32 @@ StatusOr<ProtocolCase> RunCase(const std::shared_ptr<engine::ExecutorFactory>& f
   for (int pair = 0; pair < o.pairs; ++pair) {
     ProtocolPhase a, b;
     if (c.interleaved) {
+      open_rest();
       std::tie(a, b) = RunInterleaved(o.warmup_s, o.seconds, in_process, over_rest, pair % 2 == 1, *eng);
+      rest.reset();
       line(pair, a);
       line(pair, b);
     } else if (pair % 2 == 0) {
       a = RunPhase("in_process", concurrency, o.warmup_s, o.seconds, in_process, *eng);
       line(pair, a);
+      open_rest();
       b = RunPhase("rest", concurrency, o.warmup_s, o.seconds, over_rest, *eng);
+      rest.reset();
       line(pair, b);
     } else {
+      open_rest();
       b = RunPhase("rest", concurrency, o.warmup_s, o.seconds, over_rest, *eng);
+      rest.reset();
       line(pair, b);
       a = RunPhase("in_process", concurrency, o.warmup_s, o.seconds, in_process, *eng);
       line(pair, a);
     }
     c.throughput_ratios.push_back(a.throughput_rps > 0 ? b.throughput_rps / a.throughput_rps : 0);
     c.added_p50_ms.push_back(b.p50_ms - a.p50_ms);
+    c.cpu_ratios.push_back(b.process_cpu_ms > 0 ? a.process_cpu_ms / b.process_cpu_ms : 0);
     c.in_process.push_back(std::move(a));
     c.rest.push_back(std::move(b));
   }
-  rest.reset();  // closes the keep-alive connections first: the server's workers then end at once
   server.Stop();
   eng->Shutdown(Milliseconds(5000));
 
@@ -324,6 +334,7 @@ StatusOr<ProtocolCase> RunCase(const std::shared_ptr<engine::ExecutorFactory>& f
   c.rest_other_cpu_ms = med(c.rest, &ProtocolPhase::other_cpu_ms);
   c.throughput_ratio = Median(c.throughput_ratios);
   c.added_p50 = Median(c.added_p50_ms);
+  c.cpu_ratio = Median(c.cpu_ratios);
   return c;
 }
 
@@ -348,7 +359,8 @@ nlohmann::json CaseJson(const ProtocolCase& c) {
     pairs.push_back({{"in_process", PhaseJson(c.in_process[i])},
                      {"rest", PhaseJson(c.rest[i])},
                      {"throughput_ratio", c.throughput_ratios[i]},
-                     {"added_p50_ms", c.added_p50_ms[i]}});
+                     {"added_p50_ms", c.added_p50_ms[i]},
+                     {"cpu_ratio", c.cpu_ratios[i]}});
   }
   return {{"model", c.model},
           {"concurrency", c.concurrency},
@@ -367,6 +379,7 @@ nlohmann::json CaseJson(const ProtocolCase& c) {
             {"server_cpu_ms_per_request", c.rest_other_cpu_ms}}},
           {"throughput_ratio", c.throughput_ratio},
           {"added_p50_ms", c.added_p50},
+          {"cpu_ratio", c.cpu_ratio},
           {"pairs", pairs}};
 }
 
@@ -442,6 +455,7 @@ nlohmann::json ToJson(const ProtocolBenchResult& r) {
           {"latency", CaseJson(r.latency)},
           {"throughput_ratio", r.saturation.throughput_ratio},
           {"added_p50_ms", r.latency.added_p50},
+          {"cpu_throughput_ratio", r.saturation.cpu_ratio},
           {"throughput_goal", o.throughput_goal},
           {"added_p50_goal_ms", o.added_p50_goal_ms},
           {"throughput_pass", r.throughput_pass},
@@ -487,6 +501,11 @@ std::string FormatProtocolBench(const ProtocolBenchResult& r) {
                 r.saturation.model.c_str(), r.saturation.throughput_ratio,
                 list(r.saturation.throughput_ratios, "%.3f").c_str(), r.options.throughput_goal,
                 r.throughput_pass ? "PASS" : "FAIL");
+  out += buf;
+  std::snprintf(buf, sizeof buf,
+                "  (CPU per request in process / over REST: %.3f, median; per pair %s: the ratio the CPU cost "
+                "allows, whatever share of the cores other processes take)\n",
+                r.saturation.cpu_ratio, list(r.saturation.cpu_ratios, "%.3f").c_str());
   out += buf;
   std::snprintf(buf, sizeof buf, "%s added p50 latency: %.3f ms (median; per pair %s), goal <= %.2f ms: %s\n",
                 r.latency.model.c_str(), r.latency.added_p50, list(r.latency.added_p50_ms, "%.3f").c_str(),

@@ -15,7 +15,8 @@
 //   in process  client threads call engine::Engine::Submit with a ready HostTensor (FP32, the
 //               model's input shape) and wait for the callback;
 //   REST        client threads call the load generator's REST transport (service/loadgen.h,
-//               binary tensors both ways, keep-alive connections) on the v2 endpoints of the
+//               binary tensors both ways, keep-alive connections; a fresh client per phase,
+//               closed at its end) on the v2 endpoints of the
 //               daemon's HttpServer (service/http_server.h) on 127.0.0.1, whose backend runs
 //               the request on the same engine (service/engine_backend.h: the daemon's
 //               InferOnEngine).
@@ -86,11 +87,16 @@ struct ProtocolCase {
   std::vector<ProtocolPhase> in_process, rest;  // one per pair
   std::vector<double> throughput_ratios;        // rest / in process, per pair
   std::vector<double> added_p50_ms;             // rest p50 - in-process p50, per pair
+  // Process CPU ms per request in process / over REST, per pair: the throughput ratio the CPU
+  // cost alone allows when the cores are the bottleneck, insensitive to how much of the cores
+  // other processes take in each phase (which the wall-clock ratio is not, on a shared machine).
+  std::vector<double> cpu_ratios;
   double in_process_rps = 0, rest_rps = 0;      // medians over the pairs
   double in_process_p50_ms = 0, rest_p50_ms = 0, in_process_p95_ms = 0, rest_p95_ms = 0;
   double in_process_client_cpu_ms = 0, rest_client_cpu_ms = 0, rest_other_cpu_ms = 0;
   double throughput_ratio = 0;  // median of the per-pair ratios
   double added_p50 = 0;         // median of the per-pair differences, ms
+  double cpu_ratio = 0;         // median of cpu_ratios
 };
 
 struct ProtocolBenchResult {

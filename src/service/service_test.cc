@@ -1154,6 +1154,30 @@ TEST(EngineBackendTest, V2EndpointsOverAnEngine) {
   EXPECT_EQ(direct->outputs[0].data, r->outputs[0].data);
   req.inputs.push_back(req.inputs[0]);
   EXPECT_EQ(InferOnEngine(e, req, true).status().code(), StatusCode::kInvalidArgument);
+  // A chunked body (no Content-Length) is read whole, then split at the header's length.
+  {
+    InferRequest one;
+    one.model = "cam";
+    one.inputs.push_back(req.inputs[0]);
+    kserve::HttpBody body = kserve::EncodeInferRequest(one, true, true);
+    auto chunked = c.Post(
+        "/v2/models/cam/infer", {{kserve::kHeaderLength, std::to_string(*body.json_length)}},
+        [&body](size_t offset, httplib::DataSink& sink) {
+          if (offset < body.body.size()) {
+            sink.write(body.body.data() + offset, std::min<size_t>(100000, body.body.size() - offset));
+          } else {
+            sink.done();
+          }
+          return true;
+        },
+        body.content_type);
+    ASSERT_TRUE(chunked);
+    ASSERT_EQ(chunked->status, 200) << chunked->body.substr(0, 200);
+    auto parsed = kserve::ParseInferResponse(
+        chunked->body, std::stoul(chunked->get_header_value(kserve::kHeaderLength)));
+    ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+    EXPECT_EQ(parsed->outputs.at(0).data, direct->outputs[0].data);
+  }
   // A body over max_infer_body_bytes is refused with 413 and a JSON error.
   ApiConfig small;
   small.max_infer_body_bytes = 100000;
