@@ -25,6 +25,7 @@
 #include "engine/torch_executor.h"
 #include "policy/controller.h"
 #include "service/loadgen.h"
+#include "service/protocol_bench.h"
 #endif
 
 namespace ecomap::app {
@@ -39,6 +40,17 @@ struct ServeFlags {
   double load_seconds = 5;
   int load_pairs = 4;
   bool quiet = false;
+  // --bench-protocol (service/protocol_bench.h).
+  bool bench_protocol = false;
+  std::string bench_saturation_model = "resnet18";
+  std::string bench_latency_model = "mobilenet_v3_small";
+  int bench_concurrency = 4;
+  double bench_seconds = 3;
+  double bench_warmup = 1;
+  int bench_pairs = 5;
+  bool bench_latency_phases = false;
+  std::string bench_stages;
+  bool json = false;
 };
 
 #ifdef ECOMAP_SERVICE_RUNNABLE
@@ -182,7 +194,30 @@ void PrintSummary(const service::Daemon& d, bool demo) {
             << "  history            " << d.config().data_dir << "/history.sqlite\n";
 }
 
+// `--bench-protocol`: REST vs in-process engine, side by side (service/protocol_bench.h).
+void RunBenchProtocol(const ServeFlags& f) {
+  service::ProtocolBenchOptions o;
+  o.saturation_model = f.bench_saturation_model;
+  o.latency_model = f.bench_latency_model;
+  o.concurrency = f.bench_concurrency;
+  o.seconds = f.bench_seconds;
+  o.warmup_s = f.bench_warmup;
+  o.pairs = f.bench_pairs;
+  o.stages = f.bench_stages;
+  o.interleave_latency = !f.bench_latency_phases;
+  // Progress on stderr with --json (stdout is the JSON), else on stdout.
+  std::ostream& log = f.json ? std::cerr : std::cout;
+  o.progress = [&log](const std::string& line) { log << line << std::endl; };
+  // As the daemon: one libtorch intra-op thread per stage worker.
+  auto factory = engine::MakeTorchExecutorFactory({.intra_op_threads = 1});
+  service::ProtocolBenchResult r = OrFail(service::RunProtocolBench(factory, o));
+  if (f.json) std::cout << service::ToJson(r).dump(2) << std::endl;
+  else std::cout << service::FormatProtocolBench(r);
+  if (!(r.throughput_pass && r.latency_pass)) throw CLI::RuntimeError(3);
+}
+
 void RunServe(const ServeFlags& f) {
+  if (f.bench_protocol) return RunBenchProtocol(f);
   // Before any thread exists: every thread inherits the blocked set; the main thread waits.
   service::BlockServeSignals();
   std::string path = f.config;
@@ -300,6 +335,37 @@ void AddServiceCommands(CLI::App& app) {
   serve->add_option("--load-pairs", f->load_pairs, "Pairs of --load-check phases (without / with load)")
       ->check(CLI::Range(1, 100));
   serve->add_flag("--quiet", f->quiet, "No per-interval terminal line");
+  serve->add_flag("--bench-protocol", f->bench_protocol,
+                  "Measure the Open Inference Protocol's overhead and stop (no --config needed): the same engine "
+                  "driven in process (Engine::Submit) and over REST (binary tensors, the daemon's HTTP server on "
+                  "127.0.0.1, loadgen's client), alternating phases; the saturation model's throughput ratio "
+                  "(goal >= 0.9) and the latency model's added p50 at one request at a time (goal <= 1 ms). "
+                  "Exit 3 when a goal is missed");
+  serve->add_option("--bench-saturation-model", f->bench_saturation_model,
+                    "--bench-protocol: zoo model driven at saturation")->capture_default_str();
+  serve->add_option("--bench-latency-model", f->bench_latency_model,
+                    "--bench-protocol: zoo model driven one request at a time")->capture_default_str();
+  serve->add_option("--bench-concurrency", f->bench_concurrency,
+                    "--bench-protocol: closed-loop clients of the saturation model")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  serve->add_option("--bench-seconds", f->bench_seconds, "--bench-protocol: measured seconds per phase")
+      ->check(CLI::Range(0.1, 600.0))
+      ->capture_default_str();
+  serve->add_option("--bench-warmup", f->bench_warmup, "--bench-protocol: warm-up seconds before each phase")
+      ->check(CLI::Range(0.0, 60.0))
+      ->capture_default_str();
+  serve->add_option("--bench-pairs", f->bench_pairs,
+                    "--bench-protocol: alternating (in process, REST) pairs per model; medians are quoted")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  serve->add_option("--bench-stages", f->bench_stages,
+                    "--bench-protocol: both models' pipeline, e.g. 0-5:cpu0|5-:cpu1 (default: the blocks split "
+                    "over this process's cores by FLOPs, one stage per core)");
+  serve->add_flag("--bench-latency-phases", f->bench_latency_phases,
+                  "--bench-protocol: measure the latency model in alternating phases like the saturation model "
+                  "(default: one client alternating in process and REST request by request)");
+  serve->add_flag("--json", f->json, "--bench-protocol: print the figures as JSON (progress on stderr)");
   serve->footer(
       "Terminal view: one line per interval: interval, carbon intensity + source, threshold, mode, power + its "
       "source, and each tenant's p95 vs SLO.\nSignals: SIGTERM/SIGINT finish the interval in progress, drain and "

@@ -11,6 +11,7 @@
 #include "estimator/simulator_predictor.h"
 #include "platform/registry.h"
 #include "service/components.h"
+#include "service/engine_backend.h"
 #include "service/http_server.h"
 #ifdef ECOMAP_HAVE_GRPC
 #include "service/grpc_server.h"
@@ -646,17 +647,8 @@ StatusOr<ModelMetadata> Daemon::ModelMetadataOf(const std::string& model) const 
     }
     st = it->second;
   }
-  ModelMetadata m;
-  m.name = model;
-  m.versions = st.versions;
-  m.platform = "libtorch";
   const std::string variant = !st.variant.empty() ? st.variant : (st.versions.empty() ? "" : st.versions.front());
-  const zoo::ModelInfo* info = variant.empty() ? nullptr : deps_.executors->FindModel(variant);
-  if (info == nullptr) return Unavailable("model '" + model + "': variant '" + variant + "' is not loaded yet");
-  m.inputs.push_back({"input", info->input_dtype == "int64" ? engine::DataType::kInt64 : engine::DataType::kFp32,
-                      info->input_shape});
-  m.outputs.push_back({"output", engine::DataType::kFp32, {1, info->OutputBytes() / 4}});
-  return m;
+  return ModelMetadataFor(*deps_.executors, model, variant, st.versions);
 }
 
 StatusOr<bool> Daemon::ModelReady(const std::string& model) const {
@@ -693,60 +685,8 @@ StatusOr<InferResponse> Daemon::Infer(InferRequest request, double* retry_after_
   if (!st.infeasible.empty() && !request.best_effort) {
     return FailedPrecondition(st.infeasible + "; send parameters {\"best_effort\": true} to be served anyway");
   }
-  if (request.inputs.size() != 1) {
-    return InvalidArgument("model '" + request.model + "' takes exactly one input ('input'); got " +
-                           std::to_string(request.inputs.size()));
-  }
-  for (const std::string& o : request.outputs) {
-    const bool known = o == "output" || (request.top_k > 0 && (o == "topk_classes" || o == "topk_scores"));
-    if (!known) {
-      return InvalidArgument("model '" + request.model + "' has no output '" + o +
-                             "'; outputs: output (and topk_classes, topk_scores with parameters.top_k)");
-    }
-  }
   if (!live_.load()) return Unavailable("the daemon is not serving (starting or stopping)");
-  auto promise = std::make_shared<std::promise<engine::SubmitResult>>();
-  std::future<engine::SubmitResult> future = promise->get_future();
-  engine::SubmitOptions so;
-  so.check_slo = !request.best_effort;
-  double retry = 0;
-  Status s = engine_->Submit(request.model, request.inputs[0],
-                             [promise](engine::SubmitResult r) { promise->set_value(std::move(r)); }, so, &retry);
-  if (!s.ok()) {
-    if (s.code() == StatusCode::kNotFound || s.code() == StatusCode::kFailedPrecondition) {
-      if (retry_after_s) *retry_after_s = 1;
-      return Unavailable("model '" + request.model + "' is not ready: " + s.message());
-    }
-    if (s.code() == StatusCode::kUnavailable && retry_after_s) *retry_after_s = retry;
-    return s;
-  }
-  if (future.wait_for(std::chrono::duration<double>(kInferDeadlineS)) != std::future_status::ready) {
-    return DeadlineExceeded("model '" + request.model + "' did not answer within 30 s");
-  }
-  engine::SubmitResult r = future.get();
-  if (!r.output.ok()) {
-    if (r.output.status().code() == StatusCode::kUnavailable && retry_after_s) *retry_after_s = 1;
-    return r.output.status();
-  }
-  InferResponse resp;
-  resp.model = request.model;
-  resp.version = r.model;
-  resp.id = request.id;
-  resp.latency_ms = r.latency_ms;
-  engine::HostTensor logits = std::move(r.output).value();
-  std::vector<engine::HostTensor> extra;
-  if (request.top_k > 0) {
-    ECOMAP_ASSIGN_OR_RETURN(extra, TopKOutputs(logits, request.top_k));
-  }
-  auto wanted = [&](const std::string& name) {
-    return request.outputs.empty() ||
-           std::find(request.outputs.begin(), request.outputs.end(), name) != request.outputs.end();
-  };
-  if (wanted(logits.name)) resp.outputs.push_back(std::move(logits));
-  for (auto& e : extra) {
-    if (wanted(e.name)) resp.outputs.push_back(std::move(e));
-  }
-  return resp;
+  return InferOnEngine(*engine_, request, /*check_slo=*/!request.best_effort, retry_after_s, kInferDeadlineS);
 }
 
 int Daemon::port() const { return server_ ? server_->port() : 0; }

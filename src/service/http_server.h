@@ -6,6 +6,12 @@
 // the engine's inference workers. A handler never throws out: exceptions are
 // turned into 500 JSON replies.
 //
+// Two uses: the daemon's listener (HttpServer(Daemon*): the operator API and the v2 endpoints,
+// the daemon as the InferenceBackend), or the v2 (Open Inference Protocol) endpoints alone over
+// any InferenceBackend (HttpServer(backend, api): e.g. an engine's tenants, service/
+// engine_backend.h, which `ecomap serve --bench-protocol` measures); both run the same handlers,
+// limits and server settings.
+//
 // Thread-safety: Start/Stop from one thread; the handlers run on the server's workers.
 #pragma once
 
@@ -15,6 +21,8 @@
 
 #include "core/status.h"
 #include "service/api.h"
+#include "service/config.h"
+#include "service/inference.h"
 
 namespace httplib {
 class Server;
@@ -27,6 +35,9 @@ class Daemon;
 class HttpServer {
  public:
   explicit HttpServer(Daemon* daemon);  // not owned
+  // Only the v2 endpoints, answered by `backend` (not owned), with `api`'s limits (its
+  // token is unused: the v2 endpoints take none).
+  HttpServer(InferenceBackend* backend, const ApiConfig& api);
   ~HttpServer();
 
   // Binds host:port (port 0: any free port) and serves on a thread. Unavailable naming the
@@ -38,7 +49,9 @@ class HttpServer {
   void SetLimits(double all_rps, double mutating_rps);
 
  private:
-  Daemon* daemon_;
+  Daemon* daemon_;             // null: v2 endpoints only
+  InferenceBackend* backend_;
+  ApiConfig api_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;

@@ -219,8 +219,10 @@ StatusOr<bool> BoolParam(const json* p, const char* key, const std::string& ctx)
 }
 
 // Reads the inputs/outputs array `arr` into tensors, taking binary bytes from `bin`.
+// `owned`: when non-null, `bin` is its text; an input whose bytes are all of it takes it without
+// a copy.
 Status ParseTensors(const json& arr, const std::string& what, std::string_view bin, bool allow_json_data,
-                    std::vector<HostTensor>* out) {
+                    std::vector<HostTensor>* out, std::string* owned = nullptr) {
   size_t off = 0;
   for (size_t i = 0; i < arr.size(); ++i) {
     const std::string ctx = what + "[" + std::to_string(i) + "]";
@@ -242,7 +244,12 @@ Status ParseTensors(const json& arr, const std::string& what, std::string_view b
                                kHeaderLength + " is wrong");
       }
       if (arr[i].contains("data")) return InvalidArgument(tctx + ": has both \"data\" and binary_data_size; give one");
-      t.data.assign(bin.data() + off, size);
+      if (owned != nullptr && off == 0 && size == bin.size() && size > 0) {
+        t.data = std::move(*owned);  // the whole binary part: no copy of a large tensor
+        owned = nullptr;
+      } else {
+        t.data.assign(bin.data() + off, size);
+      }
       off += size;
     } else if (arr[i].contains("data")) {
       if (!allow_json_data) return InvalidArgument(tctx + ": unexpected \"data\"");
@@ -336,9 +343,10 @@ bool ParsedInfer::BinaryOutput(const std::string& name) const {
   return it != binary_by_output.end() ? it->second : binary_output_default;
 }
 
-StatusOr<ParsedInfer> ParseInferRequest(const std::string& model, const std::string& version,
-                                        std::string_view body, std::optional<size_t> json_length) {
-  auto [text, bin] = Split(body, json_length);
+namespace {
+
+StatusOr<ParsedInfer> ParseInfer(const std::string& model, const std::string& version, std::string_view text,
+                                 std::string_view bin, std::string* owned) {
   ECOMAP_ASSIGN_OR_RETURN(json j, ParseJson(text, "the infer request"));
   ParsedInfer out;
   InferRequest& r = out.request;
@@ -360,7 +368,7 @@ StatusOr<ParsedInfer> ParseInferRequest(const std::string& model, const std::str
   if (!j.contains("inputs") || !j["inputs"].is_array() || j["inputs"].empty()) {
     return InvalidArgument("the infer request needs \"inputs\": a non-empty array of tensors");
   }
-  ECOMAP_RETURN_IF_ERROR(ParseTensors(j["inputs"], "input", bin, true, &r.inputs));
+  ECOMAP_RETURN_IF_ERROR(ParseTensors(j["inputs"], "input", bin, true, &r.inputs, owned));
   if (j.contains("outputs")) {
     if (!j["outputs"].is_array()) return InvalidArgument("\"outputs\" must be an array of {\"name\": ...}");
     for (size_t i = 0; i < j["outputs"].size(); ++i) {
@@ -378,6 +386,20 @@ StatusOr<ParsedInfer> ParseInferRequest(const std::string& model, const std::str
     }
   }
   return out;
+}
+
+}  // namespace
+
+StatusOr<ParsedInfer> ParseInferRequest(const std::string& model, const std::string& version,
+                                        std::string_view body, std::optional<size_t> json_length) {
+  auto [text, bin] = Split(body, json_length);
+  return ParseInfer(model, version, text, bin, nullptr);
+}
+
+StatusOr<ParsedInfer> ParseInferRequest(const std::string& model, const std::string& version,
+                                        std::string_view json_text, std::string binary) {
+  const std::string_view bin(binary);
+  return ParseInfer(model, version, json_text, bin, &binary);
 }
 
 HttpBody EncodeInferResponse(const InferResponse& response, const ParsedInfer& how) {
@@ -413,14 +435,15 @@ std::string ModelMetadataJson(const ModelMetadata& m) {
       .dump();
 }
 
-HttpBody EncodeInferRequest(const InferRequest& request, bool binary_inputs, bool binary_outputs) {
+namespace {
+
+// The request's JSON; inputs as binary_data_size (their bytes to follow) or as "data".
+std::string InferRequestJson(const InferRequest& request, bool binary_inputs, bool binary_outputs) {
   json inputs = json::array();
-  std::string binary;
   for (const HostTensor& t : request.inputs) {
     json o = {{"name", t.name}, {"datatype", engine::DataTypeName(t.datatype)}, {"shape", t.shape}};
     if (binary_inputs) {
       o["parameters"] = {{"binary_data_size", t.data.size()}};
-      binary += t.data;
     } else {
       o["data"] = DecodeData(t);
     }
@@ -438,9 +461,26 @@ HttpBody EncodeInferRequest(const InferRequest& request, bool binary_inputs, boo
     for (const auto& n : request.outputs) outs.push_back({{"name", n}});
     j["outputs"] = outs;
   }
-  HttpBody b = Finish(j, binary);
-  if (binary_inputs && !b.json_length) {  // no bytes at all still tells the server the split
-    b.json_length = b.body.size();
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace
+
+std::string EncodeInferRequestHeader(const InferRequest& request, bool binary_outputs) {
+  return InferRequestJson(request, /*binary_inputs=*/true, binary_outputs);
+}
+
+HttpBody EncodeInferRequest(const InferRequest& request, bool binary_inputs, bool binary_outputs) {
+  HttpBody b;
+  b.body = InferRequestJson(request, binary_inputs, binary_outputs);
+  if (binary_inputs) {
+    // The JSON, then the inputs' bytes, in one buffer of the final size.
+    b.json_length = b.body.size();  // also with no bytes at all: it tells the server the split
+    size_t binary_size = 0;
+    for (const HostTensor& t : request.inputs) binary_size += t.data.size();
+    b.body.reserve(*b.json_length + binary_size);
+    for (const HostTensor& t : request.inputs) b.body += t.data;
+    if (binary_size > 0) b.content_type = "application/octet-stream";
   }
   return b;
 }

@@ -76,6 +76,12 @@ struct ParsedInfer {
 // not matching the shape, out-of-range values, binary sizes that do not walk the body exactly.
 StatusOr<ParsedInfer> ParseInferRequest(const std::string& model, const std::string& version,
                                         std::string_view body, std::optional<size_t> json_length);
+// The same with the body already split: `json_text` (the first Inference-Header-Content-Length
+// bytes, or the whole body without that header) and `binary` (the rest). An input whose
+// binary_data_size is all of `binary` takes the string without copying it (the server reads a
+// body straight into these two parts).
+StatusOr<ParsedInfer> ParseInferRequest(const std::string& model, const std::string& version,
+                                        std::string_view json_text, std::string binary);
 
 struct HttpBody {
   std::string body;
@@ -93,6 +99,9 @@ std::string ModelMetadataJson(const ModelMetadata& m);
 // An infer request's body: inputs as binary (binary_data_size) or JSON "data"; outputs asked
 // for as binary or JSON.
 HttpBody EncodeInferRequest(const InferRequest& request, bool binary_inputs, bool binary_outputs);
+// The JSON part alone of EncodeInferRequest(request, true, binary_outputs): a client that
+// sends the inputs' bytes after it straight from the tensors (no body buffer) uses it.
+std::string EncodeInferRequestHeader(const InferRequest& request, bool binary_outputs);
 // Parses a response body (JSON, binary outputs after `json_length` bytes).
 StatusOr<InferResponse> ParseInferResponse(std::string_view body, std::optional<size_t> json_length);
 StatusOr<ModelMetadata> ParseModelMetadata(std::string_view body);

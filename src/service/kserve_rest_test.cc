@@ -61,6 +61,42 @@ TEST(KserveRest, BinaryRequestRoundTripsThroughTheClientEncoder) {
   }
 }
 
+// The server reads a body straight into its JSON and binary parts: the same requests parse the
+// same, a single input takes the binary part whole, and wrong sizes are still refused.
+TEST(KserveRest, SplitBodyParsesLikeTheWholeOne) {
+  InferRequest req;
+  req.model = "cam";
+  req.inputs.push_back(HostTensor::FromValues<float>("input", DataType::kFp32, {1, 3}, {0.5f, -1.f, 3.25f}));
+  HttpBody one = EncodeInferRequest(req, true, true);
+  ASSERT_TRUE(one.json_length.has_value());
+  EXPECT_EQ(one.body.size(), *one.json_length + 12);
+  EXPECT_EQ(one.content_type, "application/octet-stream");
+  auto p = ParseInferRequest("cam", "", std::string_view(one.body).substr(0, *one.json_length),
+                             one.body.substr(*one.json_length));
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  ASSERT_EQ(p->request.inputs.size(), 1u);
+  EXPECT_EQ(p->request.inputs[0].data, req.inputs[0].data);
+  EXPECT_TRUE(p->binary_output_default);
+
+  req.inputs.push_back(HostTensor::FromValues<int64_t>("ids", DataType::kInt64, {2}, {4, 5}));
+  HttpBody two = EncodeInferRequest(req, true, false);
+  auto q = ParseInferRequest("cam", "", std::string_view(two.body).substr(0, *two.json_length),
+                             two.body.substr(*two.json_length));
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  ASSERT_EQ(q->request.inputs.size(), 2u);
+  EXPECT_EQ(q->request.inputs[0].data, req.inputs[0].data);
+  EXPECT_EQ(q->request.inputs[1].data, req.inputs[1].data);
+
+  // A byte short, a byte extra, JSON only.
+  const std::string text = two.body.substr(0, *two.json_length), bin = two.body.substr(*two.json_length);
+  EXPECT_EQ(ParseInferRequest("cam", "", text, bin.substr(1)).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseInferRequest("cam", "", text, bin + "x").status().code(), StatusCode::kInvalidArgument);
+  HttpBody js = EncodeInferRequest(req, false, false);
+  auto r = ParseInferRequest("cam", "", js.body, std::string());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->request.inputs[1].data, req.inputs[1].data);
+}
+
 TEST(KserveRest, ResponseRoundTripsJsonAndBinary) {
   InferResponse resp;
   resp.model = "cam";

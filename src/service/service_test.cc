@@ -22,6 +22,9 @@
 #include "service/api.h"
 #include "service/config.h"
 #include "service/daemon.h"
+#include "service/engine_backend.h"
+#include "service/http_server.h"
+#include "service/protocol_bench.h"
 #include "service/history.h"
 #ifdef ECOMAP_HAVE_GRPC
 #include "service/grpc_client.h"
@@ -1180,6 +1183,158 @@ TEST(DaemonTest, ReloadAppliesTenantChangesWithoutRestartingTheEngine) {
   EXPECT_GT(done["vis"], 0u);
   (*d)->Stop();
   fs::remove_all(dir);
+}
+
+// ------------------------------------------------------------------------------------------
+// The v2 endpoints alone over an engine (HttpServer + EngineBackend), and the protocol benchmark
+// (`ecomap serve --bench-protocol`) with the spin executor.
+
+TEST(EngineBackendTest, V2EndpointsOverAnEngine) {
+  auto factory = std::make_shared<SpinFactory>();
+  engine::Engine e(factory);
+  engine::EngineSpec spec;
+  auto t = engine::ParseTenantsSpec("mobilenet_v3_small@cpu0,name=cam,external=1,closed=2,slo=60000");
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  spec.tenants = *t;
+  ASSERT_TRUE(e.Start(spec).ok());
+  EngineBackend backend(&e);
+  ApiConfig api;
+  HttpServer server(&backend, api);
+  ASSERT_TRUE(server.Start("127.0.0.1", 0).ok());
+  httplib::Client c("127.0.0.1", server.port());
+  auto ready = c.Get("/v2/health/ready");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200);
+  auto status = c.Get("/status");  // the operator API belongs to the daemon only
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->status, 404);
+  auto meta = c.Get("/v2/models/nope");
+  ASSERT_TRUE(meta);
+  EXPECT_EQ(meta->status, 404);
+  auto transport = MakeRestTransport("127.0.0.1", server.port(), /*binary=*/true);
+  auto md = transport->Metadata("cam");
+  ASSERT_TRUE(md.ok()) << md.status().message();
+  EXPECT_EQ(md->versions, std::vector<std::string>{"mobilenet_v3_small"});
+  ASSERT_EQ(md->inputs.size(), 1u);
+  InferRequest req;
+  req.model = "cam";
+  req.top_k = 3;
+  req.inputs.push_back(engine::HostTensor::Zeros("input", engine::DataType::kFp32, md->inputs[0].shape));
+  auto r = transport->Infer(req, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->version, "mobilenet_v3_small");
+  ASSERT_EQ(r->outputs.size(), 3u);  // output, topk_classes, topk_scores
+  EXPECT_EQ(r->outputs[0].name, "output");
+  // The same request in process (the daemon's InferOnEngine) gives the same logits.
+  auto direct = InferOnEngine(e, req, /*check_slo=*/true);
+  ASSERT_TRUE(direct.ok()) << direct.status().message();
+  EXPECT_EQ(direct->outputs[0].data, r->outputs[0].data);
+  req.inputs.push_back(req.inputs[0]);
+  EXPECT_EQ(InferOnEngine(e, req, true).status().code(), StatusCode::kInvalidArgument);
+  // A chunked body (no Content-Length) is read whole, then split at the header's length.
+  {
+    InferRequest one;
+    one.model = "cam";
+    one.inputs.push_back(req.inputs[0]);
+    kserve::HttpBody body = kserve::EncodeInferRequest(one, true, true);
+    auto chunked = c.Post(
+        "/v2/models/cam/infer", {{kserve::kHeaderLength, std::to_string(*body.json_length)}},
+        [&body](size_t offset, httplib::DataSink& sink) {
+          if (offset < body.body.size()) {
+            sink.write(body.body.data() + offset, std::min<size_t>(100000, body.body.size() - offset));
+          } else {
+            sink.done();
+          }
+          return true;
+        },
+        body.content_type);
+    ASSERT_TRUE(chunked);
+    ASSERT_EQ(chunked->status, 200) << chunked->body.substr(0, 200);
+    auto parsed = kserve::ParseInferResponse(
+        chunked->body, std::stoul(chunked->get_header_value(kserve::kHeaderLength)));
+    ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+    EXPECT_EQ(parsed->outputs.at(0).data, direct->outputs[0].data);
+  }
+  // A body over max_infer_body_bytes is refused with 413 and a JSON error.
+  ApiConfig small;
+  small.max_infer_body_bytes = 100000;
+  HttpServer limited(&backend, small);
+  ASSERT_TRUE(limited.Start("127.0.0.1", 0).ok());
+  kserve::HttpBody big = kserve::EncodeInferRequest(req, true, true);
+  httplib::Client lc("127.0.0.1", limited.port());
+  auto too_big = lc.Post("/v2/models/cam/infer", {{kserve::kHeaderLength, std::to_string(*big.json_length)}},
+                         big.body, big.content_type);
+  ASSERT_TRUE(too_big);
+  EXPECT_EQ(too_big->status, 413) << too_big->body;
+  EXPECT_NE(too_big->body.find("error"), std::string::npos) << too_big->body;
+  // A wrong Inference-Header-Content-Length (past the body) is a 400; the server still serves.
+  auto bad_len = lc.Post("/v2/models/cam/infer", {{kserve::kHeaderLength, "99999999"}}, "{}", "application/json");
+  ASSERT_TRUE(bad_len);
+  EXPECT_EQ(bad_len->status, 400) << bad_len->body;
+  transport.reset();
+  limited.Stop();
+  server.Stop();
+  e.Shutdown(Milliseconds(2000));
+}
+
+TEST(ProtocolBenchTest, BalancedStagesCoverEveryBlockOncePerUnit) {
+  for (const char* name : {"resnet18", "mobilenet_v3_small", "bert_base"}) {
+    const zoo::ModelInfo* m = zoo::FindModel(name);
+    if (m == nullptr) continue;
+    for (size_t n : {1u, 2u, 4u}) {
+      std::vector<engine::UnitInfo> units;
+      for (size_t i = 0; i < n; ++i) units.push_back({"cpu" + std::to_string(i), static_cast<int>(i)});
+      auto st = BalancedStages(*m, units);
+      ASSERT_EQ(st.size(), std::min(n, m->blocks.size())) << name;
+      int at = 0;
+      for (size_t i = 0; i < st.size(); ++i) {
+        EXPECT_EQ(st[i].begin, at) << name;
+        EXPECT_GT(st[i].end, st[i].begin) << name;
+        EXPECT_EQ(st[i].unit, units[i].name);
+        at = st[i].end;
+      }
+      EXPECT_EQ(at, static_cast<int>(m->blocks.size())) << name;
+    }
+  }
+}
+
+TEST(ProtocolBenchTest, BothSidesMeasuredSideBySide) {
+  ProtocolBenchOptions o;
+  o.saturation_model = "resnet18";
+  o.latency_model = "mobilenet_v3_small";
+  o.concurrency = 2;
+  o.seconds = 0.4;
+  o.warmup_s = 0.1;
+  o.pairs = 2;
+  std::vector<std::string> lines;
+  o.progress = [&](const std::string& l) { lines.push_back(l); };
+  auto r = RunProtocolBench(std::make_shared<SpinFactory>(), o);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  for (const ProtocolCase* c : {&r->saturation, &r->latency}) {
+    ASSERT_EQ(c->in_process.size(), 2u);
+    ASSERT_EQ(c->rest.size(), 2u);
+    EXPECT_FALSE(c->pipeline.empty());
+    for (size_t i = 0; i < 2; ++i) {
+      EXPECT_GT(c->in_process[i].ok, 0u) << c->model;
+      EXPECT_GT(c->rest[i].ok, 0u) << c->model;
+      EXPECT_EQ(c->in_process[i].errors + c->rest[i].errors, 0u) << c->rest[i].first_error;
+      EXPECT_NEAR(c->throughput_ratios[i], c->rest[i].throughput_rps / c->in_process[i].throughput_rps, 1e-9);
+    }
+    EXPECT_GT(c->throughput_ratio, 0);
+  }
+  EXPECT_EQ(r->saturation.concurrency, 2);
+  EXPECT_EQ(r->latency.concurrency, 1);
+  EXPECT_EQ(lines.size(), 2u + 2 * 2 * 2);  // a header per case, a line per phase
+  nlohmann::json j = ToJson(*r);
+  EXPECT_EQ(j["throughput_ratio"].get<double>(), r->saturation.throughput_ratio);
+  EXPECT_EQ(j["saturation"]["pairs"].size(), 2u);
+  EXPECT_NE(FormatProtocolBench(*r).find("added p50 latency"), std::string::npos);
+  EXPECT_EQ(RunProtocolBench(std::make_shared<SpinFactory>(), [] {
+              ProtocolBenchOptions b;
+              b.saturation_model = "no_such_model";
+              return b;
+            }()).status().code(),
+            StatusCode::kNotFound);
 }
 
 }  // namespace
