@@ -368,7 +368,11 @@ StatusOr<EcomapController::Plan> EcomapController::MakePlan(const std::vector<Te
   // One memo of predictions for the whole plan: the searches of the substitution ladder and of
   // the budget rungs, their warm starts and the downgrade rankings ask about overlapping
   // configurations (estimator/memo.h; the predictor does not change within a decision).
-  estimator::MemoPredictor memo(*predictor_);
+  // "ecomap" only: the transformer's figures for a configuration may differ in the last bits
+  // with the batch it was predicted in, and the twins and ablations keep their figures.
+  estimator::MemoPredictor memo_of_plan(*predictor_);
+  const estimator::Predictor& memo = variant_.resume ? static_cast<const estimator::Predictor&>(memo_of_plan)
+                                                     : *predictor_;
   const std::vector<Watts> ladder = BudgetLadder(info(), opt().no_budget_mode_w);
   // The normalisation: best variants, all on the GPU, highest mode.
   search::MappingReference ref;

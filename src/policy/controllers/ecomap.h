@@ -29,13 +29,13 @@
 //     otherwise the plan is made against slo x (1 - slo_margin) (default 5%). Either way a plan
 //     at the edge of an SLO is not broken by measurement noise or the estimator's error;
 //     breaches are judged against the real SLO.
-//   * every plan asks its predictor through one memo (estimator/memo.h): a configuration met
-//     again within the plan (decoding duplicates, the searches of the ladder and of the rungs,
-//     warm starts, downgrade rankings) is predicted once.
 //
 // Resumed re-plans ("ecomap" only: EcomapVariant::resume; the twins, the ablations and
-// "perfect-predictor" plan as above). A plan walks the substitution ladder with short searches
-// and spends a full one only where it serves:
+// "perfect-predictor" plan as above, with the same figures as before). A plan asks its predictor
+// through one memo (estimator/memo.h): a configuration met again within the plan (decoding
+// duplicates, the searches of the ladder and of the rungs, warm starts, downgrade rankings) is
+// predicted once. It walks the substitution ladder with short searches and spends a full one
+// only where it serves:
 //   * the ladder starts at the variants in force when the last plan was served feasible for the
 //     same tenants (same names and variant ladders), else at the best variants;
 //   * when the conditions eased since the last plan (a higher threshold, or a lower demand of
