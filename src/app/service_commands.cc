@@ -26,6 +26,7 @@
 #include "policy/controller.h"
 #include "service/loadgen.h"
 #include "service/protocol_bench.h"
+#include "service/replan_bench.h"
 #endif
 
 namespace ecomap::app {
@@ -34,7 +35,7 @@ namespace {
 struct ServeFlags {
   std::string config;
   bool demo = false;
-  double demo_seconds = 60;
+  double demo_seconds = 180;
   bool load_check = false;
   double load_rps = 1000;
   double load_seconds = 5;
@@ -50,6 +51,10 @@ struct ServeFlags {
   int bench_pairs = 5;
   bool bench_latency_phases = false;
   std::string bench_stages;
+  // --bench-replan (service/replan_bench.h); the phase length and pairs default to its own
+  // figures unless --bench-seconds / --bench-pairs are given.
+  bool bench_replan = false;
+  bool bench_seconds_given = false, bench_pairs_given = false;
   bool json = false;
 };
 
@@ -190,6 +195,25 @@ void PrintSummary(const service::Daemon& d, bool demo) {
     std::cout << fmt::format("    {:<22} {:>4} intervals  CI {:>5.0f} g/kWh  threshold {:>5.1f} W  power {:>5.2f} W {}\n",
                              mode, m.intervals, m.intensity_sum / n, m.threshold_w_sum / n, m.power_w_sum / n, src);
   }
+  // Did the power follow the threshold? Pearson's r over the intervals that served requests.
+  std::cout << "  power vs threshold ";
+  if (s.threshold_power_r) {
+    std::cout << fmt::format("r = {:+.2f} over {} serving intervals ({} power)", *s.threshold_power_r,
+                             s.served_power_w.size(), src);
+  } else {
+    std::cout << "no correlation to compute (" << s.served_power_w.size()
+              << " serving intervals; fewer than 3, or the threshold or the power never moved)";
+  }
+  std::cout << "\n";
+  if (demo) {
+    // The demo's point: the carbon signal moves the threshold, and the daemon's power follows it.
+    const bool changed = s.threshold_changes >= 2;
+    const bool follows = s.threshold_power_r && *s.threshold_power_r >= 0.5;
+    std::cout << "  demo check         " << (changed && follows ? "yes" : "NO") << ": the threshold changed "
+              << s.threshold_changes << " times (goal >= 2) and the power followed it (r "
+              << (s.threshold_power_r ? fmt::format("{:+.2f}", *s.threshold_power_r) : std::string("undefined"))
+              << ", goal >= +0.50)\n";
+  }
   std::cout << "  carbon fallbacks   " << s.carbon_fallback_intervals << " intervals\n"
             << "  history            " << d.config().data_dir << "/history.sqlite\n";
 }
@@ -216,19 +240,38 @@ void RunBenchProtocol(const ServeFlags& f) {
   if (!(r.throughput_pass && r.latency_pass)) throw CLI::RuntimeError(3);
 }
 
+// `--bench-replan`: the tenants' p95 with and without re-plans beside them, on a started daemon.
+int RunBenchReplan(service::Daemon& daemon, const ServeFlags& f) {
+  service::ReplanBenchOptions o;
+  if (f.bench_seconds_given) o.seconds = f.bench_seconds;
+  if (f.bench_pairs_given) o.pairs = f.bench_pairs;
+  o.warmup_s = f.bench_warmup;
+  std::ostream& log = f.json ? std::cerr : std::cout;
+  o.progress = [&log](const std::string& line) { log << line << std::endl; };
+  log << "bench-replan: " << o.pairs << " pairs of " << o.seconds << " s phases (quiet / re-planning back to back)"
+      << std::endl;
+  service::ReplanBenchResult r = OrFail(service::RunReplanBench(daemon, o));
+  if (f.json) std::cout << service::ToJson(r).dump(2) << std::endl;
+  else std::cout << service::FormatReplanBench(r);
+  return r.pass ? 0 : 3;
+}
+
 void RunServe(const ServeFlags& f) {
   if (f.bench_protocol) return RunBenchProtocol(f);
+  if (f.bench_replan && (f.demo || f.load_check)) Fail("--bench-replan runs on its own; drop --demo / --load-check");
   // Before any thread exists: every thread inherits the blocked set; the main thread waits.
   service::BlockServeSignals();
   std::string path = f.config;
-  if (path.empty() && f.demo) path = std::string(ECOMAP_DATA_DIR) + "/serve/demo.toml";
+  if (path.empty() && (f.demo || f.bench_replan)) path = std::string(ECOMAP_DATA_DIR) + "/serve/demo.toml";
   if (path.empty()) Fail("give --config FILE (a commented example: data/serve/ecomap.toml) or --demo");
   auto env = carbon::ProcessEnvironment();
   service::ServeConfig config = OrFail(service::LoadServeConfig(path, env));
-  if (f.load_check) config.api.port = 0;  // a free port; the check talks to it itself
+  if (f.load_check || f.bench_replan) config.api.port = 0;  // a free port; the check talks to it itself
   // The demo's load comes from real clients: loadgen over the REST listener (below).
-  if (f.demo) config.client_load = true;
-  if (f.demo || f.load_check) {
+  if (f.demo || f.bench_replan) config.client_load = true;
+  // The bench keeps one configuration in force: no boundary decision during it.
+  if (f.bench_replan) config.interval_s = 86400;
+  if (f.demo || f.load_check || f.bench_replan) {
     char tmpl[] = "/tmp/ecomap-demo-XXXXXX";
     if (!mkdtemp(tmpl)) Fail("cannot create a temporary folder for the demo history");
     config.data_dir = tmpl;
@@ -238,25 +281,27 @@ void RunServe(const ServeFlags& f) {
   deps.make_controller = [](const std::string& name, const policy::ControllerContext& ctx) {
     return policy::MakeController(name, ctx);
   };
-  deps.terminal = f.quiet ? nullptr : &std::cout;
+  deps.terminal = f.quiet || f.bench_replan ? nullptr : &std::cout;
 #ifdef ECOMAP_VERSION
   deps.version = ECOMAP_VERSION;
 #endif
-  std::cout << "ecomap serve: platform " << config.platform << ", controller " << config.controller.name
+  // With --json (the benches) stdout carries the JSON only.
+  std::ostream& banner = f.json && f.bench_replan ? std::cerr : std::cout;
+  banner << "ecomap serve: platform " << config.platform << ", controller " << config.controller.name
             << " (predictor " << config.controller.predictor
             << (config.controller.predictor == "analytic" ? " fitted on " + config.controller.profile_path : "")
             << "), carbon " << config.carbon.provider << " (" << config.carbon.trace_path << "), interval "
             << config.interval_s << " s; building models..." << std::endl;
   auto daemon = OrFail(service::Daemon::Create(config, std::move(deps)));
   OrFail(daemon->Start());
-  std::cout << "API on http://" << config.api.host << ":" << daemon->port() << " (GET /status /metrics /decisions "
+  banner << "API on http://" << config.api.host << ":" << daemon->port() << " (GET /status /metrics /decisions "
             << "/tenants; POST/DELETE need the bearer token" << (daemon->token().empty() ? ", none set: disabled" : "")
             << "); history " << daemon->history()->path() << " (run " << daemon->history()->resume().runs + 1
             << ", resumed at interval " << daemon->history()->resume().next_interval << ")\n"
             << "power figures are labelled measured/modelled/simulated; SIGHUP reloads the config, SIGTERM/Ctrl-C stops"
             << std::endl;
-  if (f.load_check) {
-    int rc = LoadCheck(*daemon, f);
+  if (f.load_check || f.bench_replan) {
+    int rc = f.load_check ? LoadCheck(*daemon, f) : RunBenchReplan(*daemon, f);
     daemon->Stop();
     if (rc != 0) throw CLI::RuntimeError(rc);
     return;
@@ -324,6 +369,7 @@ void AddServiceCommands(CLI::App& app) {
                   "Run the bundled demo (data/serve/demo.toml unless --config): the carbon trace replayed at one "
                   "hour per 5 s, a fresh temporary history, a summary at the end");
   serve->add_option("--demo-seconds", f->demo_seconds, "How long --demo runs (seconds)")
+      ->capture_default_str()
       ->check(CLI::Range(5.0, 86400.0));
   serve->add_flag("--load-check", f->load_check,
                   "Measure the API under load while the tenants run: /status requests per second and the "
@@ -365,13 +411,25 @@ void AddServiceCommands(CLI::App& app) {
   serve->add_flag("--bench-latency-phases", f->bench_latency_phases,
                   "--bench-protocol: measure the latency model in alternating phases like the saturation model "
                   "(default: one client alternating in process and REST request by request)");
-  serve->add_flag("--json", f->json, "--bench-protocol: print the figures as JSON (progress on stderr)");
+  serve->add_flag("--bench-replan", f->bench_replan,
+                  "Measure what re-plans cost the tenants and stop: the daemon on --config (default the demo's "
+                  "tenants, fresh temporary history, a free port) serves its tenants' declared load over REST in "
+                  "alternating phases, quiet and with a full re-plan running back to back beside it (nothing "
+                  "applied); each tenant's p95 ratio, median over the pairs (goal <= 1.10). --bench-seconds "
+                  "(default 8 here), --bench-pairs (default 5), --bench-warmup, --json apply. Exit 3 when the "
+                  "goal is missed");
+  serve->add_flag("--json", f->json,
+                  "--bench-protocol, --bench-replan: print the figures as JSON (progress on stderr)");
   serve->footer(
       "Terminal view: one line per interval: interval, carbon intensity + source, threshold, mode, power + its "
       "source, and each tenant's p95 vs SLO.\nSignals: SIGTERM/SIGINT finish the interval in progress, drain and "
       "stop; SIGHUP re-reads --config and applies tenant changes live.\nAPI token: [serve.api] token or "
       "ECOMAP_API_TOKEN.");
-  serve->callback([f] { RunServe(*f); });
+  serve->callback([f, serve] {
+    f->bench_seconds_given = serve->count("--bench-seconds") > 0;
+    f->bench_pairs_given = serve->count("--bench-pairs") > 0;
+    RunServe(*f);
+  });
 }
 
 }  // namespace

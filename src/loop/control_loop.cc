@@ -64,6 +64,20 @@ Status ControlLoop::Start() {
 
 Status ControlLoop::Decide(const std::string& trigger) { return DecideNow(trigger, /*on_boundary=*/false); }
 
+StatusOr<policy::Decision> ControlLoop::DryRun(policy::Controller& controller) const {
+  const TimePoint now = plugs_.clock->Now();
+  std::vector<policy::TenantSpec> demand = plugs_.demand(now);
+  if (demand.empty()) return FailedPrecondition("dry run: the demand has no tenants at this time");
+  if (!carbon_) return FailedPrecondition("dry run: no carbon reading yet");
+  policy::ControlInput in;
+  in.time = signal_time(now);
+  in.intensity = carbon_->intensity;
+  in.intensity_stale = carbon_->stale;
+  in.forecast = forecast_;
+  in.tenants = std::move(demand);
+  return controller.Step(in);
+}
+
 Status ControlLoop::DecideNow(const std::string& trigger, bool on_boundary) {
   const auto t0 = std::chrono::steady_clock::now();
   DecisionEvent ev;

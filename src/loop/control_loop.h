@@ -189,6 +189,13 @@ class ControlLoop {
   // controller's or the actuator's error; the configuration in force before then stays.
   Status Decide(const std::string& trigger);
 
+  // What `controller` would decide now, given what a decision between boundaries would get (the
+  // demand now, the carbon reading and forecast in force, no measurement); nothing is applied,
+  // recorded or reported to on_decision, and the loop's own controller is not asked. For
+  // measuring what a re-plan costs the tenants beside it (`ecomap serve --bench-replan`).
+  // FailedPrecondition without tenants or a carbon reading; the controller's error.
+  StatusOr<policy::Decision> DryRun(policy::Controller& controller) const;
+
   void set_interval(Duration interval) { options_.interval = interval; }
   Duration interval() const { return options_.interval; }
   void set_controller(policy::Controller* controller) { plugs_.controller = controller; }

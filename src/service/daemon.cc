@@ -1,5 +1,9 @@
 #include "service/daemon.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -247,6 +251,10 @@ void Daemon::CommitLocked(const loop::IntervalOutcome& o) {
   summary_.carbon_fallback_intervals += (o.carbon && o.carbon->source != primary_source_) ? 1 : 0;
   if (summary_.intervals > 1 && std::abs(row.threshold_w - last_threshold_w_) > 0.05) ++summary_.threshold_changes;
   last_threshold_w_ = row.threshold_w;
+  if (row.completed > 0) {
+    summary_.served_threshold_w.push_back(row.threshold_w);
+    summary_.served_power_w.push_back(row.power_w);
+  }
   {
     const platform::PowerMode* pm = platform_->info().FindMode(row.mode);
     RunSummary::InMode& m = summary_.by_mode[(pm ? pm->name : "mode " + std::to_string(row.mode)) +
@@ -433,7 +441,12 @@ Status Daemon::Start() {
   return Status::Ok();
 }
 
+void LowerToPlannerPriority() {
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kPlannerNice);
+}
+
 void Daemon::Loop() {
+  LowerToPlannerPriority();
   std::unique_lock<std::mutex> lk(control_mu_);
   interval_clock_->set_lock(&lk);
   while (true) {
@@ -550,6 +563,12 @@ StatusOr<json> Daemon::Replan() {
   loop_->set_controller(controller_.get());
   ECOMAP_RETURN_IF_ERROR(loop_->Decide("replan"));
   return json{{"decision", DecisionJson(pending_decisions_.back())}};
+}
+
+StatusOr<policy::Decision> Daemon::ShadowPlan() {
+  std::lock_guard<std::mutex> l(control_mu_);
+  ECOMAP_ASSIGN_OR_RETURN(auto fresh, MakeController());
+  return loop_->DryRun(*fresh);
 }
 
 json Daemon::Tenants() const {
@@ -723,6 +742,7 @@ RunSummary Daemon::Summary() const {
     s.mean_intensity = intensity_sum_ / static_cast<double>(s.intervals);
     s.mean_threshold_w = threshold_sum_ / static_cast<double>(s.intervals);
   }
+  s.threshold_power_r = PearsonR(s.served_threshold_w, s.served_power_w);
   return s;
 }
 

@@ -86,6 +86,14 @@ struct DaemonDeps {
 };
 
 // The end-of-run figures (`ecomap serve --demo` prints them).
+// The niceness of the threads that plan: the control loop's (every boundary decision) and the
+// operator API's workers (service/http_server.cc, which run /replan and the tenant changes).
+// A search must not take the cores from the engine's stage workers (nice 0): under contention
+// it gets about a tenth of a core's time, so a re-plan takes longer and inference does not wait.
+inline constexpr int kPlannerNice = 10;
+// Sets the calling thread's niceness to kPlannerNice (Linux: per thread). Best effort.
+void LowerToPlannerPriority();
+
 struct RunSummary {
   int64_t intervals = 0;           // this run
   int64_t decisions = 0, replans = 0;
@@ -105,6 +113,11 @@ struct RunSummary {
     double intensity_sum = 0, threshold_w_sum = 0, power_w_sum = 0;
   };
   std::map<std::string, InMode> by_mode;
+  // Whether the power followed the threshold: the threshold in force and the power figure of
+  // every interval that completed requests (a drained or idle interval says nothing about the
+  // plan), and Pearson's r between them (service/reporting.h, PearsonR; nullopt when undefined).
+  std::vector<double> served_threshold_w, served_power_w;
+  std::optional<double> threshold_power_r;
 };
 
 class Daemon final : public InferenceBackend {
@@ -131,6 +144,10 @@ class Daemon final : public InferenceBackend {
   StatusOr<nlohmann::json> AddTenant(const policy::TenantSpec& t);
   StatusOr<nlohmann::json> RemoveTenant(const std::string& name);
   StatusOr<nlohmann::json> Replan();
+  // What a full re-plan would decide now: a fresh controller (as /replan makes) on the inputs a
+  // decision now would get, on the calling thread; nothing is applied or recorded. For
+  // measuring what re-plans cost the tenants (`ecomap serve --bench-replan`, service/replan_bench.h).
+  StatusOr<policy::Decision> ShadowPlan();
   nlohmann::json Tenants() const;
   StatusOr<nlohmann::json> Decisions(int64_t since, int limit) const;
   StatusSnapshot Snapshot() const;

@@ -17,7 +17,7 @@ namespace ecomap::service {
 namespace {
 
 constexpr const char* kJson = "application/json";
-constexpr int kApiNice = 10;
+constexpr int kApiNice = kPlannerNice;  // they run /replan and the tenant changes
 
 void Reply(httplib::Response& res, const Status& s) {
   res.status = HttpStatusFor(s);

@@ -1,4 +1,4 @@
-// `ecomap serve --bench-protocol` end to end with tiny settings: runs the real program
+// `ecomap serve --bench-protocol` and `--bench-replan` end to end with tiny settings: runs the real program
 // (ECOMAP_BINARY) on real libtorch models and checks that --json parses and carries the
 // documented keys. A correctness check of the benchmark, not a timed assertion: exit 0 (goals
 // met) and 3 (a goal missed) are both accepted; the figures must only be sane. The warm-up is
@@ -71,6 +71,42 @@ TEST(ProtocolBenchCli, JsonHasTheFigures) {
               j["saturation"]["rest"]["throughput_rps"].get<double>() /
                   j["saturation"]["in_process"]["throughput_rps"].get<double>(),
               1e-9);  // one pair: the median ratio is that pair's
+}
+
+// `ecomap serve --bench-replan` (service/replan_bench.h) on the demo's real libtorch tenants,
+// tiny settings: stdout is the JSON only, re-plans ran beside the load, every tenant has one
+// pair's ratio. Exit 0 and 3 (goal missed: a noisy machine) are both accepted.
+TEST(ReplanBenchCli, JsonHasTheFigures) {
+  const std::string err = "/tmp/replan_bench_cli_test." + std::to_string(getpid()) + ".err";
+  const std::string cmd = std::string(ECOMAP_BINARY) +
+                          " serve --bench-replan --json --bench-seconds 1.5 --bench-warmup 1 --bench-pairs 1 2>" + err;
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  const int status = pclose(p);
+  std::stringstream progress;
+  progress << std::ifstream(err).rdbuf();
+  std::remove(err.c_str());
+  ASSERT_TRUE(WIFEXITED(status)) << progress.str();
+  const int code = WEXITSTATUS(status);
+  ASSERT_TRUE(code == 0 || code == 3) << "exit " << code << "\n" << out << "\n" << progress.str();
+  nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << out << "\n" << progress.str();
+  for (const char* k : {"configuration", "options", "plans", "plan_ms_mean", "tenants", "goal_ratio", "pass"}) {
+    EXPECT_TRUE(j.contains(k)) << k << "\n" << out;
+  }
+  EXPECT_EQ(j["pass"].get<bool>(), code == 0);
+  EXPECT_GT(j["plans"].get<int>(), 0) << progress.str();
+  ASSERT_EQ(j["tenants"].size(), 2u);  // the demo's camera and text
+  for (const nlohmann::json& t : j["tenants"]) {
+    ASSERT_EQ(t["pairs"].size(), 1u) << t.dump();
+    EXPECT_GT(t["quiet_p95_ms"].get<double>(), 0) << t.dump();
+    EXPECT_NEAR(t["ratio"].get<double>(),
+                t["replanning_p95_ms"].get<double>() / t["quiet_p95_ms"].get<double>(), 1e-9);
+  }
 }
 
 // Bad flags are refused with the flag's name, before any model is built.

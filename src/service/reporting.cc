@@ -1,6 +1,8 @@
 #include "service/reporting.h"
 #include "zoo/torchscript.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "service/config.h"
@@ -138,6 +140,27 @@ std::string PipelineText(const platform::TenantConfig& tenant) {
     p += fmt::format("{}{}-{}:{}", p.empty() ? "" : "|", s.begin_block, s.end_block, s.unit);
   }
   return p;
+}
+
+std::optional<double> PearsonR(const std::vector<double>& x, const std::vector<double>& y) {
+  if (x.size() != y.size() || x.size() < 3) return std::nullopt;
+  const double n = static_cast<double>(x.size());
+  double mx = 0, my = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    mx += x[i];
+    my += y[i];
+  }
+  mx /= n;
+  my /= n;
+  double sxy = 0, sxx = 0, syy = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) * (x[i] - mx);
+    syy += (y[i] - my) * (y[i] - my);
+  }
+  // Constant within rounding: no correlation to speak of.
+  if (sxx <= 1e-12 * n * (1 + mx * mx) || syy <= 1e-12 * n * (1 + my * my)) return std::nullopt;
+  return sxy / std::sqrt(sxx * syy);
 }
 
 }  // namespace ecomap::service

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,11 @@ IntervalRow ToIntervalRow(const loop::IntervalOutcome& outcome, int64_t id,
 //  "[cpu share (affinity): CPU 0]", follows the mode when given)
 std::string IntervalLine(const IntervalRow& row, const platform::PlatformInfo& platform, bool mode_applied,
                          const std::string& knob = "");
+
+// Pearson's correlation coefficient of paired samples: how closely the power followed the
+// threshold over a run. nullopt when the sizes differ, with fewer than 3 pairs, or when either
+// series is constant (a threshold that never moved says nothing about following it).
+std::optional<double> PearsonR(const std::vector<double>& x, const std::vector<double>& y);
 
 // The API's JSON of a decision row and of a declared tenant.
 nlohmann::json DecisionJson(const DecisionRow& d);

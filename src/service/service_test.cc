@@ -25,6 +25,8 @@
 #include "service/engine_backend.h"
 #include "service/http_server.h"
 #include "service/protocol_bench.h"
+#include "service/replan_bench.h"
+#include "service/reporting.h"
 #include "service/history.h"
 #ifdef ECOMAP_HAVE_GRPC
 #include "service/grpc_client.h"
@@ -400,6 +402,25 @@ TEST(ConfigTest, TenantModelsParseAndBadOnesNameTheKey) {
   StatusOr<ServeConfig> r = ParseServeConfig(resnet, "cfg.toml", "/srv", NoEnv());
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("built-in zoo family"), std::string::npos) << r.status().message();
+}
+
+TEST(ReportingTest, PearsonRFollowsAndRefusesWhatItCannotSay) {
+  // Power stepping up with the threshold, with noise: strongly positive.
+  const std::vector<double> thr = {8, 8, 14, 14, 11, 8, 14};
+  const std::vector<double> pow = {4.1, 4.3, 7.2, 6.9, 4.4, 4.0, 7.4};
+  std::optional<double> r = PearsonR(thr, pow);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_GT(*r, 0.8);
+  EXPECT_LE(*r, 1.0);
+  // Exact linear relations: +1 and -1.
+  EXPECT_NEAR(*PearsonR({1, 2, 3, 4}, {3, 5, 7, 9}), 1.0, 1e-12);
+  EXPECT_NEAR(*PearsonR({1, 2, 3, 4}, {9, 7, 5, 3}), -1.0, 1e-12);
+  // Unrelated: the power does not follow (symmetric pattern, r = 0).
+  EXPECT_NEAR(*PearsonR({1, 2, 3, 4, 5}, {5, 1, 0, 1, 5}), 0.0, 1e-12);
+  // Undefined: a threshold that never moved, too few pairs, mismatched sizes.
+  EXPECT_FALSE(PearsonR({11, 11, 11, 11}, {4, 5, 6, 7}).has_value());
+  EXPECT_FALSE(PearsonR({8, 14}, {4, 7}).has_value());
+  EXPECT_FALSE(PearsonR({8, 14, 9}, {4, 7}).has_value());
 }
 
 TEST(ApiTest, ParseTenantRequestTable) {
@@ -826,6 +847,60 @@ TEST(DaemonTest, KserveRestInferenceWithClientLoad) {
 // Issue 21: the controller plans from the demand that arrives; tenants added through the API,
 // the learned demand and the per-tenant counters survive a restart; the same daemon answers
 // the Open Inference Protocol over gRPC.
+TEST(DaemonTest, ReplanBenchMeasuresQuietAgainstReplanningOnOneConfiguration) {
+  std::string dir = TempDir("daemon-replan-bench");
+  std::string text = DaemonConfigText(dir, kTraceCarbon);
+  text.replace(text.find("interval_s = 0.4"), 16, "interval_s = 3600");  // no boundary decision during it
+  text.replace(text.find("drain_ms = 1000\n"), 16, "drain_ms = 1000\nload = \"clients\"\n");
+  auto d = MakeDaemon(text);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  ASSERT_TRUE((*d)->Start().ok());
+  const StatusSnapshot before = (*d)->Snapshot();
+
+  ReplanBenchOptions o;
+  o.seconds = 0.6;
+  o.warmup_s = 0;
+  o.pairs = 2;
+  std::vector<std::string> lines;
+  o.progress = [&lines](const std::string& l) { lines.push_back(l); };
+  StatusOr<ReplanBenchResult> r = RunReplanBench(**d, o);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(lines.size(), 4u);  // a line per phase
+  ASSERT_EQ(r->quiet.size(), 2u);
+  ASSERT_EQ(r->replanning.size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_FALSE(r->quiet[i].replanning);
+    EXPECT_EQ(r->quiet[i].plans, 0);
+    EXPECT_TRUE(r->replanning[i].replanning);
+    EXPECT_GT(r->replanning[i].plans, 0) << r->replanning[i].plan_error;
+    EXPECT_EQ(r->quiet[i].tenants.size(), 2u);
+  }
+  EXPECT_GT(r->plans, 1);
+  EXPECT_GT(r->plan_ms_mean, 0);
+  ASSERT_EQ(r->tenants.size(), 2u);
+  for (const ReplanTenant& t : r->tenants) {
+    ASSERT_EQ(t.ratios.size(), 2u) << t.name;  // both tenants served in every phase
+    for (size_t i = 0; i < 2; ++i) EXPECT_DOUBLE_EQ(t.ratios[i], t.replanning_p95_ms[i] / t.quiet_p95_ms[i]);
+    EXPECT_GT(t.ratio_median, 0);
+    EXPECT_EQ(t.pass, t.ratio_median <= o.goal_ratio);
+  }
+  // Shadow plans apply nothing: the decisions in force are the ones before the bench.
+  const StatusSnapshot after = (*d)->Snapshot();
+  EXPECT_EQ(after.decisions_total, before.decisions_total);
+  EXPECT_EQ(after.mode, before.mode);
+  const nlohmann::json j = ToJson(*r);
+  for (const char* k : {"configuration", "options", "plans", "plan_ms_mean", "tenants", "goal_ratio", "pass"}) {
+    EXPECT_TRUE(j.contains(k)) << k;
+  }
+  EXPECT_EQ(j["tenants"][0]["pairs"].size(), 2u);
+  EXPECT_NE(FormatReplanBench(*r).find("median ratio"), std::string::npos);
+
+  o.pairs = 0;
+  EXPECT_EQ(RunReplanBench(**d, o).status().code(), StatusCode::kInvalidArgument);
+  (*d)->Stop();
+  fs::remove_all(dir);
+}
+
 TEST(DaemonTest, ObservedDemandApiTenantsAndCountersSurviveARestart) {
   std::string dir = TempDir("daemon-restart");
   std::string text = DaemonConfigText(dir, kTraceCarbon);
