@@ -10,7 +10,7 @@
 # trace-driven comparison of the controllers (`ecomap replay`) on the shipped default scenario
 # and one bundled week of carbon data, then one minute of the live daemon on real inference
 # (`ecomap serve --demo`: the Spanish 2023 trace at one hour per 5 s, two libtorch tenants).
-# ECOMAP_DEMO_SECONDS sets the demo's length (default 60; 0 skips it).
+# ECOMAP_DEMO_SECONDS sets the demo's length (default 180; 0 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${ECOMAP_BUILD_DIR:-build}
@@ -33,7 +33,7 @@ main_job() {
     --start 2023-06-05 --days 7 \
     --controllers ecomap,maxn,throughput,powercap,clover,perfect-predictor,energy \
     --report "$dir/replay-report"
-  local demo_s=${ECOMAP_DEMO_SECONDS:-60}
+  local demo_s=${ECOMAP_DEMO_SECONDS:-180}
   if [ "$demo_s" != 0 ]; then
     echo
     echo "== ecomap serve --demo: the live daemon on real libtorch inference for ${demo_s} s =="
