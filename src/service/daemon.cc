@@ -275,7 +275,7 @@ void Daemon::CommitLocked(const loop::IntervalOutcome& o) {
   }
   RefreshSnapshotLocked();
   if (deps_.terminal) *deps_.terminal << IntervalLine(row, platform_->info(), actuator_->mode_applied(),
-                                                 knob_ && knob_->kind() == "cpu-share" ? knob_->Describe() : "") << std::endl;
+                                                 knob_ && knob_->ShowInLine() ? knob_->Describe() : "") << std::endl;
   {
     // Last: a waiter woken here sees the snapshot and history of this interval.
     std::lock_guard<std::mutex> l(loop_mu_);

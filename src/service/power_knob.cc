@@ -44,6 +44,7 @@ class CpuShareKnob final : public PowerKnob {
     return fmt::format("cpu share ({}): {:.2f} CPUs", share_->mechanism(), share_->limit_cpus());
   }
   std::string kind() const override { return "cpu-share"; }
+  bool ShowInLine() const override { return true; }
 
  private:
   platform::PlatformInfo info_;

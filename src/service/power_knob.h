@@ -37,6 +37,9 @@ class PowerKnob {
   virtual std::string Describe() const = 0;
   // "mode" | "cpu-share"
   virtual std::string kind() const = 0;
+  // Whether the terminal's interval line shows Describe() after the mode: only where it says
+  // more than the mode's name (the cpu share: which CPUs, which mechanism).
+  virtual bool ShowInLine() const { return false; }
 };
 
 // The knobs [serve] power_knob accepts, for messages.
