@@ -18,27 +18,33 @@
 
 namespace {
 
-TEST(ProtocolBenchCli, JsonHasTheFigures) {
-  const std::string err = "/tmp/protocol_bench_cli_test." + std::to_string(getpid()) + ".err";
-  const std::string cmd = std::string(ECOMAP_BINARY) +
-                          " serve --bench-protocol --json --bench-seconds 0.5 --bench-warmup 1 --bench-pairs 1"
-                          " --bench-concurrency 2 --bench-saturation-model mobilenet_v3_small"
-                          " --bench-latency-model mobilenet_v3_small 2>" + err;
-  std::string out;
+// Runs `ecomap ARGS` with stdout captured in `out` and stderr in `progress`; its exit code, or
+// -1 when it did not exit normally.
+int RunEcomap(const std::string& args, std::string* out, std::string* progress) {
+  const std::string err = "/tmp/bench_cli_test." + std::to_string(getpid()) + ".err";
+  const std::string cmd = std::string(ECOMAP_BINARY) + " " + args + " 2>" + err;
   FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
+  if (p == nullptr) return -1;
   std::array<char, 4096> buf;
   size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out->append(buf.data(), n);
   const int status = pclose(p);
-  std::stringstream progress;
-  progress << std::ifstream(err).rdbuf();
+  std::stringstream ss;
+  ss << std::ifstream(err).rdbuf();
+  *progress = ss.str();
   std::remove(err.c_str());
-  ASSERT_TRUE(WIFEXITED(status)) << progress.str();
-  const int code = WEXITSTATUS(status);
-  ASSERT_TRUE(code == 0 || code == 3) << "exit " << code << "\n" << out << "\n" << progress.str();
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(ProtocolBenchCli, JsonHasTheFigures) {
+  std::string out, progress;
+  const int code = RunEcomap("serve --bench-protocol --json --bench-seconds 0.5 --bench-warmup 1 --bench-pairs 1"
+                             " --bench-concurrency 2 --bench-saturation-model mobilenet_v3_small"
+                             " --bench-latency-model mobilenet_v3_small",
+                             &out, &progress);
+  ASSERT_TRUE(code == 0 || code == 3) << "exit " << code << "\n" << out << "\n" << progress;
   nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
-  ASSERT_FALSE(j.is_discarded()) << out << "\n" << progress.str();
+  ASSERT_FALSE(j.is_discarded()) << out << "\n" << progress;
   for (const char* k : {"measured", "cores", "options", "saturation", "latency", "throughput_ratio", "added_p50_ms",
                         "cpu_throughput_ratio", "throughput_goal", "added_p50_goal_ms", "throughput_pass", "latency_pass", "pass"}) {
     EXPECT_TRUE(j.contains(k)) << k << "\n" << out;
@@ -53,7 +59,7 @@ TEST(ProtocolBenchCli, JsonHasTheFigures) {
     ASSERT_EQ(cs["pairs"].size(), 1u) << c;
     for (const char* side : {"in_process", "rest"}) {
       const nlohmann::json& ph = cs["pairs"][0][side];
-      EXPECT_GT(ph["ok"].get<int>(), 0) << c << " " << side << "\n" << progress.str();
+      EXPECT_GT(ph["ok"].get<int>(), 0) << c << " " << side << "\n" << progress;
       EXPECT_EQ(ph["errors"].get<int>(), 0) << c << " " << side << ": " << ph["first_error"];
       EXPECT_GT(ph["throughput_rps"].get<double>(), 0) << c << " " << side;
       EXPECT_GT(ph["p50_ms"].get<double>(), 0) << c << " " << side;
@@ -77,29 +83,17 @@ TEST(ProtocolBenchCli, JsonHasTheFigures) {
 // tiny settings: stdout is the JSON only, re-plans ran beside the load, every tenant has one
 // pair's ratio. Exit 0 and 3 (goal missed: a noisy machine) are both accepted.
 TEST(ReplanBenchCli, JsonHasTheFigures) {
-  const std::string err = "/tmp/replan_bench_cli_test." + std::to_string(getpid()) + ".err";
-  const std::string cmd = std::string(ECOMAP_BINARY) +
-                          " serve --bench-replan --json --bench-seconds 1.5 --bench-warmup 1 --bench-pairs 1 2>" + err;
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  const int status = pclose(p);
-  std::stringstream progress;
-  progress << std::ifstream(err).rdbuf();
-  std::remove(err.c_str());
-  ASSERT_TRUE(WIFEXITED(status)) << progress.str();
-  const int code = WEXITSTATUS(status);
-  ASSERT_TRUE(code == 0 || code == 3) << "exit " << code << "\n" << out << "\n" << progress.str();
+  std::string out, progress;
+  const int code = RunEcomap("serve --bench-replan --json --bench-seconds 1.5 --bench-warmup 1 --bench-pairs 1", &out,
+                             &progress);
+  ASSERT_TRUE(code == 0 || code == 3) << "exit " << code << "\n" << out << "\n" << progress;
   nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
-  ASSERT_FALSE(j.is_discarded()) << out << "\n" << progress.str();
+  ASSERT_FALSE(j.is_discarded()) << out << "\n" << progress;
   for (const char* k : {"configuration", "options", "plans", "plan_ms_mean", "tenants", "goal_ratio", "pass"}) {
     EXPECT_TRUE(j.contains(k)) << k << "\n" << out;
   }
   EXPECT_EQ(j["pass"].get<bool>(), code == 0);
-  EXPECT_GT(j["plans"].get<int>(), 0) << progress.str();
+  EXPECT_GT(j["plans"].get<int>(), 0) << progress;
   ASSERT_EQ(j["tenants"].size(), 2u);  // the demo's camera and text
   for (const nlohmann::json& t : j["tenants"]) {
     ASSERT_EQ(t["pairs"].size(), 1u) << t.dump();
@@ -111,16 +105,12 @@ TEST(ReplanBenchCli, JsonHasTheFigures) {
 
 // Bad flags are refused with the flag's name, before any model is built.
 TEST(ProtocolBenchCli, BadFlags) {
-  const std::string cmd = std::string(ECOMAP_BINARY) + " serve --bench-protocol --bench-pairs 0 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  const int status = pclose(p);
-  EXPECT_NE(WEXITSTATUS(status), 0);
-  EXPECT_NE(out.find("--bench-pairs"), std::string::npos) << out;
+  std::string out, err;
+  EXPECT_NE(RunEcomap("serve --bench-protocol --bench-pairs 0", &out, &err), 0);
+  EXPECT_NE(err.find("--bench-pairs"), std::string::npos) << err;
+  err.clear();
+  EXPECT_NE(RunEcomap("serve --bench-replan --demo", &out, &err), 0);
+  EXPECT_NE(err.find("--bench-replan runs on its own"), std::string::npos) << err;
 }
 
 }  // namespace
