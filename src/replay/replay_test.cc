@@ -475,6 +475,7 @@ TEST(ReportTest, SweptReplayHasAParetoChartWithACurvePerSweptController) {
   // The default runs are labelled squares, the swept ones are not.
   EXPECT_EQ(squares, (std::vector<std::string>{"ecomap", "maxn"}));
   EXPECT_NE(page->find("At equal accuracy"), std::string::npos);
+  EXPECT_NE(page->find("<td>bound (solved at that loss)</td>"), std::string::npos);  // not interpolated
   EXPECT_TRUE(ReplayToJson(*r, ro, false).contains("pareto"));
 
   // Without a sweep: no Pareto chart, no "pareto" in the JSON.

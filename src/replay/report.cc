@@ -1,5 +1,6 @@
 #include "replay/report.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -125,7 +126,12 @@ StatusOr<std::string> ParetoSection(const ReplayResult& r, const ReportOptions& 
   std::map<std::string, std::string> colors;
   for (const auto& [name, points] : pareto.items()) {
     if (name == "bound") continue;
-    colors[name] = ColorOf(colors.size());
+    // The controller's colour in the charts over time (its place among the runs).
+    size_t index = colors.size();
+    for (size_t i = 0; i < r.controllers.size(); ++i) {
+      if (r.controllers[i].name == name) index = i;
+    }
+    colors[name] = ColorOf(index);
     carbon::XYSeries s{.label = name + " (" + KnobName(name) + ")", .color = colors[name]};
     for (const nlohmann::json& p : points) {
       s.points.push_back({p["accuracy_loss_pts"].get<double>(), p["carbon_g"].get<double>()});
@@ -156,6 +162,18 @@ StatusOr<std::string> ParetoSection(const ReplayResult& r, const ReportOptions& 
                      "<th>curve</th><th>its carbon g at that loss</th><th>{} g</th><th>{} saves</th></tr>\n",
                      HtmlEscape(ref), ea["accuracy_loss_pts"].get<double>(), HtmlEscape(ref), HtmlEscape(ref));
     for (const auto& [name, v] : ea["vs"].items()) {
+      // The bound needs no interpolation: it was solved at exactly the reference's loss (the
+      // line between two of its budgets lies above it where its curve bends).
+      const auto b = std::find_if(r.bounds.begin(), r.bounds.end(), [&](const auto& e) { return e.first == ref; });
+      if (name == "bound" && b != r.bounds.end()) {
+        h += b->second.feasible
+                 ? fmt::format("<tr><td>bound (solved at that loss)</td><td>{:.1f}</td><td>{:.1f}</td><td>{:.1f}%</td>"
+                               "</tr>\n",
+                               b->second.carbon_g, ea["carbon_g"].get<double>(),
+                               SavingPct(ea["carbon_g"].get<double>(), b->second.carbon_g))
+                 : std::string("<tr><td>bound</td><td colspan=\"3\">no plan holds every SLO within that loss</td></tr>\n");
+        continue;
+      }
       if (!v["covered"].get<bool>()) {
         h += "<tr><td>" + HtmlEscape(name) + "</td><td colspan=\"3\">not covered (the curve does not reach that "
              "accuracy loss)</td></tr>\n";
