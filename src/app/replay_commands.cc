@@ -185,13 +185,13 @@ void RunReplayCommand(const ReplayArgs& a) {
   ro.scenario = ScenarioJson(scenario, scenario_path);
   ro.predictor = ctx.predictor->name();
   ro.trace_file = a.trace;
+  ro.sweep_points = a.sweep;  // the JSON's "pareto" / "equal_accuracy", the report's Pareto chart
   if (!a.report.empty()) {
     OrFail(replay::WriteHtmlReport(result, ro, a.report));
     std::fprintf(stderr, "replay: wrote %s/index.html and %s/replay.json\n", a.report.c_str(), a.report.c_str());
   }
   if (a.json) {
     nlohmann::json j = replay::ReplayToJson(result, ro, false);
-    if (a.sweep != 0) j.update(replay::SweepJson(result, a.sweep, ro.reference));
     std::cout << j.dump(2) << "\n";
   } else {
     std::cout << "Scenario: " << scenario.name << " (" << scenario_path << "), " << scenario.tenants.size()
@@ -259,7 +259,8 @@ void AddReplayCommands(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--sweep", a.sweep,
                   "also replay ecomap, energy and clover (those listed) at N settings of their accuracy knob and add "
-                  "the curves and equal-accuracy savings to --json (\"pareto\", \"equal_accuracy\"; src/replay/sweep.h)")
+                  "the curves and equal-accuracy savings to --json (\"pareto\", \"equal_accuracy\"; src/replay/sweep.h) and a "
+                  "Pareto chart to --report")
       ->check(CLI::Range(0, 21));
   cmd->add_option("--threads", a.threads, "controllers replayed at once (0: one per hardware thread)")
       ->capture_default_str();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 #include <fmt/format.h>
@@ -97,6 +98,21 @@ double TextWidth(const std::string& s, double font_px) {
   return static_cast<double>(chars) * font_px * 0.56;
 }
 
+std::string F1(double v) { return fmt::format("{:.1f}", v); }
+
+// The opening of a chart, shared by both kinds: the <svg> element, its <title>, the white
+// background, a clip path `clip_id` over the plotting area, the title and the subtitle.
+std::string SvgHead(int width_px, int height_px, const std::string& title, const std::string& subtitle, double left,
+                    double top, double pw, double ph, const std::string& clip_id = "plot");
+
+// A value axis over the data's [vmin, vmax] with the chart's optional fixed ends: its nice
+// ticks and its ends (the outer ticks unless fixed).
+struct Axis {
+  std::vector<double> ticks;
+  double a0 = 0, a1 = 1;
+};
+Axis ValueAxis(double vmin, double vmax, std::optional<double> fixed_min, std::optional<double> fixed_max);
+
 }  // namespace
 
 std::string XmlEscape(const std::string& text) {
@@ -137,6 +153,50 @@ std::vector<double> NiceTicks(double lo, double hi, int target) {
   return ticks;
 }
 
+namespace {
+
+std::string SvgHead(int width_px, int height_px, const std::string& title, const std::string& subtitle, double left,
+                    double top, double pw, double ph, const std::string& clip_id) {
+  std::string s;
+  s += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(width_px) + "\" height=\"" +
+       std::to_string(height_px) + "\" viewBox=\"0 0 " + std::to_string(width_px) + " " +
+       std::to_string(height_px) + "\" font-family=\"" + kFont + "\">\n";
+  s += "<title>" + XmlEscape(title) + "</title>\n";
+  s += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
+  s += "<defs><clipPath id=\"" + clip_id + "\"><rect x=\"" + F1(left) + "\" y=\"" + F1(top - 1) + "\" width=\"" + F1(pw) +
+       "\" height=\"" + F1(ph + 2) + "\"/></clipPath></defs>\n";
+  s += "<text x=\"" + F1(left) + "\" y=\"28\" font-size=\"17\" font-weight=\"600\" fill=\"#111827\">" +
+       XmlEscape(title) + "</text>\n";
+  if (!subtitle.empty()) {
+    s += "<text x=\"" + F1(left) + "\" y=\"48\" font-size=\"12\" fill=\"#6b7280\">" + XmlEscape(subtitle) +
+         "</text>\n";
+  }
+  return s;
+}
+
+Axis ValueAxis(double vmin, double vmax, std::optional<double> fixed_min, std::optional<double> fixed_max) {
+  const double lo = fixed_min.value_or(vmin >= 0 ? 0.0 : vmin);
+  double hi = fixed_max.value_or(vmax);
+  if (!(hi > lo)) hi = lo + 1;
+  Axis a;
+  a.ticks = NiceTicks(lo, hi, 5);
+  a.a0 = fixed_min ? *fixed_min : a.ticks.front();
+  a.a1 = fixed_max ? *fixed_max : a.ticks.back();
+  return a;
+}
+
+// A marker at (x, y): a circle, or a square of the same area.
+std::string Marker(double x, double y, const std::string& color, bool square) {
+  if (square) {
+    return "<rect x=\"" + F1(x - 4) + "\" y=\"" + F1(y - 4) + "\" width=\"8\" height=\"8\" fill=\"" + XmlEscape(color) +
+           "\" stroke=\"#ffffff\" stroke-width=\"1\"/>\n";
+  }
+  return "<circle cx=\"" + F1(x) + "\" cy=\"" + F1(y) + "\" r=\"4\" fill=\"" + XmlEscape(color) +
+         "\" stroke=\"#ffffff\" stroke-width=\"1\"/>\n";
+}
+
+}  // namespace
+
 StatusOr<std::string> RenderTimeSeriesSvg(const TimeSeriesChart& c) {
   if (c.width_px < 200 || c.height_px < 150) {
     return InvalidArgument("chart size " + std::to_string(c.width_px) + "x" + std::to_string(c.height_px) +
@@ -172,12 +232,9 @@ StatusOr<std::string> RenderTimeSeriesSvg(const TimeSeriesChart& c) {
   }
   TimePoint x0 = c.x_min.value_or(tmin), x1 = c.x_max.value_or(tmax);
   if (x1 <= x0) x1 = x0 + hours(1);
-  double lo = c.y_min.value_or(vmin >= 0 ? 0.0 : vmin);
-  double hi = c.y_max.value_or(vmax);
-  if (!(hi > lo)) hi = lo + 1;
-  std::vector<double> yt = NiceTicks(lo, hi, 5);
-  const double y0 = c.y_min ? *c.y_min : yt.front();
-  const double y1 = c.y_max ? *c.y_max : yt.back();
+  const Axis ya = ValueAxis(vmin, vmax, c.y_min, c.y_max);
+  const std::vector<double>& yt = ya.ticks;
+  const double y0 = ya.a0, y1 = ya.a1;
   if (!(y1 > y0)) return InvalidArgument("chart value axis is empty (y_min >= y_max)");
 
   // Layout.
@@ -190,20 +247,7 @@ StatusOr<std::string> RenderTimeSeriesSvg(const TimeSeriesChart& c) {
 
   std::string s;
   s.reserve(64 * 1024);
-  s += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(c.width_px) + "\" height=\"" +
-       std::to_string(c.height_px) + "\" viewBox=\"0 0 " + std::to_string(c.width_px) + " " +
-       std::to_string(c.height_px) + "\" font-family=\"" + kFont + "\">\n";
-  s += "<title>" + XmlEscape(c.title) + "</title>\n";
-  s += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
-  s += "<defs><clipPath id=\"plot\"><rect x=\"" + fmt::format("{:.1f}", left) + "\" y=\"" + fmt::format("{:.1f}", top - 1) + "\" width=\"" + fmt::format("{:.1f}", pw) +
-       "\" height=\"" + fmt::format("{:.1f}", ph + 2) + "\"/></clipPath></defs>\n";
-  // Title, subtitle, unit.
-  s += "<text x=\"" + fmt::format("{:.1f}", left) + "\" y=\"28\" font-size=\"17\" font-weight=\"600\" fill=\"#111827\">" +
-       XmlEscape(c.title) + "</text>\n";
-  if (!c.subtitle.empty()) {
-    s += "<text x=\"" + fmt::format("{:.1f}", left) + "\" y=\"48\" font-size=\"12\" fill=\"#6b7280\">" + XmlEscape(c.subtitle) +
-         "</text>\n";
-  }
+  s += SvgHead(c.width_px, c.height_px, c.title, c.subtitle, left, top, pw, ph);
   if (!c.y_label.empty()) {
     s += "<text x=\"" + fmt::format("{:.1f}", left - 8) + "\" y=\"" + fmt::format("{:.1f}", top - 12) +
          "\" font-size=\"11\" fill=\"#4b5563\" text-anchor=\"start\">" + XmlEscape(c.y_label) + "</text>\n";
@@ -310,6 +354,147 @@ StatusOr<std::string> RenderTimeSeriesSvg(const TimeSeriesChart& c) {
   }
   if (!c.footnote.empty()) {
     s += "<text x=\"" + fmt::format("{:.1f}", left) + "\" y=\"" + fmt::format("{:.1f}", H - 12) + "\" font-size=\"10\" fill=\"#9ca3af\">" +
+         XmlEscape(c.footnote) + "</text>\n";
+  }
+  s += "</svg>\n";
+  return s;
+}
+
+StatusOr<std::string> RenderXYSvg(const XYChart& c) {
+  if (c.width_px < 200 || c.height_px < 150) {
+    return InvalidArgument("chart size " + std::to_string(c.width_px) + "x" + std::to_string(c.height_px) +
+                           " px is too small; use at least 200x150");
+  }
+  const double inf = std::numeric_limits<double>::infinity();
+  double xmin = inf, xmax = -inf, ymin = inf, ymax = -inf;
+  size_t n = 0;
+  for (const XYSeries& l : c.series) {
+    for (const XYPoint& p : l.points) {
+      if (!std::isfinite(p.x) || !std::isfinite(p.y)) {
+        return InvalidArgument(fmt::format("chart '{}': point ({}, {}) of '{}' is not finite", c.title, p.x, p.y,
+                                           l.label));
+      }
+      xmin = std::min(xmin, p.x), xmax = std::max(xmax, p.x);
+      ymin = std::min(ymin, p.y), ymax = std::max(ymax, p.y);
+      ++n;
+    }
+  }
+  if (n == 0) return InvalidArgument("chart '" + c.title + "' has no data points");
+  const Axis xa = ValueAxis(xmin, xmax, c.x_min, c.x_max);
+  const Axis ya = ValueAxis(ymin, ymax, c.y_min, c.y_max);
+  if (!(xa.a1 > xa.a0) || !(ya.a1 > ya.a0)) return InvalidArgument("chart axis is empty (min >= max)");
+
+  // Layout: the legend wraps over rows under the subtitle, the plot starts below it.
+  const double W = c.width_px, H = c.height_px;
+  const double left = 62, right = W - 36;
+  struct Entry {
+    const XYSeries* s;
+    double x, y;
+  };
+  std::vector<Entry> legend;
+  {
+    double x = left, y = 66;
+    for (const XYSeries& l : c.series) {
+      if (l.label.empty()) continue;
+      const double w = 24 + TextWidth(l.label, 12) + 16;
+      if (x > left && x + w > right) x = left, y += 18;
+      legend.push_back({&l, x, y});
+      x += w;
+    }
+  }
+  const double top = (legend.empty() ? 56 : legend.back().y) + 22, bottom = H - 70;
+  const double pw = right - left, ph = bottom - top;
+  if (ph < 40) return InvalidArgument("chart '" + c.title + "': too many legend rows for its height");
+  auto X = [&](double v) { return left + pw * (v - xa.a0) / (xa.a1 - xa.a0); };
+  auto Y = [&](double v) { return bottom - ph * (v - ya.a0) / (ya.a1 - ya.a0); };
+
+  // The time series share one layout and so one clip id; an XY chart's plotting area depends on
+  // its legend, so its clip id is its own (FNV-1a of the title: deterministic), or a page with
+  // both kinds would clip it with the first chart's rectangle.
+  uint32_t h = 2166136261u;
+  for (unsigned char ch : c.title) h = (h ^ ch) * 16777619u;
+  const std::string clip = fmt::format("xy-plot-{:08x}", h);
+  std::string s;
+  s.reserve(32 * 1024);
+  s += SvgHead(c.width_px, c.height_px, c.title, c.subtitle, left, top, pw, ph, clip);
+  if (!c.y_label.empty()) {
+    s += "<text x=\"" + F1(left - 8) + "\" y=\"" + F1(top - 8) +
+         "\" font-size=\"11\" fill=\"#4b5563\" text-anchor=\"start\">" + XmlEscape(c.y_label) + "</text>\n";
+  }
+  if (!c.x_label.empty()) {
+    s += "<text x=\"" + F1(left + pw / 2) + "\" y=\"" + F1(bottom + 36) +
+         "\" font-size=\"11\" fill=\"#4b5563\" text-anchor=\"middle\">" + XmlEscape(c.x_label) + "</text>\n";
+  }
+  // Grid and ticks of both axes.
+  s += "<g font-size=\"11\" fill=\"#4b5563\">\n";
+  for (double v : ya.ticks) {
+    if (v < ya.a0 - 1e-9 || v > ya.a1 + 1e-9) continue;
+    const double y = Y(v);
+    s += "<line x1=\"" + F1(left) + "\" x2=\"" + F1(right) + "\" y1=\"" + F1(y) + "\" y2=\"" + F1(y) + "\" stroke=\"" +
+         (std::fabs(v - ya.a0) < 1e-9 ? "#9ca3af" : "#e5e7eb") + "\" stroke-width=\"1\"/>\n";
+    s += "<text x=\"" + F1(left - 8) + "\" y=\"" + F1(y + 4) + "\" text-anchor=\"end\">" + TickText(v) + "</text>\n";
+  }
+  for (double v : NiceTicks(xa.a0, xa.a1, std::max(3, static_cast<int>(pw / 95)))) {
+    if (v < xa.a0 - 1e-9 || v > xa.a1 + 1e-9) continue;
+    const double x = X(v);
+    s += "<line x1=\"" + F1(x) + "\" x2=\"" + F1(x) + "\" y1=\"" + F1(top) + "\" y2=\"" + F1(bottom) + "\" stroke=\"" +
+         (std::fabs(v - xa.a0) < 1e-9 ? "#9ca3af" : "#f0f1f3") + "\" stroke-width=\"1\"/>\n";
+    s += "<text x=\"" + F1(x) + "\" y=\"" + F1(bottom + 19) + "\" text-anchor=\"middle\">" + TickText(v) + "</text>\n";
+  }
+  s += "</g>\n";
+  // Series: polyline, markers, then the markers' labels (moved down where they would cover an
+  // earlier label, so that runs at the same point stay readable).
+  struct Box {
+    double x0, y0, x1, y1;
+  };
+  std::vector<Box> placed;
+  for (const XYSeries& l : c.series) {
+    s += "<g class=\"xy-series\" data-label=\"" + XmlEscape(l.label) + "\">\n";
+    if (l.line && l.points.size() > 1) {
+      std::string pts;
+      for (const XYPoint& p : l.points) pts += (pts.empty() ? "" : " ") + F1(X(p.x)) + "," + F1(Y(p.y));
+      s += "<polyline points=\"" + pts + "\" fill=\"none\" stroke=\"" + XmlEscape(l.color) + "\" stroke-width=\"" +
+           fmt::format("{:.2f}", l.width_px) + "\" stroke-linejoin=\"round\" stroke-linecap=\"round\"" +
+           (l.dashed ? " stroke-dasharray=\"6 4\"" : "") + " clip-path=\"url(#" + clip + ")\"/>\n";
+    }
+    if (l.markers) {
+      for (const XYPoint& p : l.points) s += Marker(X(p.x), Y(p.y), l.color, l.square_markers);
+    }
+    for (const XYPoint& p : l.points) {
+      if (p.label.empty()) continue;
+      const double w = TextWidth(p.label, 11);
+      double x = X(p.x) + 7, y = Y(p.y) - 6;
+      if (x + w > W - 4) x = X(p.x) - 7 - w;  // keep it inside the chart
+      for (bool moved = true; moved;) {
+        moved = false;
+        for (const Box& b : placed) {
+          if (x < b.x1 && x + w > b.x0 && y - 10 < b.y1 && y + 2 > b.y0) {
+            y = b.y1 + 11;
+            moved = true;
+          }
+        }
+      }
+      placed.push_back({x, y - 10, x + w, y + 2});
+      s += "<text x=\"" + F1(x) + "\" y=\"" + F1(y) + "\" font-size=\"11\" fill=\"" + XmlEscape(l.color) + "\">" +
+           XmlEscape(p.label) + "</text>\n";
+    }
+    s += "</g>\n";
+  }
+  // Legend.
+  for (const Entry& e : legend) {
+    const XYSeries& l = *e.s;
+    const double mid = e.y - 4;
+    if (l.line) {
+      s += "<line x1=\"" + F1(e.x) + "\" x2=\"" + F1(e.x + 18) + "\" y1=\"" + F1(mid) + "\" y2=\"" + F1(mid) +
+           "\" stroke=\"" + XmlEscape(l.color) + "\" stroke-width=\"2.2\"" +
+           (l.dashed ? " stroke-dasharray=\"4 3\"" : "") + "/>\n";
+    }
+    if (l.markers) s += Marker(e.x + 9, mid, l.color, l.square_markers);
+    s += "<text x=\"" + F1(e.x + 24) + "\" y=\"" + F1(e.y) + "\" font-size=\"12\" fill=\"#374151\">" +
+         XmlEscape(l.label) + "</text>\n";
+  }
+  if (!c.footnote.empty()) {
+    s += "<text x=\"" + F1(left) + "\" y=\"" + F1(H - 12) + "\" font-size=\"10\" fill=\"#9ca3af\">" +
          XmlEscape(c.footnote) + "</text>\n";
   }
   s += "</svg>\n";

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <regex>
+#include <sstream>
 
 #include "carbon/plot_svg.h"
 #include "carbon/plot_trace.h"
@@ -96,6 +97,54 @@ TEST(PlotSvgTest, RejectsEmptyOrBadCharts) {
   tiny.lines.push_back({.label = "x", .points = {{T("2022-01-01"), 1}}});
   tiny.width_px = 10;
   EXPECT_FALSE(RenderTimeSeriesSvg(tiny).ok());
+}
+
+TEST(PlotSvgTest, XYChartDrawsEachSeriesInItsOrderWithAxisLabels) {
+  XYChart c;
+  c.title = "Carbon against accuracy loss";
+  c.x_label = "accuracy loss (pts)";
+  c.y_label = "carbon (g) & more";
+  c.footnote = "simulated";
+  c.series.push_back({.label = "curve", .points = {{0, 500}, {1, 300}, {2.5, 250}}});
+  c.series.push_back({.label = "runs", .points = {{0.5, 400, "maxn"}, {0.5, 400, "powercap"}}, .color = "#4b5563",
+                      .line = false, .square_markers = true});
+  StatusOr<std::string> svg = RenderXYSvg(c);
+  ASSERT_TRUE(svg.ok()) << svg.status().ToString();
+  ExpectBalancedTags(*svg);
+  EXPECT_THAT(*svg, HasSubstr(">accuracy loss (pts)</text>"));
+  EXPECT_THAT(*svg, HasSubstr(">carbon (g) &amp; more</text>"));
+  EXPECT_THAT(*svg, HasSubstr(">simulated</text>"));
+  EXPECT_THAT(*svg, HasSubstr(">curve</text>"));  // legend
+  EXPECT_THAT(*svg, HasSubstr(">2.5</text>"));    // x tick
+  EXPECT_EQ(Count(*svg, "class=\"xy-series\""), 2u);
+  EXPECT_EQ(Count(*svg, "<polyline"), 1u);  // the runs are markers only
+  // The curve's points in its order, left to right: x grows with the loss, y falls with carbon.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(*svg, m, std::regex("<polyline points=\"([^\"]*)\"")));
+  std::vector<std::pair<double, double>> pts;
+  std::istringstream in(m[1].str());
+  for (std::string p; in >> p;) pts.push_back({std::stod(p), std::stod(p.substr(p.find(',') + 1))});
+  ASSERT_EQ(pts.size(), 3u);
+  EXPECT_LT(pts[0].first, pts[1].first);
+  EXPECT_LT(pts[1].first, pts[2].first);
+  EXPECT_LT(pts[0].second, pts[1].second);  // SVG y grows downwards
+  // Two runs at one point: both labels drawn, the second moved below the first.
+  std::smatch a, b;
+  ASSERT_TRUE(std::regex_search(*svg, a, std::regex("y=\"([0-9.]+)\" font-size=\"11\" fill=\"#4b5563\">maxn<")));
+  ASSERT_TRUE(std::regex_search(*svg, b, std::regex("y=\"([0-9.]+)\" font-size=\"11\" fill=\"#4b5563\">powercap<")));
+  EXPECT_GE(std::stod(b[1].str()) - std::stod(a[1].str()), 11.0);
+  EXPECT_EQ(*svg, *RenderXYSvg(c));  // deterministic
+}
+
+TEST(PlotSvgTest, XYChartRejectsEmptyOrBadCharts) {
+  EXPECT_FALSE(RenderXYSvg(XYChart{}).ok());
+  XYChart nan;
+  nan.series.push_back({.label = "x", .points = {{1, std::nan("")}}});
+  EXPECT_FALSE(RenderXYSvg(nan).ok());
+  XYChart tiny;
+  tiny.series.push_back({.label = "x", .points = {{1, 1}}});
+  tiny.height_px = 100;
+  EXPECT_FALSE(RenderXYSvg(tiny).ok());
 }
 
 TEST(PlotTraceTest, YearUsesDailyBandWithMonthTicksAndAttribution) {

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <regex>
 #include <sstream>
 
 #include "platform/sim/xavier_sim.h"
@@ -391,6 +393,105 @@ TEST(ReportTest, TextJsonAndHtml) {
     EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos);  // no temporaries left
   }
   std::filesystem::remove_all(dir);
+}
+
+// A run named like a swept one ("ecomap@0.50") serving `cam` with `model`: its accuracy loss is
+// the model's distance from resnet152, so a small fixed "sweep" has a curve that can be read back.
+ControllerRun FixedModelRun(std::string name, std::string model) {
+  return ControllerRun{std::move(name), [model]() -> StatusOr<std::unique_ptr<policy::Controller>> {
+                         Configuration c = FixedConfig();
+                         const zoo::ModelInfo* m = zoo::FindModel(model);
+                         if (m == nullptr) return NotFound("no model " + model);
+                         c.tenants[0] = Tc("cam", model, static_cast<int>(m->blocks.size()), 30);
+                         return std::unique_ptr<policy::Controller>(std::make_unique<FixedController>(c));
+                       }};
+}
+
+// The <svg>...</svg> of `page` whose title contains `title`; empty when none.
+std::string SvgTitled(const std::string& page, const std::string& title) {
+  for (size_t pos = page.find("<svg"); pos != std::string::npos; pos = page.find("<svg", pos + 1)) {
+    const size_t end = page.find("</svg>", pos);
+    if (end == std::string::npos) break;
+    const std::string svg = page.substr(pos, end + 6 - pos);
+    if (svg.find("<title>" + title) != std::string::npos) return svg;
+  }
+  return "";
+}
+
+TEST(ReportTest, SweptReplayHasAParetoChartWithACurvePerSweptController) {
+  carbon::Trace trace = SmallTrace();
+  ReplayOptions o;
+  o.start = *ParseTimestamp("2023-03-02");
+  o.days = 1;
+  // Default runs, then the swept ones in knob order (not in loss order: resnet18 loses the most).
+  auto r = RunReplay(trace, Demand,
+                     {FixedModelRun("ecomap", "resnet50"), FixedModelRun("maxn", "resnet152"),
+                      FixedModelRun("ecomap@0.00", "resnet101"), FixedModelRun("ecomap@0.50", "resnet18"),
+                      FixedModelRun("ecomap@1.00", "resnet34"), FixedModelRun("energy@0.00", "resnet152"),
+                      FixedModelRun("energy@1.00", "resnet18")},
+                     o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ReportOptions ro;
+  ro.reference = "ecomap";
+  ro.sweep_points = 3;
+  StatusOr<std::string> page = RenderHtmlReport(*r, ro);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  const std::string svg = SvgTitled(*page, "Carbon against accuracy loss");
+  ASSERT_FALSE(svg.empty()) << "no Pareto chart in the page of a swept replay";
+  EXPECT_NE(svg.find("simulated (xavier-sim)"), std::string::npos);
+  EXPECT_NE(svg.find(">accuracy loss (points"), std::string::npos);
+  EXPECT_NE(svg.find(">carbon (gCO2eq)"), std::string::npos);
+
+  // Read the series back: label, then the polyline's points (curves) or the marker's label.
+  std::map<std::string, std::vector<double>> curves;  // label -> x of each polyline point
+  std::vector<std::string> squares;
+  const std::regex group("<g class=\"xy-series\" data-label=\"([^\"]*)\">([\\s\\S]*?)</g>");
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), group); it != std::sregex_iterator(); ++it) {
+    const std::string body = (*it)[2].str();
+    std::smatch line;
+    if (std::regex_search(body, line, std::regex("<polyline points=\"([^\"]*)\""))) {
+      std::istringstream in(line[1].str());
+      for (std::string p; in >> p;) curves[(*it)[1].str()].push_back(std::stod(p));
+    } else {
+      std::smatch text;
+      if (std::regex_search(body, text, std::regex(">([^<]+)</text>"))) squares.push_back(text[1].str());
+    }
+  }
+  // One curve per swept controller (and the bound's), with as many points as runs.
+  ASSERT_EQ(curves.size(), 3u);
+  ASSERT_TRUE(curves.count("ecomap (threshold depth)"));
+  ASSERT_TRUE(curves.count("energy (threshold position)"));
+  ASSERT_TRUE(curves.count("bound (loss budget)"));
+  EXPECT_EQ(curves["ecomap (threshold depth)"].size(), 3u);
+  EXPECT_EQ(curves["energy (threshold position)"].size(), 2u);
+  // Every curve's points follow the accuracy loss (x grows along the polyline) ...
+  for (const auto& [name, xs] : curves) EXPECT_TRUE(std::is_sorted(xs.begin(), xs.end())) << name;
+  // ... which is not the knob order: ecomap@0.50 (resnet18) loses more than ecomap@1.00 (resnet34).
+  const auto& e = r->controllers;
+  auto loss = [&](const std::string& n) { return r->Find(n)->accuracy_loss_pts; };
+  EXPECT_GT(loss("ecomap@0.50"), loss("ecomap@1.00"));
+  EXPECT_GT(loss("ecomap@1.00"), loss("ecomap@0.00"));
+  EXPECT_EQ(e.size(), 7u);
+  // The default runs are labelled squares, the swept ones are not.
+  EXPECT_EQ(squares, (std::vector<std::string>{"ecomap", "maxn"}));
+  EXPECT_NE(page->find("At equal accuracy"), std::string::npos);
+  EXPECT_NE(page->find("<td>bound (solved at that loss)</td>"), std::string::npos);  // not interpolated
+  EXPECT_TRUE(ReplayToJson(*r, ro, false).contains("pareto"));
+
+  // Without a sweep: no Pareto chart, no "pareto" in the JSON.
+  ro.sweep_points = 0;
+  page = RenderHtmlReport(*r, ro);
+  ASSERT_TRUE(page.ok());
+  EXPECT_TRUE(SvgTitled(*page, "Carbon against accuracy loss").empty());
+  EXPECT_EQ(page->find("At equal accuracy"), std::string::npos);
+  EXPECT_FALSE(ReplayToJson(*r, ro, false).contains("pareto"));
+  // A sweep asked for but no swept run in the result: no chart either.
+  ro.sweep_points = 3;
+  auto plain = RunReplay(trace, Demand, {FixedModelRun("ecomap", "resnet50"), FixedModelRun("maxn", "resnet152")}, o);
+  ASSERT_TRUE(plain.ok());
+  page = RenderHtmlReport(*plain, ro);
+  ASSERT_TRUE(page.ok());
+  EXPECT_TRUE(SvgTitled(*page, "Carbon against accuracy loss").empty());
 }
 
 }  // namespace

@@ -1,13 +1,16 @@
 #include "replay/report.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "carbon/plot_svg.h"
+#include "replay/sweep.h"
 #include "zoo/model.h"
 
 namespace ecomap::replay {
@@ -96,6 +99,94 @@ void CloseStep(carbon::LineSeries* l, TimePoint end) {
   if (!l->points.empty() && l->points.back().time < end) l->points.push_back({end, l->points.back().value});
 }
 
+// What each swept controller's knob is (the legend says which knob drew the curve).
+std::string KnobName(const std::string& controller) {
+  if (controller == "ecomap") return "threshold depth";
+  if (controller == "energy") return "threshold position";
+  if (controller == "clover") return "lambda";
+  return "knob";
+}
+
+// After a sweep: the Pareto chart (accuracy loss on x, carbon on y) and the equal-accuracy
+// table, from the same "pareto" / "equal_accuracy" objects as the JSON, so the page and the
+// JSON cannot disagree. Empty when the result holds no swept run.
+StatusOr<std::string> ParetoSection(const ReplayResult& r, const ReportOptions& o, const std::string& label) {
+  if (o.sweep_points <= 0) return std::string();
+  const nlohmann::json sweep = SweepJson(r, o.sweep_points, o.reference);
+  const nlohmann::json& pareto = sweep["pareto"];
+  carbon::XYChart c;
+  c.title = "Carbon against accuracy loss, " + label;
+  c.subtitle = fmt::format("lines: each swept controller at {} settings of its accuracy knob; squares: every "
+                           "controller at its default setting; dashed: the hindsight bound",
+                           o.sweep_points);
+  c.x_label = "accuracy loss (points, request-weighted), " + label;
+  c.y_label = "carbon (gCO2eq), " + label;
+  c.footnote = "All device figures " + label + ". " + r.attribution;
+  c.height_px = 520;
+  std::map<std::string, std::string> colors;
+  for (const auto& [name, points] : pareto.items()) {
+    if (name == "bound") continue;
+    // The controller's colour in the charts over time (its place among the runs).
+    size_t index = colors.size();
+    for (size_t i = 0; i < r.controllers.size(); ++i) {
+      if (r.controllers[i].name == name) index = i;
+    }
+    colors[name] = ColorOf(index);
+    carbon::XYSeries s{.label = name + " (" + KnobName(name) + ")", .color = colors[name]};
+    for (const nlohmann::json& p : points) {
+      s.points.push_back({p["accuracy_loss_pts"].get<double>(), p["carbon_g"].get<double>()});
+    }
+    c.series.push_back(std::move(s));
+  }
+  if (c.series.empty()) return std::string();
+  if (pareto.contains("bound")) {
+    carbon::XYSeries s{.label = "bound (loss budget)", .color = "#111827", .width_px = 1.4, .dashed = true};
+    for (const nlohmann::json& p : pareto["bound"]) {
+      s.points.push_back({p["accuracy_loss_pts"].get<double>(), p["carbon_g"].get<double>()});
+    }
+    c.series.push_back(std::move(s));
+  }
+  for (const ControllerSummary& k : r.controllers) {
+    if (k.name.find('@') != std::string::npos) continue;
+    c.series.push_back({.points = {{k.accuracy_loss_pts, k.carbon_g, k.name}},
+                        .color = colors.count(k.name) ? colors[k.name] : "#4b5563",
+                        .line = false,
+                        .square_markers = true});
+  }
+  ECOMAP_ASSIGN_OR_RETURN(std::string svg, carbon::RenderXYSvg(c));
+  std::string h = "<h2>Carbon against accuracy loss (" + HtmlEscape(label) + ")</h2>\n<figure>" + svg + "</figure>\n";
+  if (sweep.contains("equal_accuracy")) {
+    const nlohmann::json& ea = sweep["equal_accuracy"];
+    const std::string ref = ea["reference"].get<std::string>();
+    h += fmt::format("<h3>At equal accuracy: {}'s loss ({:.2f} pts), each curve interpolated</h3>\n<table><tr>"
+                     "<th>curve</th><th>its carbon g at that loss</th><th>{} g</th><th>{} saves</th></tr>\n",
+                     HtmlEscape(ref), ea["accuracy_loss_pts"].get<double>(), HtmlEscape(ref), HtmlEscape(ref));
+    for (const auto& [name, v] : ea["vs"].items()) {
+      // The bound needs no interpolation: it was solved at exactly the reference's loss (the
+      // line between two of its budgets lies above it where its curve bends).
+      const auto b = std::find_if(r.bounds.begin(), r.bounds.end(), [&](const auto& e) { return e.first == ref; });
+      if (name == "bound" && b != r.bounds.end()) {
+        h += b->second.feasible
+                 ? fmt::format("<tr><td>bound (solved at that loss)</td><td>{:.1f}</td><td>{:.1f}</td><td>{:.1f}%</td>"
+                               "</tr>\n",
+                               b->second.carbon_g, ea["carbon_g"].get<double>(),
+                               SavingPct(ea["carbon_g"].get<double>(), b->second.carbon_g))
+                 : std::string("<tr><td>bound</td><td colspan=\"3\">no plan holds every SLO within that loss</td></tr>\n");
+        continue;
+      }
+      if (!v["covered"].get<bool>()) {
+        h += "<tr><td>" + HtmlEscape(name) + "</td><td colspan=\"3\">not covered (the curve does not reach that "
+             "accuracy loss)</td></tr>\n";
+        continue;
+      }
+      h += fmt::format("<tr><td>{}</td><td>{:.1f}</td><td>{:.1f}</td><td>{:.1f}%</td></tr>\n", HtmlEscape(name),
+                       v["carbon_g"].get<double>(), ea["carbon_g"].get<double>(), v["saving_pct"].get<double>());
+    }
+    h += "</table>\n";
+  }
+  return h;
+}
+
 }  // namespace
 
 nlohmann::json ReplayToJson(const ReplayResult& r, const ReportOptions& o, bool with_intervals) {
@@ -157,6 +248,7 @@ nlohmann::json ReplayToJson(const ReplayResult& r, const ReportOptions& o, bool 
     }
     j["bound"] = {{"definition", kBoundDefinition}, {"at", at}};
   }
+  if (o.sweep_points > 0) j.update(SweepJson(r, o.sweep_points, o.reference));
   return j;
 }
 
@@ -392,7 +484,10 @@ StatusOr<std::string> RenderHtmlReport(const ReplayResult& r, const ReportOption
     for (const auto& [m, n] : t.variant_intervals) v += (v.empty() ? "" : ", ") + m + " (" + std::to_string(n) + ")";
     h += "<tr><td>" + HtmlEscape(t.name) + "</td><td style=\"text-align:left\">" + HtmlEscape(v) + "</td></tr>\n";
   }
-  h += "</table>\n<h2>Over time</h2>\n";
+  h += "</table>\n";
+  ECOMAP_ASSIGN_OR_RETURN(std::string pareto, ParetoSection(r, o, label));
+  h += pareto;
+  h += "<h2>Over time</h2>\n";
   for (const std::string& s : svgs) h += "<figure>" + s + "</figure>\n";
   h += "<h2>Definitions</h2><ul class=\"note\"><li>" + HtmlEscape(kCdpDefinition) + "</li><li>" +
        HtmlEscape(kSloDefinition) + "</li><li>" + HtmlEscape(kAccuracyDefinition) +

@@ -8,8 +8,11 @@
 //   * WriteHtmlReport: DIR/index.html, a self-contained page with inline SVG charts
 //     (carbon/plot_svg.h) over time: carbon intensity, power threshold per controller, power per
 //     controller, cumulative carbon per controller, the accuracy of the variant in service per
-//     tenant (the reference controller), and the summary tables; plus DIR/replay.json
-//     (ReplayToJson with intervals). Files are written atomically (temporary + rename).
+//     tenant (the reference controller), and the summary tables; after a sweep
+//     (ReportOptions::sweep_points) also a Pareto chart, accuracy loss (x) against carbon (y):
+//     a curve per swept controller, every controller's default run as a labelled square, the
+//     bound's curve (dashed), and the equal-accuracy table; plus DIR/replay.json (ReplayToJson
+//     with intervals). Files are written atomically (temporary + rename).
 //
 // JSON format ("format": "ecomap.replay", "version": 1):
 //   { "format", "version", "provenance": "simulated (xavier-sim)",
@@ -31,7 +34,8 @@
 //     "savings": { "reference": "ecomap", "vs": { NAME: {"carbon_pct", "energy_pct", "cdp_pct"} } },
 //     "bound": {"definition", "at": { NAME: {"budget_pts", "feasible", "carbon_g", "lower_bound_g",
 //         "accuracy_loss_pts", "infeasible_intervals", "controller_carbon_g",
-//         "controller_above_bound_pct"} } } }   (two or more controllers; replay/bound.h)
+//         "controller_above_bound_pct"} } },   (two or more controllers; replay/bound.h)
+//     "pareto": {...}, "equal_accuracy": {...} }   (after a sweep; replay/sweep.h)
 //
 // Thread-safety: pure functions, except WriteHtmlReport which writes files.
 #pragma once
@@ -69,6 +73,10 @@ struct ReportOptions {
   nlohmann::json scenario = nlohmann::json::object();  // metadata: name, file, tenants
   std::string predictor;             // the controllers' predictor name
   std::string trace_file;
+  // `ecomap replay --sweep N`: N > 0 when the result holds swept runs ("NAME@KNOB",
+  // replay/sweep.h). Then the JSON gets "pareto" and "equal_accuracy" and the HTML page a Pareto
+  // chart (accuracy loss against carbon) and the equal-accuracy table.
+  int sweep_points = 0;
 };
 
 std::string FormatTextReport(const ReplayResult& result, const ReportOptions& options);

@@ -1,10 +1,14 @@
 #include "replay/tables.h"
 
 #include <algorithm>
+#include <cmath>
+#include <optional>
 #include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
+
+#include "replay/sweep.h"
 
 namespace ecomap::replay {
 namespace {
@@ -109,6 +113,108 @@ StatusOr<std::string> Savings(const std::vector<std::string>& files, const std::
   return out;
 }
 
+// The knob each swept curve was drawn along (replay/sweep.h).
+std::string KnobOf(const std::string& curve) {
+  if (curve == "ecomap") return "threshold depth";
+  if (curve == "energy") return "threshold position";
+  if (curve == "clover") return "lambda";
+  if (curve == "bound") return "accuracy-loss budget";
+  return "-";
+}
+
+// The "pareto" object of a swept run, or InvalidArgument naming how to make one.
+StatusOr<json> Pareto(const json& run) {
+  if (!run.contains("pareto") || !run["pareto"].is_object() || run["pareto"].empty()) {
+    return InvalidArgument("no 'pareto' curves (replay with --sweep N)");
+  }
+  return run["pareto"];
+}
+
+// Per swept baseline (energy, clover): ecomap's accuracy loss, the curve's carbon interpolated
+// there (CarbonAtLoss's rule: linear between the two neighbouring points, nothing outside the
+// curve), ecomap's carbon and its saving (positive: ecomap emits less). Recomputed from the
+// curves, and checked against the run's own "equal_accuracy" so that the two cannot drift apart.
+// Then the bound at ecomap's loss.
+StatusOr<std::string> EqualAccuracy(const json& run) {
+  ECOMAP_ASSIGN_OR_RETURN(json pareto, Pareto(run));
+  if (!run["controllers"].contains("ecomap")) return InvalidArgument("no 'ecomap' controller");
+  const json& e = run["controllers"]["ecomap"];
+  ECOMAP_ASSIGN_OR_RETURN(double loss, Num(e, "ecomap", "accuracy_loss_pts"));
+  ECOMAP_ASSIGN_OR_RETURN(double carbon, Num(e, "ecomap", "carbon_g"));
+  std::string out =
+      "| baseline (knob swept) | its points | its accuracy-loss range | ecomap's acc. loss | baseline's carbon at "
+      "that loss | ecomap's carbon | ecomap's saving |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  for (const auto& [name, points] : pareto.items()) {
+    if (name == "ecomap" || name == "bound") continue;
+    std::vector<std::pair<double, double>> curve;
+    for (const json& p : points) {
+      ECOMAP_ASSIGN_OR_RETURN(double l, Num(p, name, "accuracy_loss_pts"));
+      ECOMAP_ASSIGN_OR_RETURN(double c, Num(p, name, "carbon_g"));
+      curve.push_back({l, c});
+    }
+    if (curve.empty()) return InvalidArgument("pareto curve '" + name + "' has no point");
+    const auto [lo, hi] = std::minmax_element(curve.begin(), curve.end());
+    const std::optional<double> at = CarbonAtLoss(curve, loss);
+    if (run.contains("equal_accuracy") && run["equal_accuracy"].contains("vs") &&
+        run["equal_accuracy"]["vs"].contains(name)) {
+      const json& v = run["equal_accuracy"]["vs"][name];
+      if (v.value("covered", false) != at.has_value() ||
+          (at && std::fabs(v.value("carbon_g", 0.0) - *at) > 1e-6 * std::max(1.0, *at))) {
+        return InvalidArgument("'equal_accuracy' of '" + name + "' disagrees with its pareto curve");
+      }
+    }
+    const std::string range = fmt::format("{:.2f}-{:.2f} pts", lo->first, hi->first);
+    out += fmt::format("| {} ({}) | {} | {} | {:.2f} pts | ", name, KnobOf(name), curve.size(), range, loss);
+    if (!at) {
+      out += fmt::format("not covered | {:.1f} | not covered |\n", carbon);
+      continue;
+    }
+    out += fmt::format("{:.1f} | {:.1f} | {} |\n", *at, carbon,
+                       *at > 0 ? fmt::format("{:+.1f}%", 100.0 * (1.0 - carbon / *at)) : std::string("-"));
+  }
+  // The bound is not interpolated: the replay solved it at exactly ecomap's loss ("bound.at");
+  // a line between two of its budgets lies above it where its curve bends.
+  if (run.contains("bound") && run["bound"].contains("at") && run["bound"]["at"].contains("ecomap")) {
+    const json& b = run["bound"]["at"]["ecomap"];
+    if (!b.value("feasible", false)) {
+      out += fmt::format("| bound (solved at that loss) | - | - | {:.2f} pts | no plan holds every SLO | {:.1f} | - |\n",
+                         loss, carbon);
+    } else {
+      ECOMAP_ASSIGN_OR_RETURN(double bg, Num(b, "bound", "carbon_g"));
+      out += fmt::format("| bound (solved at that loss) | - | - | {:.2f} pts | {:.1f} | {:.1f} | {} |\n", loss, bg,
+                         carbon, bg > 0 ? fmt::format("{:+.1f}%", 100.0 * (1.0 - carbon / bg)) : std::string("-"));
+    }
+  }
+  return out;
+}
+
+// Every point of every curve, in the JSON's order (by accuracy loss).
+StatusOr<std::string> ParetoPoints(const json& run) {
+  ECOMAP_ASSIGN_OR_RETURN(json pareto, Pareto(run));
+  std::string out =
+      "| curve (knob) | knob | acc. loss pts | carbon g | CDP g*s | SLO viol. | good requests |\n"
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  for (const auto& [name, points] : pareto.items()) {
+    for (const json& p : points) {
+      ECOMAP_ASSIGN_OR_RETURN(double knob, Num(p, name, "knob"));
+      ECOMAP_ASSIGN_OR_RETURN(double l, Num(p, name, "accuracy_loss_pts"));
+      ECOMAP_ASSIGN_OR_RETURN(double c, Num(p, name, "carbon_g"));
+      // The bound is re-solved, not replayed: it has no CDP, violations (it holds every SLO by
+      // construction) or request count of its own.
+      const bool replayed = p.contains("cdp");
+      std::string rest = "- | - | - |";
+      if (replayed) {
+        ECOMAP_ASSIGN_OR_RETURN(double cdp, Num(p, name, "cdp"));
+        ECOMAP_ASSIGN_OR_RETURN(double viol, Num(p, name, "slo_violation_rate"));
+        ECOMAP_ASSIGN_OR_RETURN(double good, Num(p, name, "good_requests"));
+        rest = fmt::format("{:.3e} | {} | {:.0f} |", cdp, Pct(viol), good);
+      }
+      out += fmt::format("| {} ({}) | {:.2f} | {:.2f} | {:.1f} | {}\n", name, KnobOf(name), knob, l, c, rest);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 ResultLoader FileLoader(const std::string& root) {
@@ -140,7 +246,13 @@ StatusOr<std::string> RenderResultTable(const std::string& kind, const std::vect
     return t;
   }
   if (kind == "savings") return Savings(files, runs);
-  return InvalidArgument("unknown replay-table kind '" + kind + "' (controllers or savings)");
+  if (kind == "equal-accuracy" || kind == "pareto") {
+    if (files.size() != 1) return InvalidArgument("replay-table " + kind + " takes one file");
+    StatusOr<std::string> t = kind == "pareto" ? ParetoPoints(runs.front()) : EqualAccuracy(runs.front());
+    if (!t.ok()) return t.status().WithContext(files.front());
+    return t;
+  }
+  return InvalidArgument("unknown replay-table kind '" + kind + "' (controllers, savings, equal-accuracy or pareto)");
 }
 
 StatusOr<std::string> UpdateResultTables(const std::string& doc, const ResultLoader& load) {

@@ -15,6 +15,13 @@
 //                              against every other controller of the first run, its CDP saving
 //                              against the best carbon-agnostic one (maxn / throughput), its SLO
 //                              violations and accuracy loss
+//   equal-accuracy FILE        a run with --sweep: per swept baseline (energy, clover),
+//                              ecomap's accuracy loss, the curve's carbon interpolated there
+//                              (replay/sweep.h), ecomap's carbon and its saving, or "not
+//                              covered" when ecomap's loss is outside the curve; then the bound
+//                              solved at ecomap's loss (bound.at.ecomap, not interpolated)
+//   pareto FILE                a run with --sweep: every point of every curve (knob, accuracy
+//                              loss, carbon, CDP, SLO violations, good requests)
 // Paths are relative to the repository root. `ecomap results tables --update FILE...` rewrites
 // the marked blocks; `--check` fails naming the first block that differs, and a test checks the
 // README and the docs that way, so a table can never disagree with its JSON.

@@ -32,6 +32,25 @@ ResultLoader Fake() {
       j["bound"] = {{"at", {{"ecomap", {{"feasible", true}, {"carbon_g", 25.0}}}}}};
       return j;
     }
+    if (path == "sweep.json") {
+      // ecomap at 1.0 pt and 50 g; energy's curve covers 0.5-2 pts (60 g at 1.0 pt); clover's
+      // starts at 1.5 pts (not covered); the bound's points have no CDP (re-solved, not replayed).
+      json j = MakeRun("US", 50, 100);
+      j["controllers"]["ecomap"]["accuracy_loss_pts"] = 1.0;
+      auto point = [](double knob, double loss, double carbon) {
+        return json{{"knob", knob}, {"accuracy_loss_pts", loss}, {"carbon_g", carbon}, {"cdp", 2e-9},
+                    {"slo_violation_rate", 0.005}, {"good_requests", 900}};
+      };
+      j["pareto"] = {{"ecomap", {point(0, 0.2, 80), point(1, 1.2, 48)}},
+                     {"energy", {point(1, 0.5, 70), point(0, 2.0, 40)}},
+                     {"clover", {point(0, 1.5, 90), point(1, 3.0, 60)}},
+                     {"bound", {{{"knob", 0.0}, {"accuracy_loss_pts", 0.0}, {"carbon_g", 90.0}},
+                                {{"knob", 2.0}, {"accuracy_loss_pts", 2.0}, {"carbon_g", 30.0}}}}};
+      j["bound"] = {{"at", {{"ecomap", {{"feasible", true}, {"carbon_g", 45.0}}}}}};
+      j["equal_accuracy"] = {{"vs", {{"energy", {{"covered", true}, {"carbon_g", 60.0}}},
+                                     {"clover", {{"covered", false}}}}}};
+      return j;
+    }
     if (path == "bad.json") return json{{"format", "other"}};
     return NotFound("no " + path);
   };
@@ -58,6 +77,33 @@ TEST(ResultTablesTest, RendersControllersAndSavings) {
       "controllers", {"x"}, [&](const std::string&) -> StatusOr<json> { return missing; });
   ASSERT_FALSE(m.ok());
   EXPECT_NE(m.status().message().find("carbon_per_1k_good_g"), std::string::npos);
+}
+
+TEST(ResultTablesTest, RendersEqualAccuracyAndParetoCurves) {
+  StatusOr<std::string> t = RenderResultTable("equal-accuracy", {"sweep.json"}, Fake());
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  // energy at 1.0 pt: 70 + (40 - 70) x 0.5 / 1.5 = 60 g; ecomap's 50 g saves 16.7%.
+  EXPECT_NE(t->find("| energy (threshold position) | 2 | 0.50-2.00 pts | 1.00 pts | 60.0 | 50.0 | +16.7% |"),
+            std::string::npos) << *t;
+  EXPECT_NE(t->find("| clover (lambda) | 2 | 1.50-3.00 pts | 1.00 pts | not covered | 50.0 | not covered |"),
+            std::string::npos) << *t;
+  // The bound: solved at ecomap's loss (the run's bound.at), not read off its curve (60 g).
+  EXPECT_NE(t->find("| bound (solved at that loss) | - | - | 1.00 pts | 45.0 | 50.0 | -11.1% |"), std::string::npos)
+      << *t;
+  EXPECT_EQ(t->find("| ecomap ("), std::string::npos) << *t;  // not against itself
+  StatusOr<std::string> p = RenderResultTable("pareto", {"sweep.json"}, Fake());
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_NE(p->find("| energy (threshold position) | 1.00 | 0.50 | 70.0 | 2.000e-09 | 0.50% | 900 |"),
+            std::string::npos) << *p;
+  EXPECT_NE(p->find("| bound (accuracy-loss budget) | 2.00 | 2.00 | 30.0 | - | - | - |"), std::string::npos) << *p;
+  // A run without a sweep says how to make one; a stale equal_accuracy is caught.
+  StatusOr<std::string> none = RenderResultTable("equal-accuracy", {"us.json"}, Fake());
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("--sweep"), std::string::npos) << none.status().ToString();
+  StatusOr<json> stale = Fake()("sweep.json");
+  (*stale)["equal_accuracy"]["vs"]["energy"]["carbon_g"] = 61.0;
+  EXPECT_FALSE(
+      RenderResultTable("equal-accuracy", {"x"}, [&](const std::string&) -> StatusOr<json> { return *stale; }).ok());
 }
 
 TEST(ResultTablesTest, RegeneratesMarkedBlocksOnly) {
