@@ -299,13 +299,20 @@ StatusOr<Proposal> ProposeTurbo(const SamplerInput& in, int count, const Sampler
       if (!moved) replace(UniformIndex(static_cast<int>(d), rng));
     }
     p.generated += pool;
-    const std::vector<char> inside = in.tree.InRegion(in.path, cand);
-    for (int i = 0; i < pool; ++i) {
-      const Eigen::RowVectorXd r = cand.row(i);
-      if (inside[static_cast<size_t>(i)]) {
-        if (static_cast<int>(in_rows.size()) < pool && !seen(r, in_rows)) in_rows.push_back(r);
-      } else if (static_cast<int>(out_rows.size()) < count && !seen(r, out_rows)) {
-        out_rows.push_back(r);  // the earliest rounds first: the widest cube
+    // The region checks go by chunks and stop once the pool is full: the candidates after that
+    // would be dropped anyway (and the rejected ones are only a fallback for a pool smaller than
+    // `count`), so the proposals are the same as checking the whole round.
+    constexpr int kChunk = 128;
+    for (int start = 0; start < pool && static_cast<int>(in_rows.size()) < pool; start += kChunk) {
+      const int len = std::min(kChunk, pool - start);
+      const std::vector<char> inside = in.tree.InRegion(in.path, cand.middleRows(start, len));
+      for (int i = start; i < start + len; ++i) {
+        const Eigen::RowVectorXd r = cand.row(i);
+        if (inside[static_cast<size_t>(i - start)]) {
+          if (static_cast<int>(in_rows.size()) < pool && !seen(r, in_rows)) in_rows.push_back(r);
+        } else if (static_cast<int>(out_rows.size()) < count && !seen(r, out_rows)) {
+          out_rows.push_back(r);  // the earliest rounds first: the widest cube
+        }
       }
     }
   }
