@@ -317,18 +317,25 @@ StatusOr<Proposal> ProposeTurbo(const SamplerInput& in, int count, const Sampler
     }
   }
 
-  // Screening: the `thompson_candidates` with the highest posterior mean.
+  // Screening: the `thompson_candidates` with the highest posterior mean. Their kernel rows
+  // against the GP's points are kept for the joint draws.
+  Eigen::MatrixXd kept_cross;
   if (static_cast<int>(in_rows.size()) > std::max(count, o.thompson_candidates)) {
     Eigen::MatrixXd x;
     ToMatrix(in_rows, d, &x);
-    const Eigen::VectorXd mu = gp.Mean(x);
+    Eigen::MatrixXd cross;
+    const Eigen::VectorXd mu = gp.Mean(x, &cross);
     std::vector<int> rank(in_rows.size());
     std::iota(rank.begin(), rank.end(), 0);
     const int keep = std::max(count, o.thompson_candidates);
     std::partial_sort(rank.begin(), rank.begin() + keep, rank.end(),
                       [&](int a, int b) { return mu(a) > mu(b) || (mu(a) == mu(b) && a < b); });
     std::vector<Eigen::RowVectorXd> kept;
-    for (int i = 0; i < keep; ++i) kept.push_back(in_rows[static_cast<size_t>(rank[static_cast<size_t>(i)])]);
+    kept_cross.resize(keep, cross.cols());
+    for (int i = 0; i < keep; ++i) {
+      kept.push_back(in_rows[static_cast<size_t>(rank[static_cast<size_t>(i)])]);
+      kept_cross.row(i) = cross.row(rank[static_cast<size_t>(i)]);
+    }
     in_rows = std::move(kept);
   }
 
@@ -346,7 +353,7 @@ StatusOr<Proposal> ProposeTurbo(const SamplerInput& in, int count, const Sampler
       for (Eigen::Index i = 0; i < z.rows(); ++i) z(i, k) = StandardNormal(rng);
     }
     Eigen::MatrixXd draws;
-    ECOMAP_RETURN_IF_ERROR(gp.SampleJoint(x, z, &draws));
+    ECOMAP_RETURN_IF_ERROR(gp.SampleJoint(x, z, &draws, kept_cross.rows() == m ? &kept_cross : nullptr));
     std::vector<char> taken(static_cast<size_t>(m), 0);
     for (int k = 0; k < count; ++k) {
       int arg = -1;
