@@ -7,13 +7,27 @@
 
 namespace ecomap::search {
 
-Eigen::MatrixXd GaussianProcess::Kernel(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b,
-                                        double ls) const {
+namespace {
+
+// Pairwise Euclidean distances between the rows of a and b, via norms and one matrix product.
+Eigen::MatrixXd Distances(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
   Eigen::MatrixXd d2 = (-2.0 * (a * b.transpose()));
   d2.colwise() += a.rowwise().squaredNorm();
   d2.rowwise() += b.rowwise().squaredNorm().transpose();
-  const Eigen::ArrayXXd r = (d2.array().max(0.0)).sqrt() * (std::sqrt(5.0) / ls);
+  return d2.array().max(0.0).sqrt().matrix();
+}
+
+// Matern 5/2 of the distances for length scale ls.
+Eigen::MatrixXd Matern52(const Eigen::MatrixXd& dist, double ls) {
+  const Eigen::ArrayXXd r = dist.array() * (std::sqrt(5.0) / ls);
   return ((1.0 + r + r.square() / 3.0) * (-r).exp()).matrix();
+}
+
+}  // namespace
+
+Eigen::MatrixXd GaussianProcess::Kernel(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b,
+                                        double ls) const {
+  return Matern52(Distances(a, b), ls);
 }
 
 Status GaussianProcess::Fit(const Eigen::MatrixXd& x, const Eigen::VectorXd& y) {
@@ -30,10 +44,12 @@ Status GaussianProcess::Fit(const Eigen::MatrixXd& x, const Eigen::VectorXd& y) 
   const double n = static_cast<double>(x.rows());
   const double scale = std::sqrt(static_cast<double>(x.cols()));
 
+  // The distances do not depend on the length scale: computed once for the whole grid.
+  const Eigen::MatrixXd dist = Distances(x, x);
   double best_lml = -std::numeric_limits<double>::infinity();
   for (double ls0 : options_.length_scale_grid) {
     const double ls = ls0 * scale;
-    Eigen::MatrixXd k = Kernel(x, x, ls);
+    Eigen::MatrixXd k = Matern52(dist, ls);
     k.diagonal().array() += options_.noise_variance;
     Eigen::LLT<Eigen::MatrixXd> llt(k);
     if (llt.info() != Eigen::Success) continue;
@@ -60,17 +76,25 @@ void GaussianProcess::Predict(const Eigen::MatrixXd& x, Eigen::VectorXd* mean,
   *stddev = (var.sqrt() * y_std_).matrix();
 }
 
-Eigen::VectorXd GaussianProcess::Mean(const Eigen::MatrixXd& x) const {
-  return ((Kernel(x, x_, length_scale_) * alpha_).array() * y_std_ + y_mean_).matrix();
+Eigen::VectorXd GaussianProcess::Mean(const Eigen::MatrixXd& x, Eigen::MatrixXd* cross) const {
+  Eigen::MatrixXd ks = Kernel(x, x_, length_scale_);
+  Eigen::VectorXd mean = ((ks * alpha_).array() * y_std_ + y_mean_).matrix();
+  if (cross != nullptr) *cross = std::move(ks);
+  return mean;
 }
 
 Status GaussianProcess::SampleJoint(const Eigen::MatrixXd& x, const Eigen::MatrixXd& z,
-                                    Eigen::MatrixXd* samples) const {
+                                    Eigen::MatrixXd* samples, const Eigen::MatrixXd* cross) const {
   if (z.rows() != x.rows()) {
     return InvalidArgument("GP joint sample: " + std::to_string(z.rows()) + " rows of normals for " +
                            std::to_string(x.rows()) + " points; need one row per point");
   }
-  const Eigen::MatrixXd ks = Kernel(x, x_, length_scale_);           // m x n
+  if (cross != nullptr && (cross->rows() != x.rows() || cross->cols() != x_.rows())) {
+    return InvalidArgument("GP joint sample: a cross kernel of " + std::to_string(cross->rows()) + " x " +
+                           std::to_string(cross->cols()) + " for " + std::to_string(x.rows()) +
+                           " points and " + std::to_string(x_.rows()) + " training points; need points x training");
+  }
+  const Eigen::MatrixXd ks = cross != nullptr ? *cross : Kernel(x, x_, length_scale_);  // m x n
   const Eigen::VectorXd mean = ks * alpha_;                          // standardised
   const Eigen::MatrixXd v = llt_.matrixL().solve(ks.transpose());    // n x m
   Eigen::MatrixXd cov = Kernel(x, x, length_scale_);

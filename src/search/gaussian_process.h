@@ -43,14 +43,17 @@ class GaussianProcess {
   void Predict(const Eigen::MatrixXd& x, Eigen::VectorXd* mean, Eigen::VectorXd* stddev) const;
   // Expected improvement over `best` (in the units of y) at the rows of x. REQUIRES Fit.
   Eigen::VectorXd ExpectedImprovement(const Eigen::MatrixXd& x, double best) const;
-  // The posterior mean alone (no triangular solve: cheaper than Predict). REQUIRES Fit.
-  Eigen::VectorXd Mean(const Eigen::MatrixXd& x) const;
+  // The posterior mean alone (no triangular solve: cheaper than Predict). With `cross`, also the
+  // m x n kernel between the rows of x and the training points, for SampleJoint. REQUIRES Fit.
+  Eigen::VectorXd Mean(const Eigen::MatrixXd& x, Eigen::MatrixXd* cross = nullptr) const;
   // Joint posterior samples of f at the m rows of x (in the units of y): column k of *samples is
   // mean + C * z.col(k), C the Cholesky factor of the posterior covariance (plus a jitter of up
   // to 1e-4 of the output variance when it is not positive definite). z is m x k standard
-  // normals, drawn by the caller. InvalidArgument when z has not m rows; Internal when the
-  // covariance cannot be factored. REQUIRES Fit.
-  Status SampleJoint(const Eigen::MatrixXd& x, const Eigen::MatrixXd& z, Eigen::MatrixXd* samples) const;
+  // normals, drawn by the caller. `cross`, if given, is x's kernel against the training points
+  // (rows of Mean's), so it is not computed again. InvalidArgument when z has not m rows or
+  // cross is not m x n; Internal when the covariance cannot be factored. REQUIRES Fit.
+  Status SampleJoint(const Eigen::MatrixXd& x, const Eigen::MatrixXd& z, Eigen::MatrixXd* samples,
+                     const Eigen::MatrixXd* cross = nullptr) const;
 
   double length_scale() const { return length_scale_; }
 

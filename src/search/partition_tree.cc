@@ -136,7 +136,12 @@ std::vector<char> PartitionTree::InRegion(const std::vector<PathStep>& path,
   std::vector<char> inside(static_cast<size_t>(points.rows()), 1);
   std::vector<Eigen::Index> alive(static_cast<size_t>(points.rows()));
   for (Eigen::Index i = 0; i < points.rows(); ++i) alive[static_cast<size_t>(i)] = i;
-  for (const PathStep& step : path) {
+  // The region is an intersection, so the order of the checks does not change the answer; the
+  // deepest SVM goes first because it rejects the most candidates near the leaf (measured on
+  // Ackley-20: a third of them, against a few percent for the root's), which spares the other
+  // SVMs' kernel rows for the rejected candidates.
+  for (auto it = path.rbegin(); it != path.rend(); ++it) {
+    const PathStep& step = *it;
     if (alive.empty()) break;
     Eigen::MatrixXd sub(static_cast<Eigen::Index>(alive.size()), points.cols());
     for (size_t r = 0; r < alive.size(); ++r) sub.row(static_cast<Eigen::Index>(r)) = points.row(alive[r]);

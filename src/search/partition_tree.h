@@ -63,7 +63,8 @@ class PartitionTree {
   // The leaf a path ends in.
   int LeafOf(const std::vector<PathStep>& path) const;
   // For every row of `points` (unit cube), 1 if every SVM on the path predicts the path's
-  // direction, else 0.
+  // direction, else 0. The deepest SVM is checked first and a candidate it rejects goes no
+  // further.
   std::vector<char> InRegion(const std::vector<PathStep>& path, const Eigen::MatrixXd& points) const;
 
   const TreeNode& node(int i) const { return nodes_[static_cast<size_t>(i)]; }

@@ -299,29 +299,43 @@ StatusOr<Proposal> ProposeTurbo(const SamplerInput& in, int count, const Sampler
       if (!moved) replace(UniformIndex(static_cast<int>(d), rng));
     }
     p.generated += pool;
-    const std::vector<char> inside = in.tree.InRegion(in.path, cand);
-    for (int i = 0; i < pool; ++i) {
-      const Eigen::RowVectorXd r = cand.row(i);
-      if (inside[static_cast<size_t>(i)]) {
-        if (static_cast<int>(in_rows.size()) < pool && !seen(r, in_rows)) in_rows.push_back(r);
-      } else if (static_cast<int>(out_rows.size()) < count && !seen(r, out_rows)) {
-        out_rows.push_back(r);  // the earliest rounds first: the widest cube
+    // The region checks go by chunks and stop once the pool is full: the candidates after that
+    // would be dropped anyway (and the rejected ones are only a fallback for a pool smaller than
+    // `count`), so the proposals are the same as checking the whole round.
+    constexpr int kChunk = 128;
+    for (int start = 0; start < pool && static_cast<int>(in_rows.size()) < pool; start += kChunk) {
+      const int len = std::min(kChunk, pool - start);
+      const std::vector<char> inside = in.tree.InRegion(in.path, cand.middleRows(start, len));
+      for (int i = start; i < start + len; ++i) {
+        const Eigen::RowVectorXd r = cand.row(i);
+        if (inside[static_cast<size_t>(i - start)]) {
+          if (static_cast<int>(in_rows.size()) < pool && !seen(r, in_rows)) in_rows.push_back(r);
+        } else if (static_cast<int>(out_rows.size()) < count && !seen(r, out_rows)) {
+          out_rows.push_back(r);  // the earliest rounds first: the widest cube
+        }
       }
     }
   }
 
-  // Screening: the `thompson_candidates` with the highest posterior mean.
+  // Screening: the `thompson_candidates` with the highest posterior mean. Their kernel rows
+  // against the GP's points are kept for the joint draws.
+  Eigen::MatrixXd kept_cross;
   if (static_cast<int>(in_rows.size()) > std::max(count, o.thompson_candidates)) {
     Eigen::MatrixXd x;
     ToMatrix(in_rows, d, &x);
-    const Eigen::VectorXd mu = gp.Mean(x);
+    Eigen::MatrixXd cross;
+    const Eigen::VectorXd mu = gp.Mean(x, &cross);
     std::vector<int> rank(in_rows.size());
     std::iota(rank.begin(), rank.end(), 0);
     const int keep = std::max(count, o.thompson_candidates);
     std::partial_sort(rank.begin(), rank.begin() + keep, rank.end(),
                       [&](int a, int b) { return mu(a) > mu(b) || (mu(a) == mu(b) && a < b); });
     std::vector<Eigen::RowVectorXd> kept;
-    for (int i = 0; i < keep; ++i) kept.push_back(in_rows[static_cast<size_t>(rank[static_cast<size_t>(i)])]);
+    kept_cross.resize(keep, cross.cols());
+    for (int i = 0; i < keep; ++i) {
+      kept.push_back(in_rows[static_cast<size_t>(rank[static_cast<size_t>(i)])]);
+      kept_cross.row(i) = cross.row(rank[static_cast<size_t>(i)]);
+    }
     in_rows = std::move(kept);
   }
 
@@ -339,7 +353,7 @@ StatusOr<Proposal> ProposeTurbo(const SamplerInput& in, int count, const Sampler
       for (Eigen::Index i = 0; i < z.rows(); ++i) z(i, k) = StandardNormal(rng);
     }
     Eigen::MatrixXd draws;
-    ECOMAP_RETURN_IF_ERROR(gp.SampleJoint(x, z, &draws));
+    ECOMAP_RETURN_IF_ERROR(gp.SampleJoint(x, z, &draws, kept_cross.rows() == m ? &kept_cross : nullptr));
     std::vector<char> taken(static_cast<size_t>(m), 0);
     for (int k = 0; k < count; ++k) {
       int arg = -1;

@@ -82,8 +82,41 @@ TEST_P(SvmBoundaryTest, EigenDecisionMatchesLibsvmAndSeparates) {
   for (int i = 0; i < 200; ++i)
     for (int j = 0; j < d; ++j) probe(i, j) = Uniform01(rng);
   const Eigen::VectorXi pred = (*svm)->Predict(probe);
+  const Eigen::VectorXd dec = (*svm)->Decision(probe);
   for (int i = 0; i < 200; ++i) {
     EXPECT_EQ(pred(i), (*svm)->PredictWithLibsvm(probe.row(i))) << "row " << i;
+    EXPECT_NEAR(dec(i), (*svm)->DecisionWithLibsvm(probe.row(i)), 1e-9) << "row " << i;
+  }
+
+  // Points close to the boundary, where rbf's single-precision screen must hand over to double:
+  // bisect between a point of each label down to decision values of about 1e-7 and less.
+  int near = 0;
+  Eigen::MatrixXd edge(0, d);
+  for (int i = 0; i + 1 < 200 && near < 60; ++i) {
+    if (pred(i) == pred(i + 1)) continue;
+    Eigen::RowVectorXd a = probe.row(i), b = probe.row(i + 1);
+    for (int it = 0; it < 60; ++it) {
+      const Eigen::RowVectorXd mid = 0.5 * (a + b);
+      const bool same_as_a = ((*svm)->Decision(mid)(0) > 0.0) == (dec(i) > 0.0);
+      (same_as_a ? a : b) = mid;
+      if (it >= 20 && it % 8 == 0) {
+        edge.conservativeResize(edge.rows() + 2, d);
+        edge.row(edge.rows() - 2) = a;
+        edge.row(edge.rows() - 1) = b;
+      }
+    }
+    ++near;
+  }
+  ASSERT_GT(edge.rows(), 20);
+  const Eigen::VectorXi edge_pred = (*svm)->Predict(edge);
+  const Eigen::VectorXd edge_dec = (*svm)->Decision(edge);
+  for (Eigen::Index i = 0; i < edge.rows(); ++i) {
+    const int libsvm = (*svm)->PredictWithLibsvm(edge.row(i));
+    // Where the two double computations disagree on the sign (|value| ~ 1e-16) either is right.
+    if (std::fabs(edge_dec(i)) > 1e-12) {
+      EXPECT_EQ(edge_pred(i), libsvm) << "edge row " << i << " decision " << edge_dec(i);
+    }
+    EXPECT_NEAR(edge_dec(i), (*svm)->DecisionWithLibsvm(edge.row(i)), 1e-9) << "edge row " << i;
   }
 }
 

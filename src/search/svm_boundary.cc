@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <mutex>
+#include <vector>
 
 namespace ecomap::search {
 namespace {
@@ -111,6 +112,13 @@ StatusOr<std::unique_ptr<SvmBoundary>> SvmBoundary::Train(const Eigen::MatrixXd&
     b->coef_(i) = model->sv_coef[0][i];
   }
   b->sv_sq_norm_ = b->sv_.rowwise().squaredNorm();
+  // The screen works relative to the support vectors' mean: the squared distances come from
+  // small norms, so single precision loses little to cancellation.
+  b->sv_mean_ = b->sv_.colwise().mean();
+  b->sv_f_ = (b->sv_.rowwise() - b->sv_mean_).cast<float>();
+  b->sv_sq_norm_f_ = b->sv_f_.rowwise().squaredNorm();
+  b->coef_f_ = b->coef_.cast<float>();
+  b->coef_abs_sum_ = b->coef_.cwiseAbs().sum();
   b->rho_ = model->rho[0];
   b->positive_label_ = model->label[0];
   b->negative_label_ = model->nr_class > 1 ? model->label[1] : 1 - model->label[0];
@@ -121,7 +129,7 @@ SvmBoundary::~SvmBoundary() {
   if (model_ != nullptr) svm_free_and_destroy_model(&model_);
 }
 
-Eigen::VectorXi SvmBoundary::Predict(const Eigen::MatrixXd& x_in) const {
+Eigen::VectorXd SvmBoundary::Decision(const Eigen::MatrixXd& x_in) const {
   const Eigen::MatrixXd x = (x_in.array() - options_.shift).matrix();
   Eigen::MatrixXd k = x * sv_.transpose();  // m x nsv dot products
   switch (options_.kernel) {
@@ -143,9 +151,51 @@ Eigen::VectorXi SvmBoundary::Predict(const Eigen::MatrixXd& x_in) const {
     case SvmKernel::kLinear:
       break;
   }
-  const Eigen::VectorXd dec = k * coef_;
-  Eigen::VectorXi out(x.rows());
-  for (Eigen::Index i = 0; i < x.rows(); ++i) out(i) = dec(i) - rho_ > 0.0 ? positive_label_ : negative_label_;
+  return ((k * coef_).array() - rho_).matrix();
+}
+
+Eigen::VectorXi SvmBoundary::Predict(const Eigen::MatrixXd& x_in) const {
+  const Eigen::Index m = x_in.rows();
+  Eigen::VectorXi out(m);
+  if (options_.kernel != SvmKernel::kRbf) {
+    const Eigen::VectorXd dec = Decision(x_in);
+    for (Eigen::Index i = 0; i < m; ++i) out(i) = dec(i) > 0.0 ? positive_label_ : negative_label_;
+    return out;
+  }
+  // rbf in single precision. Its error: the squared distance |x|^2 + |sv|^2 - 2 x.sv is off by
+  // at most about d * 2^-24 * (|x|^2 + |sv|^2) (rounding of the inputs, the products and sums),
+  // which moves exp(-gamma D) <= 1 by at most gamma times that; exp and the sum over the
+  // support vectors add a few times (nsv + 1) * 2^-24 relative. The margin below is that bound
+  // with the factors rounded up and a further factor of 4, times sum |coef|. Rows within
+  // it (typically a few percent) are computed again in double.
+  const Eigen::MatrixXf x = ((x_in.array() - options_.shift).matrix().rowwise() - sv_mean_).cast<float>();
+  const Eigen::VectorXf xsq = x.rowwise().squaredNorm();
+  Eigen::MatrixXf k = x * sv_f_.transpose();
+  k = (-2.0f * k).colwise() + xsq;
+  k.rowwise() += sv_sq_norm_f_.transpose();
+  k = (-static_cast<float>(gamma_) * k.array().max(0.0f)).exp().matrix();
+  const Eigen::VectorXf dec = k * coef_f_;
+  const double eps = std::ldexp(1.0, -24);
+  const double d = static_cast<double>(x.cols());
+  const double norms = static_cast<double>(xsq.size() > 0 ? xsq.maxCoeff() : 0.0f) +
+                       static_cast<double>(sv_sq_norm_f_.size() > 0 ? sv_sq_norm_f_.maxCoeff() : 0.0f);
+  const double margin =
+      4.0 * coef_abs_sum_ * eps * (4.0 * (d + 2.0) * gamma_ * norms + 4.0 * (sv_f_.rows() + 2.0)) +
+      4.0 * eps * std::fabs(rho_);
+  std::vector<Eigen::Index> redo;
+  for (Eigen::Index i = 0; i < m; ++i) {
+    const double v = static_cast<double>(dec(i)) - rho_;
+    if (std::fabs(v) <= margin || !std::isfinite(v)) redo.push_back(i);
+    out(i) = v > 0.0 ? positive_label_ : negative_label_;
+  }
+  if (!redo.empty()) {
+    Eigen::MatrixXd sub(static_cast<Eigen::Index>(redo.size()), x_in.cols());
+    for (size_t r = 0; r < redo.size(); ++r) sub.row(static_cast<Eigen::Index>(r)) = x_in.row(redo[r]);
+    const Eigen::VectorXd exact = Decision(sub);
+    for (size_t r = 0; r < redo.size(); ++r) {
+      out(redo[r]) = exact(static_cast<Eigen::Index>(r)) > 0.0 ? positive_label_ : negative_label_;
+    }
+  }
   return out;
 }
 
@@ -154,6 +204,15 @@ int SvmBoundary::PredictWithLibsvm(const Eigen::RowVectorXd& x) const {
   for (Eigen::Index j = 0; j < x.size(); ++j) row[static_cast<size_t>(j)] = svm_node{static_cast<int>(j + 1), x(j) - options_.shift};
   row.back() = svm_node{-1, 0.0};
   return static_cast<int>(svm_predict(model_, row.data()));
+}
+
+double SvmBoundary::DecisionWithLibsvm(const Eigen::RowVectorXd& x) const {
+  std::vector<svm_node> row(static_cast<size_t>(x.size() + 1));
+  for (Eigen::Index j = 0; j < x.size(); ++j) row[static_cast<size_t>(j)] = svm_node{static_cast<int>(j + 1), x(j) - options_.shift};
+  row.back() = svm_node{-1, 0.0};
+  double value = 0.0;
+  svm_predict_values(model_, row.data(), &value);
+  return value;
 }
 
 }  // namespace ecomap::search

@@ -53,9 +53,17 @@ class SvmBoundary {
   SvmBoundary& operator=(const SvmBoundary&) = delete;
 
   // The predicted label (0 or 1) of every row of x (m x d), via the Eigen decision function.
+  // rbf: the decision is first computed in single precision (twice the SIMD width); a row whose
+  // value lies within a bound on that computation's error of 0 (ScreenMargin) is computed again
+  // in double, so every label equals Decision's sign.
   Eigen::VectorXi Predict(const Eigen::MatrixXd& x) const;
-  // The same for one point through libsvm's own svm_predict (for tests and cross-checks).
+  // The decision values sum_i coef_i K(sv_i, x) - rho of every row of x, in double precision
+  // (positive: the label libsvm lists first).
+  Eigen::VectorXd Decision(const Eigen::MatrixXd& x) const;
+  // The same two through libsvm's own svm_predict / svm_predict_values, one point (for tests
+  // and cross-checks).
   int PredictWithLibsvm(const Eigen::RowVectorXd& x) const;
+  double DecisionWithLibsvm(const Eigen::RowVectorXd& x) const;
   int support_vectors() const { return static_cast<int>(sv_.rows()); }
 
  private:
@@ -67,6 +75,13 @@ class SvmBoundary {
   Eigen::VectorXd sv_sq_norm_;   // |sv|^2, for the rbf kernel
   Eigen::VectorXd coef_;         // dual coefficients y_i * alpha_i
   double rho_ = 0.0;
+  // rbf's single-precision screen: the support vectors, their norms and the coefficients as
+  // floats, and sum |coef_i| (the scale of the screen's error bound).
+  Eigen::RowVectorXd sv_mean_;   // the screen's origin
+  Eigen::MatrixXf sv_f_;         // sv - sv_mean
+  Eigen::VectorXf sv_sq_norm_f_;
+  Eigen::VectorXf coef_f_;
+  double coef_abs_sum_ = 0.0;
   int positive_label_ = 0;       // the label a positive decision value means
   int negative_label_ = 1;
   svm_model* model_ = nullptr;
