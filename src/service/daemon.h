@@ -86,11 +86,15 @@ struct DaemonDeps {
 };
 
 // The end-of-run figures (`ecomap serve --demo` prints them).
-// The niceness of the threads that plan: the control loop's (every boundary decision) and the
-// operator API's workers (service/http_server.cc, which run /replan and the tenant changes).
-// A search must not take the cores from the engine's stage workers (nice 0): under contention
-// it gets about a tenth of a core's time, so a re-plan takes longer and inference does not wait.
-inline constexpr int kPlannerNice = 10;
+// The niceness of the control loop's thread, which makes every boundary decision (a search),
+// and of `serve --bench-replan`'s planner: a search must not take the cores from the engine's
+// stage workers (nice 0). At +19 a search competing with a busy worker gets about 1.5% of the
+// core, so a plan takes longer under saturation and inference does not wait; on the demo's
+// one-core share the tenants' p95 beside back-to-back re-plans was 0.95-1.00x the quiet p95 at
+// +19 against 1.05-1.13x at +10 (docs/serve.md, "Re-plans beside inference"). The decisions
+// between boundaries run where they are asked for: /replan and the API's tenant changes on the
+// operator API's workers (nice +10, service/http_server.cc), a SIGHUP reload on the main thread.
+inline constexpr int kPlannerNice = 19;
 // Sets the calling thread's niceness to kPlannerNice (Linux: per thread). Best effort.
 void LowerToPlannerPriority();
 

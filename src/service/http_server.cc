@@ -17,7 +17,7 @@ namespace ecomap::service {
 namespace {
 
 constexpr const char* kJson = "application/json";
-constexpr int kApiNice = kPlannerNice;  // they run /replan and the tenant changes
+constexpr int kApiNice = 10;
 
 void Reply(httplib::Response& res, const Status& s) {
   res.status = HttpStatusFor(s);
