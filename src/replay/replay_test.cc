@@ -476,7 +476,16 @@ TEST(ReportTest, SweptReplayHasAParetoChartWithACurvePerSweptController) {
   EXPECT_EQ(squares, (std::vector<std::string>{"ecomap", "maxn"}));
   EXPECT_NE(page->find("At equal accuracy"), std::string::npos);
   EXPECT_NE(page->find("<td>bound (solved at that loss)</td>"), std::string::npos);  // not interpolated
-  EXPECT_TRUE(ReplayToJson(*r, ro, false).contains("pareto"));
+  const nlohmann::json swept = ReplayToJson(*r, ro, false);
+  EXPECT_TRUE(swept.contains("pareto"));
+  // The bound at equal accuracy is the bound solved at ecomap's loss, as the run's bound.at says.
+  ASSERT_TRUE(swept["equal_accuracy"]["vs"].contains("bound")) << swept["equal_accuracy"].dump();
+  const nlohmann::json& at = swept["bound"]["at"]["ecomap"];
+  if (at.value("feasible", true)) {
+    EXPECT_DOUBLE_EQ(swept["equal_accuracy"]["vs"]["bound"]["carbon_g"].get<double>(), at["carbon_g"].get<double>());
+  } else {
+    EXPECT_FALSE(swept["equal_accuracy"]["vs"]["bound"]["covered"].get<bool>());
+  }
 
   // Without a sweep: no Pareto chart, no "pareto" in the JSON.
   ro.sweep_points = 0;

@@ -12,7 +12,8 @@
 // "energy@0.25") and is a controller of the replay like any other (and a candidate of the bound).
 // Ecomap's saving against a baseline at equal accuracy interpolates the baseline's curve
 // linearly at Ecomap's own accuracy loss (the default run's); outside the curve's range there is
-// no figure ("covered": false).
+// no figure ("covered": false). The bound's figure is the bound solved at exactly that loss (the
+// replay's `bound.at`), not a point of its curve.
 //
 // JSON (added to the replay's by ReplayToJson when a sweep ran):
 //   "pareto": { NAME: [ {"knob", "carbon_g", "accuracy_loss_pts", "cdp", "slo_violation_rate",
