@@ -197,21 +197,21 @@ void PrintSummary(const service::Daemon& d, bool demo) {
   }
   // Did the power follow the threshold? Pearson's r over the intervals that served requests.
   std::cout << "  power vs threshold ";
-  if (s.threshold_power_r) {
-    std::cout << fmt::format("r = {:+.2f} over {} serving intervals ({} power)", *s.threshold_power_r,
-                             s.served_power_w.size(), src);
+  const std::optional<double> r = s.threshold_power.r();
+  if (r) {
+    std::cout << fmt::format("r = {:+.2f} over {} serving intervals ({} power)", *r, s.threshold_power.count(), src);
   } else {
-    std::cout << "no correlation to compute (" << s.served_power_w.size()
+    std::cout << "no correlation to compute (" << s.threshold_power.count()
               << " serving intervals; fewer than 3, or the threshold or the power never moved)";
   }
   std::cout << "\n";
   if (demo) {
     // The demo's point: the carbon signal moves the threshold, and the daemon's power follows it.
     const bool changed = s.threshold_changes >= 2;
-    const bool follows = s.threshold_power_r && *s.threshold_power_r >= 0.5;
+    const bool follows = r && *r >= 0.5;
     std::cout << "  demo check         " << (changed && follows ? "yes" : "NO") << ": the threshold changed "
               << s.threshold_changes << " times (goal >= 2) and the power followed it (r "
-              << (s.threshold_power_r ? fmt::format("{:+.2f}", *s.threshold_power_r) : std::string("undefined"))
+              << (r ? fmt::format("{:+.2f}", *r) : std::string("undefined"))
               << ", goal >= +0.50)\n";
   }
   std::cout << "  carbon fallbacks   " << s.carbon_fallback_intervals << " intervals\n"

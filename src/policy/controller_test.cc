@@ -75,6 +75,11 @@ class ControllerTest : public ::testing::Test {
       ASSERT_TRUE(d.ok()) << d.status().ToString();
     }
   }
+  // Two warm days, then a dirty hour (310 g/kWh): the threshold at its lowest, 10 W.
+  static StatusOr<Decision> WarmThenDirtyHour(Controller& c, const std::vector<TenantSpec>& tenants) {
+    Warm(c, tenants, 48);
+    return c.Step(Input(310, tenants, 49));
+  }
 
   std::shared_ptr<estimator::SimulatorPredictor> sim_;
 };
@@ -335,13 +340,16 @@ TEST_F(ControllerTest, EcomapReplansAfterNBreachingIntervals) {
   }
 }
 
+// Heavy demand: the 10 W mode cannot hold the SLOs with the best variants.
+std::vector<TenantSpec> HeavyPair() {
+  return {Open("cam", "resnet", {"resnet18", "resnet50", "resnet101"}, 25, 60),
+          Open("txt", "bert", {"bert_mini", "bert_small", "bert_medium"}, 25, 40)};
+}
+
 TEST_F(ControllerTest, EcomapSubstitutesUnderALowThresholdAndUpgradesWhenItRises) {
-  // Heavy demand: the 10 W mode cannot hold the SLOs with the best variants.
-  std::vector<TenantSpec> t = {Open("cam", "resnet", {"resnet18", "resnet50", "resnet101"}, 25, 60),
-                               Open("txt", "bert", {"bert_mini", "bert_small", "bert_medium"}, 25, 40)};
+  std::vector<TenantSpec> t = HeavyPair();
   auto c = Make("ecomap", Context(150));
-  Warm(*c, t, 48);
-  StatusOr<Decision> dirty = c->Step(Input(310, t, 49));
+  StatusOr<Decision> dirty = WarmThenDirtyHour(*c, t);
   ASSERT_TRUE(dirty.ok()) << dirty.status().ToString();
   ASSERT_TRUE(dirty->replanned);
   EXPECT_NEAR(dirty->threshold.value(), 10, 1e-9) << dirty->reason;
@@ -366,11 +374,9 @@ TEST_F(ControllerTest, EcomapSubstitutesUnderALowThresholdAndUpgradesWhenItRises
 // variants in force (never heavier ones), costs far fewer evaluations than the fresh plan, and
 // still serves a configuration that holds the SLOs (with the margin) and the threshold.
 TEST_F(ControllerTest, EcomapResumesTheLadderOfThePlanInForce) {
-  std::vector<TenantSpec> t = {Open("cam", "resnet", {"resnet18", "resnet50", "resnet101"}, 25, 60),
-                               Open("txt", "bert", {"bert_mini", "bert_small", "bert_medium"}, 25, 40)};
+  std::vector<TenantSpec> t = HeavyPair();
   auto c = Make("ecomap", Context(150));
-  Warm(*c, t, 48);
-  StatusOr<Decision> dirty = c->Step(Input(310, t, 49));
+  StatusOr<Decision> dirty = WarmThenDirtyHour(*c, t);
   ASSERT_TRUE(dirty.ok()) << dirty.status().ToString();
   ASSERT_TRUE(dirty->replanned);
   if (dirty->threshold_raised || dirty->variants == std::vector<std::string>{"resnet101", "bert_medium"}) {

@@ -251,10 +251,7 @@ void Daemon::CommitLocked(const loop::IntervalOutcome& o) {
   summary_.carbon_fallback_intervals += (o.carbon && o.carbon->source != primary_source_) ? 1 : 0;
   if (summary_.intervals > 1 && std::abs(row.threshold_w - last_threshold_w_) > 0.05) ++summary_.threshold_changes;
   last_threshold_w_ = row.threshold_w;
-  if (row.completed > 0) {
-    summary_.served_threshold_w.push_back(row.threshold_w);
-    summary_.served_power_w.push_back(row.power_w);
-  }
+  if (row.completed > 0) summary_.threshold_power.Add(row.threshold_w, row.power_w);
   {
     const platform::PowerMode* pm = platform_->info().FindMode(row.mode);
     RunSummary::InMode& m = summary_.by_mode[(pm ? pm->name : "mode " + std::to_string(row.mode)) +
@@ -742,7 +739,6 @@ RunSummary Daemon::Summary() const {
     s.mean_intensity = intensity_sum_ / static_cast<double>(s.intervals);
     s.mean_threshold_w = threshold_sum_ / static_cast<double>(s.intervals);
   }
-  s.threshold_power_r = PearsonR(s.served_threshold_w, s.served_power_w);
   return s;
 }
 

@@ -61,6 +61,7 @@
 #include "service/history.h"
 #include "service/inference.h"
 #include "service/power_meter.h"
+#include "service/reporting.h"
 #include "service/serve_plugs.h"
 
 namespace ecomap::service {
@@ -117,11 +118,10 @@ struct RunSummary {
     double intensity_sum = 0, threshold_w_sum = 0, power_w_sum = 0;
   };
   std::map<std::string, InMode> by_mode;
-  // Whether the power followed the threshold: the threshold in force and the power figure of
-  // every interval that completed requests (a drained or idle interval says nothing about the
-  // plan), and Pearson's r between them (service/reporting.h, PearsonR; nullopt when undefined).
-  std::vector<double> served_threshold_w, served_power_w;
-  std::optional<double> threshold_power_r;
+  // Whether the power followed the threshold: Pearson's r between the threshold in force and the
+  // power figure over the intervals that completed requests (a drained or idle interval says
+  // nothing about the plan); threshold_power.count() of them (service/reporting.h).
+  Correlation threshold_power;
 };
 
 class Daemon final : public InferenceBackend {

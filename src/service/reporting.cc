@@ -142,25 +142,31 @@ std::string PipelineText(const platform::TenantConfig& tenant) {
   return p;
 }
 
-std::optional<double> PearsonR(const std::vector<double>& x, const std::vector<double>& y) {
-  if (x.size() != y.size() || x.size() < 3) return std::nullopt;
-  const double n = static_cast<double>(x.size());
-  double mx = 0, my = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    mx += x[i];
-    my += y[i];
-  }
-  mx /= n;
-  my /= n;
-  double sxy = 0, sxx = 0, syy = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    sxy += (x[i] - mx) * (y[i] - my);
-    sxx += (x[i] - mx) * (x[i] - mx);
-    syy += (y[i] - my) * (y[i] - my);
-  }
+void Correlation::Add(double x, double y) {
+  ++n_;
+  const double n = static_cast<double>(n_);
+  const double dx = x - mx_;
+  const double dy = y - my_;
+  mx_ += dx / n;
+  my_ += dy / n;
+  sxx_ += dx * (x - mx_);
+  syy_ += dy * (y - my_);
+  sxy_ += dx * (y - my_);
+}
+
+std::optional<double> Correlation::r() const {
+  if (n_ < 3) return std::nullopt;
+  const double n = static_cast<double>(n_);
   // Constant within rounding: no correlation to speak of.
-  if (sxx <= 1e-12 * n * (1 + mx * mx) || syy <= 1e-12 * n * (1 + my * my)) return std::nullopt;
-  return sxy / std::sqrt(sxx * syy);
+  if (sxx_ <= 1e-12 * n * (1 + mx_ * mx_) || syy_ <= 1e-12 * n * (1 + my_ * my_)) return std::nullopt;
+  return sxy_ / std::sqrt(sxx_ * syy_);
+}
+
+std::optional<double> PearsonR(const std::vector<double>& x, const std::vector<double>& y) {
+  if (x.size() != y.size()) return std::nullopt;
+  Correlation c;
+  for (size_t i = 0; i < x.size(); ++i) c.Add(x[i], y[i]);
+  return c.r();
 }
 
 }  // namespace ecomap::service

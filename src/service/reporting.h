@@ -37,9 +37,21 @@ IntervalRow ToIntervalRow(const loop::IntervalOutcome& outcome, int64_t id,
 std::string IntervalLine(const IntervalRow& row, const platform::PlatformInfo& platform, bool mode_applied,
                          const std::string& knob = "");
 
-// Pearson's correlation coefficient of paired samples: how closely the power followed the
-// threshold over a run. nullopt when the sizes differ, with fewer than 3 pairs, or when either
-// series is constant (a threshold that never moved says nothing about following it).
+// Pearson's correlation coefficient of paired samples, accumulated one pair at a time (Welford's
+// co-moments: constant memory for a daemon that runs for weeks): how closely the power followed
+// the threshold over a run. r() is nullopt with fewer than 3 pairs or when either series is
+// constant (a threshold that never moved says nothing about following it).
+class Correlation {
+ public:
+  void Add(double x, double y);
+  int64_t count() const { return n_; }
+  std::optional<double> r() const;
+
+ private:
+  int64_t n_ = 0;
+  double mx_ = 0, my_ = 0, sxx_ = 0, syy_ = 0, sxy_ = 0;
+};
+// The same over two series; nullopt also when their sizes differ.
 std::optional<double> PearsonR(const std::vector<double>& x, const std::vector<double>& y);
 
 // The API's JSON of a decision row and of a declared tenant.

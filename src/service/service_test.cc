@@ -421,6 +421,17 @@ TEST(ReportingTest, PearsonRFollowsAndRefusesWhatItCannotSay) {
   EXPECT_FALSE(PearsonR({11, 11, 11, 11}, {4, 5, 6, 7}).has_value());
   EXPECT_FALSE(PearsonR({8, 14}, {4, 7}).has_value());
   EXPECT_FALSE(PearsonR({8, 14, 9}, {4, 7}).has_value());
+  // Accumulated pair by pair (as the daemon does over a run): the same r, without keeping the
+  // series; large offsets (a threshold in the thousands) do not spoil it.
+  Correlation c, shifted;
+  for (size_t i = 0; i < thr.size(); ++i) {
+    c.Add(thr[i], pow[i]);
+    shifted.Add(thr[i] + 1e6, pow[i] + 1e6);
+    if (i < 2) EXPECT_FALSE(c.r().has_value());
+  }
+  EXPECT_EQ(c.count(), static_cast<int64_t>(thr.size()));
+  EXPECT_NEAR(*c.r(), *r, 1e-12);
+  EXPECT_NEAR(*shifted.r(), *r, 1e-6);
 }
 
 TEST(ApiTest, ParseTenantRequestTable) {
