@@ -44,6 +44,7 @@ struct TrainArgs {
   double lr = 2e-3;
   int threads = 1;
   double max_minutes = 0;
+  std::string loss = "huber";
 };
 
 struct EvalArgs {
@@ -220,6 +221,7 @@ void RunTrain(const TrainArgs& a) {
   o.learning_rate = a.lr;
   o.threads = a.threads;
   o.time_limit_s = a.max_minutes * 60.0;
+  o.loss = a.loss == "relative" ? estimator::TrainLoss::kRelative : estimator::TrainLoss::kHuber;
   o.progress = [](const estimator::EpochReport& r) {
     if (r.members > 1) std::printf("member %d/%d, ", r.member, r.members);
     std::printf("epoch %3d/%d: train loss %.5f, held-out MAPE p95 %.2f%%, throughput %.2f%%, power %.2f%% (%.0f s)\n",
@@ -237,6 +239,7 @@ void RunTrain(const TrainArgs& a) {
   record["seed"] = a.seed;
   record["epochs"] = a.epochs;
   record["max_minutes"] = a.max_minutes;
+  record["loss"] = a.loss;
   auto number = [](double v) { return fmt::format("{:g}", v); };
   record["command"] =
       "ecomap estimator train --data " + Joined(a.data) +
@@ -246,7 +249,7 @@ void RunTrain(const TrainArgs& a) {
       std::to_string(a.d_model) + " --heads " + std::to_string(a.heads) + " --layers " + std::to_string(a.layers) +
       " --ff " + std::to_string(a.ff_dim) + " --ensemble " + std::to_string(a.ensemble) + " --batch " +
       std::to_string(a.batch) + " --lr " + number(a.lr) +
-      " --threads " + std::to_string(a.threads) +
+      " --threads " + std::to_string(a.threads) + " --loss " + a.loss +
       (a.max_minutes > 0 ? " --max-minutes " + std::to_string(a.max_minutes) : "");
   record["holdout"] = a.holdout;
   record["max_train_tenants"] = a.max_train_tenants;
@@ -467,6 +470,11 @@ void AddEstimatorCommands(CLI::App& app) {
                     "this many times as much)")
       ->capture_default_str()
       ->check(CLI::Range(1, estimator::kMaxMembers));
+  train->add_option("--loss", ta->loss,
+                    "latency and throughput loss: huber (Huber on log residuals: the median ratio) or relative "
+                    "(|predicted / measured - 1|, the MAPE eval reports)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"huber", "relative"}));
   train->add_option("--batch", ta->batch, "minibatch size")->capture_default_str()->check(CLI::Range(8, 65536));
   train->add_option("--lr", ta->lr, "Adam learning rate (cosine decay)")->capture_default_str()->check(CLI::Range(1e-6, 1.0));
   train->add_option("--threads", ta->threads, "libtorch threads while training (more only on an idle machine: OpenMP spin-waits)")->capture_default_str()->check(CLI::Range(1, 64));

@@ -148,7 +148,11 @@ void AnalyticModel::Demands(const ConfigView& v, AnalyticEstimate* out, Demand* 
 }
 
 void AnalyticModel::Contention(const ConfigView& v, AnalyticEstimate* out, Waits* w) const {
-  if (sharing_ == Sharing::kThreads) {
+  ContentionWith(sharing_, v, out, w);
+}
+
+void AnalyticModel::ContentionWith(Sharing sharing, const ConfigView& v, AnalyticEstimate* out, Waits* w) const {
+  if (sharing == Sharing::kThreads) {
     ContentionThreads(v, out, w);
   } else {
     ContentionQueue(v, out, w);
@@ -407,12 +411,26 @@ void AnalyticModel::Estimate(const ConfigView& v, AnalyticEstimate* out) const {
     const Percentiles& k = percentiles_[v.tenants[i].open ? 1 : 0];
     t.latency_p50_s = k.P50(t.fixed_s, w.stretch_s[i], w.queue_s[i]);
     t.latency_p95_s = k.P95(t.fixed_s, w.stretch_s[i], w.queue_s[i]);
+    t.stretch_s = w.stretch_s[i];
+    t.queue_s = w.queue_s[i];
   }
   std::vector<double> cols;
   PowerColumns(v, *out, &cols);
   double p = 0;
   for (size_t c = 0; c < cols.size(); ++c) p += cols[c] * power_[c];
   out->power_w = p;
+}
+
+void AnalyticModel::EstimateWithHints(const ConfigView& v, AnalyticEstimate* out) const {
+  Estimate(v, out);
+  AnalyticEstimate other = *out;
+  Waits w;
+  ContentionWith(sharing_ == Sharing::kThreads ? Sharing::kQueue : Sharing::kThreads, v, &other, &w);
+  for (size_t i = 0; i < out->tenants.size(); ++i) {
+    out->tenants[i].alt_stretch_s = w.stretch_s[i];
+    out->tenants[i].alt_queue_s = w.queue_s[i];
+    out->tenants[i].alt_throughput_rps = other.tenants[i].throughput_rps;
+  }
 }
 
 Status AnalyticModel::Estimate(const platform::Configuration& config, ConfigView* view,

@@ -73,6 +73,11 @@ struct AnalyticEstimate {
     double latency_p95_s = 0;
     double throughput_rps = 0;
     bool saturated = false;
+    // The contention behind the latencies (seconds): the time-sharing stretch and the queueing
+    // wait under the fitted discipline; and, filled by EstimateWithHints only, the same and the
+    // throughput under the other discipline (the transformer's hints).
+    double stretch_s = 0, queue_s = 0;
+    double alt_stretch_s = 0, alt_queue_s = 0, alt_throughput_rps = 0;
   };
   std::vector<Tenant> tenants;
   std::vector<double> stage_service_s;  // per ConfigView stage: service time on every unit it uses
@@ -106,6 +111,9 @@ class AnalyticModel {
 
   // Estimates one decomposed configuration.
   void Estimate(const ConfigView& view, AnalyticEstimate* out) const;
+  // Estimate, and also the waits and throughput under the other sharing discipline
+  // (Tenant::alt_*): a second contention solve, for the transformer's features.
+  void EstimateWithHints(const ConfigView& view, AnalyticEstimate* out) const;
   // Decomposes and estimates (errors from the Decomposer).
   Status Estimate(const platform::Configuration& config, ConfigView* view, AnalyticEstimate* out) const;
 
@@ -143,6 +151,7 @@ class AnalyticModel {
     std::vector<double> stretch_s, queue_s;
   };
   void Contention(const ConfigView& v, AnalyticEstimate* out, Waits* w) const;
+  void ContentionWith(Sharing sharing, const ConfigView& v, AnalyticEstimate* out, Waits* w) const;
   void ContentionQueue(const ConfigView& v, AnalyticEstimate* out, Waits* w) const;
   void ContentionThreads(const ConfigView& v, AnalyticEstimate* out, Waits* w) const;
   // Latency p50 = fixed + h50 x stretch + g50 x queue, p95 = c95 x fixed + h95 x stretch +

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "estimator/model_file.h"
+#include "estimator/transformer.h"  // the format constants only (the header is torch-free)
 
 namespace {
 
@@ -110,8 +111,9 @@ TEST_F(EstimatorCli, CalibrateWritesANewModelWhoseBoundEvalScores) {
   EXPECT_NE(c.out.find("wrote " + out), std::string::npos) << c.out;
   EXPECT_EQ(ReadAll(model), before) << "calibrate must not touch its input";
   // Only the meta's "conformal" key differs; the weights are the input's, byte for byte.
-  auto in = ecomap::estimator::ReadModelFile(model, "ecomap.estimator.transformer", 2);
-  auto written = ecomap::estimator::ReadModelFile(out, "ecomap.estimator.transformer", 2);
+  using ecomap::estimator::kTransformerFormat, ecomap::estimator::kTransformerVersion;
+  auto in = ecomap::estimator::ReadModelFile(model, kTransformerFormat, kTransformerVersion);
+  auto written = ecomap::estimator::ReadModelFile(out, kTransformerFormat, kTransformerVersion);
   ASSERT_TRUE(in.ok() && written.ok()) << written.status().message();
   EXPECT_EQ(in->weights, written->weights);
   nlohmann::json meta = written->meta;
@@ -144,7 +146,8 @@ TEST_F(EstimatorCli, CalibrateWritesANewModelWhoseBoundEvalScores) {
   ASSERT_EQ(again.code, 0) << again.all;
   nlohmann::json cj = Json(again);
   EXPECT_NE(cj.at("source").get<std::string>().find(*test_), std::string::npos);
-  auto replaced = ecomap::estimator::ReadModelFile(out, "ecomap.estimator.transformer", 2);
+  auto replaced = ecomap::estimator::ReadModelFile(out, ecomap::estimator::kTransformerFormat,
+                                                   ecomap::estimator::kTransformerVersion);
   ASSERT_TRUE(replaced.ok());
   EXPECT_EQ(replaced->meta.at("conformal").at("source"), cj.at("source"));
   std::remove(out.c_str());
@@ -172,6 +175,17 @@ TEST_F(EstimatorCli, CalibrateNamesBadInput) {
   CliRun help = Ecomap("estimator calibrate --help");
   EXPECT_EQ(help.code, 0);
   EXPECT_NE(help.out.find("--out"), std::string::npos) << help.out;
+}
+
+TEST_F(EstimatorCli, TrainNamesAnUnknownLoss) {
+  const std::string out = TempPath("never_trained.ecomap");
+  CliRun r = Ecomap("estimator train --data " + *cal_ + " --out " + out + " --epochs 1 --loss mape");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.all.find("mape"), std::string::npos) << r.all;
+  EXPECT_NE(r.all.find("--loss"), std::string::npos) << r.all;
+  EXPECT_EQ(ReadAll(out), "") << "a refused run writes nothing";
+  CliRun help = Ecomap("estimator train --help");
+  EXPECT_NE(help.out.find("relative"), std::string::npos) << help.out;
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ inline float LogPos(double v) { return static_cast<float>(std::log(std::max(v, 1
 int Featurizer::num_features() const {
   const int u = model_.decomposer().num_units();
   const int m = model_.decomposer().num_modes();
-  return u + 1 + kNumBlockKinds + 5 + 4 + (u + 2 + m) + 3 + (11 + u);
+  return u + 1 + kNumBlockKinds + 5 + 4 + (u + 2 + m) + 3 + (11 + u) + 7;
 }
 
 Status Featurizer::Build(const std::vector<platform::Configuration>& configs, TokenBatch* batch) const {
@@ -34,8 +34,9 @@ Status Featurizer::Build(const std::vector<const platform::Configuration*>& conf
   b->analytic.resize(n);
   int max_tokens = min_tokens, max_tenants = min_tenants;
   for (size_t c = 0; c < n; ++c) {
-    Status s = model_.Estimate(*configs[c], &views[c], &b->analytic[c]);
+    Status s = dec.Decompose(*configs[c], &views[c]);
     if (!s.ok()) return s.WithContext("configuration " + std::to_string(c));
+    model_.EstimateWithHints(views[c], &b->analytic[c]);
     max_tokens = std::max(max_tokens, static_cast<int>(views[c].stages.size()));
     max_tenants = std::max(max_tenants, static_cast<int>(views[c].tenants.size()));
   }
@@ -118,6 +119,29 @@ Status Featurizer::Build(const std::vector<const platform::Configuration*>& conf
       x[k++] = log_power;
       x[k++] = L1p(e.memory_gbps / (v.emc_mhz / 1000.0));
       for (int u = 0; u < nu; ++u) x[k++] = static_cast<float>(std::min(e.utilisation[static_cast<size_t>(u)], 1.5));
+      // Contention hints: the waits under both sharing disciplines relative to the fixed latency,
+      // and who else runs on the stage's unit (how many other tenants, their work per request
+      // against this stage's).
+      const double fixed = std::max(at.fixed_s, 1e-9);
+      x[k++] = L1p(at.stretch_s / fixed);
+      x[k++] = L1p(at.queue_s / fixed);
+      x[k++] = L1p(at.alt_stretch_s / fixed);
+      x[k++] = L1p(at.alt_queue_s / fixed);
+      x[k++] = static_cast<float>(std::clamp(
+          std::log(std::max(at.alt_throughput_rps, 1e-6) / std::max(at.throughput_rps, 1e-6)), -5.0, 5.0));
+      int others = 0;
+      double others_service = 0;
+      int last_other = -1;
+      for (size_t o = 0; o < v.stages.size(); ++o) {
+        const StageView& so = v.stages[o];
+        if (so.tenant == st.tenant || so.unit != st.unit) continue;
+        if (so.tenant != last_other) ++others;  // a tenant's stages are consecutive
+        last_other = so.tenant;
+        others_service += e.stage_service_s[o];
+      }
+      x[k++] = static_cast<float>(others) / 4.0f;
+      const double size_ratio = std::max(others_service / std::max(others, 1), 1e-9) / std::max(e.stage_service_s[s], 1e-9);
+      x[k++] = others == 0 ? 0.0f : static_cast<float>(std::clamp(std::log(size_ratio), -8.0, 8.0));
       if (k != nf) return Internal("featurizer: wrote " + std::to_string(k) + " features, expected " + std::to_string(nf));
     }
   }

@@ -16,7 +16,13 @@
 //   analytic hints (estimator/analytic.h): log stage service ms, log tenant fixed ms, log tenant
 //   p50 ms, log tenant p95 ms, log tenant throughput, tenant wait / p50, utilisation of the
 //   stage's unit, the other tenants' share of it, analytic saturated?, log analytic power W,
-//   log1p(memory GB/s / EMC GHz) (11), utilisation of every unit (U).
+//   log1p(memory GB/s / EMC GHz) (11), utilisation of every unit (U);
+//   contention hints (7, since model version 3): the tenant's time-sharing stretch and queueing
+//   wait relative to its fixed latency under the fitted sharing discipline and under the other
+//   one (analytic.h: queue and threads; the simulated Xavier time-slices its GPU between
+//   contexts, which neither models exactly), log(throughput under the other / under the
+//   fitted one), the number of other tenants with a stage on the token's unit / 4, and
+//   log(their mean stage service there / this stage's service).
 // Per tenant, the analytic estimates log p50 ms, log p95 ms, log throughput (the bases the
 // transformer's outputs are relative to); per configuration, log analytic power W.
 // Normalisation (feature mean/std) is the transformer's job (estimator/transformer.h).

@@ -138,32 +138,37 @@ RepeatFloor MeasurementRepeatFloor(const std::vector<const platform::Sample*>& s
   for (const auto& [key, members] : groups) {
     if (members.size() < 2) continue;
     ++floor.groups;
-    platform::Performance m;
-    std::vector<double> power;
-    for (const platform::Sample* s : members) power.push_back(s->result.power.value());
-    m.power = Watts(median(power));
     const size_t nt = members[0]->result.tenants.size();
-    m.tenants.resize(nt);
-    for (size_t i = 0; i < nt; ++i) {
-      std::vector<double> p50, p95, thr;
-      int saturated = 0;
-      for (const platform::Sample* s : members) {
-        if (i >= s->result.tenants.size()) continue;
-        const platform::TenantPerformance& t = s->result.tenants[i];
-        thr.push_back(t.throughput_rps);
-        saturated += t.saturated;
-        if (t.saturated) continue;
-        p50.push_back(t.latency_p50.value());
-        p95.push_back(t.latency_p95.value());
+    for (size_t self = 0; self < members.size(); ++self) {
+      // Leave one out: the sample is predicted by the median of the other measurements only.
+      platform::Performance m;
+      std::vector<double> power;
+      for (size_t o = 0; o < members.size(); ++o) {
+        if (o != self) power.push_back(members[o]->result.power.value());
       }
-      m.tenants[i].latency_p50 = Milliseconds(median(p50));
-      m.tenants[i].latency_p95 = Milliseconds(median(p95));
-      m.tenants[i].throughput_rps = median(thr);
-      m.tenants[i].saturated = 2 * saturated > static_cast<int>(members.size());
-    }
-    for (const platform::Sample* s : members) {
-      predicted.push_back(m);
-      truth.push_back(s);
+      m.power = Watts(median(power));
+      m.tenants.resize(nt);
+      for (size_t i = 0; i < nt; ++i) {
+        std::vector<double> p50, p95, thr;
+        int saturated = 0, others = 0;
+        for (size_t o = 0; o < members.size(); ++o) {
+          const platform::Sample* s = members[o];
+          if (o == self || i >= s->result.tenants.size()) continue;
+          const platform::TenantPerformance& t = s->result.tenants[i];
+          ++others;
+          thr.push_back(t.throughput_rps);
+          saturated += t.saturated;
+          if (t.saturated) continue;
+          p50.push_back(t.latency_p50.value());
+          p95.push_back(t.latency_p95.value());
+        }
+        m.tenants[i].latency_p50 = Milliseconds(median(p50));
+        m.tenants[i].latency_p95 = Milliseconds(median(p95));
+        m.tenants[i].throughput_rps = median(thr);
+        m.tenants[i].saturated = 2 * saturated > others;
+      }
+      predicted.push_back(std::move(m));
+      truth.push_back(members[self]);
     }
   }
   floor.report = Score(predicted, truth);

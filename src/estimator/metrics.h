@@ -60,10 +60,14 @@ nlohmann::json ReportToJson(const EvalReport& r);
 nlohmann::json ScoresToJson(const Scores& s);
 
 // How repeatable are the measurements themselves? Samples whose configuration appears more
-// than once are grouped; each is "predicted" by its group's median (per output, per tenant),
-// and the result is scored like a predictor. No estimator that sees only the configuration can
-// do much better than this floor on those samples (it is even optimistic: the median is taken
-// over the very samples it is scored on). On simulated data without noise it is 0.
+// than once are grouped; each is "predicted" by the median of the OTHER measurements of its
+// configuration (leave one out, per output, per tenant; with two measurements, each predicts
+// the other), and the result is scored like a predictor: what knowing the configuration's own
+// behaviour from independent runs buys. A median taken over the very sample it is scored on
+// (as this function did before model version 3) reads optimistic: with three measurements one of them always scores
+// 0. The median is not the MAPE-optimal constant where measurements scatter widely (MAPE
+// rewards predicting low), so a predictor can score below this floor there. On simulated data
+// without run-to-run spread it is 0.
 struct RepeatFloor {
   int64_t groups = 0;    // configurations measured at least twice
   EvalReport report;     // over the samples of those groups (report.samples == 0: no repeats)

@@ -102,6 +102,11 @@ torch::Tensor Huber(const torch::Tensor& e) {
   return torch::where(a < kHuberDelta, 0.5 * e * e / kHuberDelta, a - 0.5 * kHuberDelta);
 }
 
+// |predicted / measured - 1| from the log ratio (clamped so that a wild start cannot overflow).
+torch::Tensor Relative(const torch::Tensor& log_ratio) {
+  return (log_ratio.clamp(-6.0, 4.0).exp() - 1.0).abs();
+}
+
 // A featurised set of configurations as tensors.
 struct Tensors {
   torch::Tensor x, padding, pool, global_pool, tenant_valid, base, base_power;
@@ -396,7 +401,9 @@ StatusOr<std::unique_ptr<TransformerPredictor>> TransformerPredictor::Train(
           auto [tout, pout] = impl->ForwardMember(member, mb);
           torch::Tensor nt = norm_target.index_select(0, idx);
           torch::Tensor lm = lat_mask.index_select(0, idx), vm = valid.index_select(0, idx);
-          torch::Tensor err = Huber(tout.slice(2, 0, kTenantOutputs) - nt);
+          torch::Tensor err = options.loss == TrainLoss::kRelative
+                                  ? Relative((tout.slice(2, 0, kTenantOutputs) - nt) * tstd3)
+                                  : Huber(tout.slice(2, 0, kTenantOutputs) - nt);
           torch::Tensor lat_loss = ((err.select(2, 0) + err.select(2, 1)) * lm).sum() / lm.sum().clamp_min(1.0);
           torch::Tensor thr_loss = (err.select(2, 2) * vm).sum() / vm.sum().clamp_min(1.0);
           torch::Tensor pow_loss = Huber(pout - norm_power.index_select(0, idx)).mean();

@@ -35,11 +35,11 @@
 //   auto perf = (*q)->PredictBatch(configs);                      // batched, inference mode
 //
 // The model file (estimator/model_file.h container, format "ecomap.estimator.transformer",
-// version kTransformerVersion; version 1 had tenant-slot features and a post-norm encoder, and
-// is refused with "retrain") holds in its meta JSON: the platform description, the sizes,
-// feature and target normalisation, the fitted analytic baseline, the training record and, when
-// calibrated, the p95 bound's conformal quantiles ("conformal", estimator/conformal.h); the
-// weights are a libtorch archive (an ensemble's: member k's parameters in sub-archive
+// version kTransformerVersion; version 1 had tenant-slot features and a post-norm encoder,
+// version 2 lacked the contention hints of features.h; both are refused with "retrain") holds
+// in its meta JSON: the platform description, the sizes, feature and target normalisation,
+// the fitted analytic baseline, the training record and, when calibrated, the p95 bound's
+// conformal quantiles ("conformal", estimator/conformal.h); the weights are a libtorch archive (an ensemble's: member k's parameters in sub-archive
 // "member<k>"; one network's at the top level, as in files from before ensembles).
 //
 // Thread-safety: PredictBatch is const and may be called from several threads at once; each
@@ -62,7 +62,7 @@
 namespace ecomap::estimator {
 
 inline constexpr const char* kTransformerFormat = "ecomap.estimator.transformer";
-inline constexpr int kTransformerVersion = 2;
+inline constexpr int kTransformerVersion = 3;
 
 struct TransformerConfig {
   int d_model = 32;
@@ -87,8 +87,16 @@ struct EpochReport {
   int member = 1, members = 1;  // which member of the ensemble the epoch trained (1-based)
 };
 
+// What the latency and throughput outputs are trained to minimise (power always uses Huber).
+enum class TrainLoss {
+  kHuber,     // Huber on the normalised log residuals: the prediction tracks the median ratio
+  kRelative,  // |predicted / measured - 1|, the MAPE that eval reports: where repeated
+              // measurements of a configuration scatter, it settles below their middle
+};
+
 struct TrainOptions {
   int epochs = 30;
+  TrainLoss loss = TrainLoss::kHuber;
   int batch_size = 256;
   double learning_rate = 2e-3;
   double final_learning_rate = 2e-5;  // cosine decay to this

@@ -303,7 +303,8 @@ TEST(TransformerUnseen, MoreTenantsThanEverSeenInTraining) {
   // network trained on 1-3 tenants does not generalise to 5-6: 47% and 121% on two versions of
   // the simulator's short prediction window (issue 18's target, 12%, is not met: the GPU's time
   // slicing between many contexts is outside what 1-3 tenants show it). This bound only catches
-  // the slot-feature failure.
+  // the slot-feature failure. With the contention hints of version 3 the shipped sizes trained
+  // on 150,000 samples reach 21% (docs/estimator.md); this 5,000-sample network 96%.
   EXPECT_LT(e.latency_p95.mape, 200.0);
   // Better than its own analytic baseline on mixes it never saw (a network that learned nothing
   // would equal it; one that learned tenant-count artefacts would be worse).
@@ -316,6 +317,54 @@ TEST(TransformerUnseen, MoreTenantsThanEverSeenInTraining) {
   // Not better than its analytic baseline on latency here (measured 47% vs 39%, 121% vs 48%); on
   // power it is.
   EXPECT_LT(e.power.mape, kTestModelVsAnalytic * a.power.mape) << "analytic " << a.power.mape;
+}
+
+TEST(TransformerLoss, TheRelativeLossTrainsAndPredictsLowerThanHuberWhereLabelsScatter) {
+  // --loss relative minimises |predicted / measured - 1|. On the same data and seed its
+  // predictions of a configuration measured with a wide spread sit lower than the Huber fit's
+  // (MAPE rewards predicting low), and training still converges.
+  at::set_num_threads(1);
+  auto train = testing::SimulatedSamples(600, 61);
+  // Every p95 label scattered by a factor from {0.5, 1, 2} (by index, so no feature predicts
+  // it): the median is the unscattered label, the MAPE-optimal constant half of it (the
+  // 1/label-weighted median), ln 2 = 0.69 lower in log. Measured: 0.63 lower.
+  for (size_t i = 0; i < train.size(); ++i) {
+    const double f = i % 3 == 0 ? 0.5 : (i % 3 == 1 ? 1.0 : 2.0);
+    for (auto& t : train[i].result.tenants) t.latency_p95 = Milliseconds(t.latency_p95.value() * f);
+  }
+  auto test = testing::SimulatedSamples(60, 62);
+  std::vector<platform::Configuration> configs;
+  for (const auto& s : test) configs.push_back(s.config);
+  const TransformerConfig small{.d_model = 16, .heads = 2, .layers = 1, .ff_dim = 32};
+  double mean_log_p95[2] = {0, 0};
+  for (int which = 0; which < 2; ++which) {
+    TrainOptions o;
+    o.epochs = 15;
+    o.seed = 5;
+    o.loss = which == 0 ? TrainLoss::kHuber : TrainLoss::kRelative;
+    std::vector<EpochReport> reports;
+    o.progress = [&](const EpochReport& r) { reports.push_back(r); };
+    auto m = TransformerPredictor::Train(platform::XavierSim::MakeInfo(), testing::Pointers(train), {}, small, o);
+    ASSERT_TRUE(m.ok()) << m.status().message();
+    ASSERT_EQ(reports.size(), 15u);
+    EXPECT_TRUE(std::isfinite(reports.back().train_loss));
+    EXPECT_LT(reports.back().train_loss, reports.front().train_loss) << which;
+    auto r = (*m)->PredictBatch(configs);
+    ASSERT_TRUE(r.ok());
+    int n = 0;
+    for (const auto& p : *r) {
+      for (const auto& t : p.tenants) {
+        ASSERT_TRUE(std::isfinite(t.latency_p95.value()) && t.latency_p95.value() > 0);
+        mean_log_p95[which] += std::log(t.latency_p95.value());
+        ++n;
+      }
+    }
+    mean_log_p95[which] /= n;
+  }
+  std::printf("labels scattered x0.5/x1/x2: mean log p95 huber %.3f, relative %.3f\n", mean_log_p95[0],
+              mean_log_p95[1]);
+  EXPECT_LT(mean_log_p95[1], mean_log_p95[0] - 0.3)
+      << "huber " << mean_log_p95[0] << ", relative " << mean_log_p95[1];
 }
 
 TEST(TransformerEnsemble, AveragesItsMembersAndRoundTrips) {
@@ -421,7 +470,8 @@ TEST(TransformerTrain, RejectsTooFewSamplesAndBadSizes) {
 // The transformer's latency p95 MAPE must be at most this share of its analytic baseline's.
 // Measured with the model shipped when this test was written (trained on the analytic
 // xavier-sim of December 2026, scored on that simulator): 0.36 (p95 MAPE 0.61% vs 1.68%); with
-// the model retrained on the request-level xavier-sim: 0.41 (14.9% vs 36.1%).
+// the model retrained on the request-level xavier-sim: 0.41 (14.9% vs 36.1%); with the version 3
+// model (contention hints, 150,000 samples): 0.29 (10.4% vs 36.1%).
 constexpr double kShippedModelVsAnalytic = 0.75;
 constexpr int64_t kShippedProfileSamples = 400;
 
