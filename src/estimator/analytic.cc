@@ -148,22 +148,23 @@ void AnalyticModel::Demands(const ConfigView& v, AnalyticEstimate* out, Demand* 
 }
 
 void AnalyticModel::Contention(const ConfigView& v, AnalyticEstimate* out, Waits* w) const {
-  ContentionWith(sharing_, v, out, w);
+  Demand dem;
+  Demands(v, out, &dem);
+  Contention(sharing_, v, dem, out, w);
 }
 
-void AnalyticModel::ContentionWith(Sharing sharing, const ConfigView& v, AnalyticEstimate* out, Waits* w) const {
+void AnalyticModel::Contention(Sharing sharing, const ConfigView& v, const Demand& dem, AnalyticEstimate* out,
+                               Waits* w) const {
   if (sharing == Sharing::kThreads) {
-    ContentionThreads(v, out, w);
+    ContentionThreads(v, dem, out, w);
   } else {
-    ContentionQueue(v, out, w);
+    ContentionQueue(v, dem, out, w);
   }
 }
 
-void AnalyticModel::ContentionQueue(const ConfigView& v, AnalyticEstimate* out, Waits* w) const {
+void AnalyticModel::ContentionQueue(const ConfigView& v, const Demand& dem, AnalyticEstimate* out, Waits* w) const {
   const size_t n = v.tenants.size();
   const size_t nu = v.mhz.size();
-  Demand dem;
-  Demands(v, out, &dem);
   const std::vector<double>& delay = dem.delay_s;
   const std::vector<double>& bytes = dem.bytes;
   std::vector<double> d(n * nu, 0.0), x(n, 0.0);
@@ -263,7 +264,8 @@ void AnalyticModel::ContentionQueue(const ConfigView& v, AnalyticEstimate* out, 
   }
 }
 
-void AnalyticModel::ContentionThreads(const ConfigView& v, AnalyticEstimate* out, Waits* w) const {
+void AnalyticModel::ContentionThreads(const ConfigView& v, const Demand& dem, AnalyticEstimate* out,
+                                      Waits* w) const {
   const size_t n = v.tenants.size();
   const size_t nu = v.mhz.size();
   struct Thread {
@@ -273,8 +275,6 @@ void AnalyticModel::ContentionThreads(const ConfigView& v, AnalyticEstimate* out
     double eff = 0;   // service seconds stretched by the other busy threads of the unit
     double q = 0;     // closed loop: requests at this thread
   };
-  Demand dem;
-  Demands(v, out, &dem);
   const std::vector<double>& delay = dem.delay_s;
   const std::vector<double>& bytes = dem.bytes;
   std::vector<Thread> th;
@@ -403,9 +403,15 @@ void AnalyticModel::PowerColumns(const ConfigView& v, const AnalyticEstimate& e,
   (*cols)[nm + 2 * nu] = e.memory_gbps * v.emc_fraction;
 }
 
-void AnalyticModel::Estimate(const ConfigView& v, AnalyticEstimate* out) const {
+void AnalyticModel::Estimate(const ConfigView& v, AnalyticEstimate* out) const { Estimate(v, out, false); }
+
+void AnalyticModel::EstimateWithHints(const ConfigView& v, AnalyticEstimate* out) const { Estimate(v, out, true); }
+
+void AnalyticModel::Estimate(const ConfigView& v, AnalyticEstimate* out, bool hints) const {
+  Demand dem;
+  Demands(v, out, &dem);
   Waits w;
-  Contention(v, out, &w);
+  Contention(sharing_, v, dem, out, &w);
   for (size_t i = 0; i < out->tenants.size(); ++i) {
     AnalyticEstimate::Tenant& t = out->tenants[i];
     const Percentiles& k = percentiles_[v.tenants[i].open ? 1 : 0];
@@ -419,13 +425,11 @@ void AnalyticModel::Estimate(const ConfigView& v, AnalyticEstimate* out) const {
   double p = 0;
   for (size_t c = 0; c < cols.size(); ++c) p += cols[c] * power_[c];
   out->power_w = p;
-}
-
-void AnalyticModel::EstimateWithHints(const ConfigView& v, AnalyticEstimate* out) const {
-  Estimate(v, out);
+  if (!hints) return;
+  // The other discipline on the same demands, in a scratch estimate (it overwrites throughput,
+  // saturation and utilisation).
   AnalyticEstimate other = *out;
-  Waits w;
-  ContentionWith(sharing_ == Sharing::kThreads ? Sharing::kQueue : Sharing::kThreads, v, &other, &w);
+  Contention(sharing_ == Sharing::kThreads ? Sharing::kQueue : Sharing::kThreads, v, dem, &other, &w);
   for (size_t i = 0; i < out->tenants.size(); ++i) {
     out->tenants[i].alt_stretch_s = w.stretch_s[i];
     out->tenants[i].alt_queue_s = w.queue_s[i];

@@ -150,10 +150,13 @@ class AnalyticModel {
   struct Waits {
     std::vector<double> stretch_s, queue_s;
   };
+  // The fitted discipline on freshly computed demands, or the given discipline on `dem`.
   void Contention(const ConfigView& v, AnalyticEstimate* out, Waits* w) const;
-  void ContentionWith(Sharing sharing, const ConfigView& v, AnalyticEstimate* out, Waits* w) const;
-  void ContentionQueue(const ConfigView& v, AnalyticEstimate* out, Waits* w) const;
-  void ContentionThreads(const ConfigView& v, AnalyticEstimate* out, Waits* w) const;
+  void Contention(Sharing sharing, const ConfigView& v, const Demand& dem, AnalyticEstimate* out, Waits* w) const;
+  void ContentionQueue(const ConfigView& v, const Demand& dem, AnalyticEstimate* out, Waits* w) const;
+  void ContentionThreads(const ConfigView& v, const Demand& dem, AnalyticEstimate* out, Waits* w) const;
+  // Estimate, with the other discipline's hints (Tenant::alt_*) when `hints`.
+  void Estimate(const ConfigView& v, AnalyticEstimate* out, bool hints) const;
   // Latency p50 = fixed + h50 x stretch + g50 x queue, p95 = c95 x fixed + h95 x stretch +
   // g95 x queue (at least p50).
   struct Percentiles {

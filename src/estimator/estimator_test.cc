@@ -298,6 +298,10 @@ TEST_F(AnalyticTest, HintsCarryBothSharingDisciplines) {
   const auto& a = e.tenants[0];
   EXPECT_GT(a.alt_stretch_s + a.alt_queue_s, 0.05 * a.fixed_s);
   EXPECT_GT(a.stretch_s + a.queue_s, 0.05 * a.fixed_s);
+  // The hints are the OTHER discipline's: one queue and one time-slicing solve, and only the
+  // time-slicing one (threads) has a stretch.
+  EXPECT_NE(a.stretch_s == 0.0, a.alt_stretch_s == 0.0) << a.stretch_s << " / " << a.alt_stretch_s;
+  EXPECT_GT(m->sharing() == Sharing::kThreads ? a.stretch_s : a.alt_stretch_s, 0.0);
   AnalyticEstimate plain;
   m->Estimate(v, &plain);
   EXPECT_EQ(plain.tenants[0].alt_stretch_s + plain.tenants[0].alt_queue_s, 0.0);

@@ -162,11 +162,4 @@ std::optional<double> Correlation::r() const {
   return sxy_ / std::sqrt(sxx_ * syy_);
 }
 
-std::optional<double> PearsonR(const std::vector<double>& x, const std::vector<double>& y) {
-  if (x.size() != y.size()) return std::nullopt;
-  Correlation c;
-  for (size_t i = 0; i < x.size(); ++i) c.Add(x[i], y[i]);
-  return c.r();
-}
-
 }  // namespace ecomap::service

@@ -51,8 +51,6 @@ class Correlation {
   int64_t n_ = 0;
   double mx_ = 0, my_ = 0, sxx_ = 0, syy_ = 0, sxy_ = 0;
 };
-// The same over two series; nullopt also when their sizes differ.
-std::optional<double> PearsonR(const std::vector<double>& x, const std::vector<double>& y);
 
 // The API's JSON of a decision row and of a declared tenant.
 nlohmann::json DecisionJson(const DecisionRow& d);

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <random>
 #include <regex>
@@ -404,30 +405,56 @@ TEST(ConfigTest, TenantModelsParseAndBadOnesNameTheKey) {
   EXPECT_NE(r.status().message().find("built-in zoo family"), std::string::npos) << r.status().message();
 }
 
-TEST(ReportingTest, PearsonRFollowsAndRefusesWhatItCannotSay) {
+// Pearson's r the textbook way (means first, then the sums of products), to check the
+// one-pass accumulation against.
+double TwoPassR(const std::vector<double>& x, const std::vector<double>& y) {
+  const double n = static_cast<double>(x.size());
+  double mx = 0, my = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    mx += x[i] / n;
+    my += y[i] / n;
+  }
+  double sxy = 0, sxx = 0, syy = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) * (x[i] - mx);
+    syy += (y[i] - my) * (y[i] - my);
+  }
+  return sxy / std::sqrt(sxx * syy);
+}
+
+std::optional<double> CorrelationOf(const std::vector<double>& x, const std::vector<double>& y) {
+  Correlation c;
+  for (size_t i = 0; i < x.size(); ++i) c.Add(x[i], y[i]);
+  return c.r();
+}
+
+TEST(ReportingTest, CorrelationFollowsAndRefusesWhatItCannotSay) {
   // Power stepping up with the threshold, with noise: strongly positive.
   const std::vector<double> thr = {8, 8, 14, 14, 11, 8, 14};
   const std::vector<double> pow = {4.1, 4.3, 7.2, 6.9, 4.4, 4.0, 7.4};
-  std::optional<double> r = PearsonR(thr, pow);
+  std::optional<double> r = CorrelationOf(thr, pow);
   ASSERT_TRUE(r.has_value());
   EXPECT_GT(*r, 0.8);
   EXPECT_LE(*r, 1.0);
+  EXPECT_NEAR(*r, TwoPassR(thr, pow), 1e-12);
   // Exact linear relations: +1 and -1.
-  EXPECT_NEAR(*PearsonR({1, 2, 3, 4}, {3, 5, 7, 9}), 1.0, 1e-12);
-  EXPECT_NEAR(*PearsonR({1, 2, 3, 4}, {9, 7, 5, 3}), -1.0, 1e-12);
+  EXPECT_NEAR(*CorrelationOf({1, 2, 3, 4}, {3, 5, 7, 9}), 1.0, 1e-12);
+  EXPECT_NEAR(*CorrelationOf({1, 2, 3, 4}, {9, 7, 5, 3}), -1.0, 1e-12);
   // Unrelated: the power does not follow (symmetric pattern, r = 0).
-  EXPECT_NEAR(*PearsonR({1, 2, 3, 4, 5}, {5, 1, 0, 1, 5}), 0.0, 1e-12);
-  // Undefined: a threshold that never moved, too few pairs, mismatched sizes.
-  EXPECT_FALSE(PearsonR({11, 11, 11, 11}, {4, 5, 6, 7}).has_value());
-  EXPECT_FALSE(PearsonR({8, 14}, {4, 7}).has_value());
-  EXPECT_FALSE(PearsonR({8, 14, 9}, {4, 7}).has_value());
-  // Accumulated pair by pair (as the daemon does over a run): the same r, without keeping the
-  // series; large offsets (a threshold in the thousands) do not spoil it.
+  EXPECT_NEAR(*CorrelationOf({1, 2, 3, 4, 5}, {5, 1, 0, 1, 5}), 0.0, 1e-12);
+  // Undefined: a threshold that never moved, too few pairs.
+  EXPECT_FALSE(CorrelationOf({11, 11, 11, 11}, {4, 5, 6, 7}).has_value());
+  EXPECT_FALSE(CorrelationOf({8, 14}, {4, 7}).has_value());
+  // Accumulated pair by pair (as the daemon does over a run): no r before the third pair, the
+  // count of pairs, and large offsets (a threshold in the thousands) do not spoil it.
   Correlation c, shifted;
   for (size_t i = 0; i < thr.size(); ++i) {
     c.Add(thr[i], pow[i]);
     shifted.Add(thr[i] + 1e6, pow[i] + 1e6);
-    if (i < 2) EXPECT_FALSE(c.r().has_value());
+    if (i < 2) {
+      EXPECT_FALSE(c.r().has_value());
+    }
   }
   EXPECT_EQ(c.count(), static_cast<int64_t>(thr.size()));
   EXPECT_NEAR(*c.r(), *r, 1e-12);
