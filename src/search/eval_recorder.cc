@@ -6,8 +6,15 @@
 
 namespace ecomap::search {
 
+namespace {
+constexpr long long kFreeAnswersPerEval = 4;  // see Problem::canonical
+}  // namespace
+
 EvalRecorder::EvalRecorder(const Problem& problem, const Budget& budget)
-    : problem_(problem), budget_(budget), clock_(budget.clock ? budget.clock : &steady_) {
+    : problem_(problem),
+      budget_(budget),
+      clock_(budget.clock ? budget.clock : &steady_),
+      free_answers_left_(budget.max_evals > 0 ? kFreeAnswersPerEval * budget.max_evals : LLONG_MAX) {
   start_ = Now();
 }
 
@@ -37,36 +44,84 @@ Status EvalRecorder::Evaluate(std::vector<std::vector<double>>* xs, std::vector<
     xs->clear();
     return Status::Ok();
   }
-  if (static_cast<long long>(xs->size()) > left) xs->resize(static_cast<size_t>(left));
-  if (xs->empty()) return Status::Ok();
   for (auto& x : *xs) problem_.box.Snap(&x);
 
-  const auto t0 = Now();
-  Status s = problem_.objective(*xs, values);
-  function_ns_ += Now() - t0;
-  if (!s.ok()) {
-    return s.WithContext("objective failed at evaluation " + std::to_string(result_.evaluations + 1));
+  // Which points the objective must see: new canonical forms, within the budget. A repeat refers
+  // to a known value (`known_`) or to the first point of the batch with its form (`same_as`).
+  const bool dedupe = static_cast<bool>(problem_.canonical);
+  std::vector<std::vector<double>> kept, fresh, keys;
+  std::vector<int> same_as;       // per kept point: index into `fresh`, or -1 (known value)
+  std::vector<double> known_f;    // per kept point: the known value when same_as is -1
+  std::map<std::vector<double>, int> batch_keys;
+  for (auto& x : *xs) {
+    if (dedupe && free_answers_left_ > 0) {
+      std::vector<double> key = problem_.canonical(x);
+      if (auto it = known_.find(key); it != known_.end()) {
+        kept.push_back(std::move(x));
+        same_as.push_back(-1);
+        known_f.push_back(it->second);
+        --free_answers_left_;
+        continue;
+      }
+      if (auto it = batch_keys.find(key); it != batch_keys.end()) {
+        kept.push_back(std::move(x));
+        same_as.push_back(it->second);
+        known_f.push_back(0.0);
+        --free_answers_left_;
+        continue;
+      }
+      if (static_cast<int>(fresh.size()) >= left) continue;
+      batch_keys.emplace(key, static_cast<int>(fresh.size()));
+      keys.push_back(std::move(key));
+    } else if (static_cast<int>(fresh.size()) >= left) {
+      continue;
+    } else {
+      keys.emplace_back();  // not remembered: the free answers are spent (or no canonical form)
+    }
+    same_as.push_back(static_cast<int>(fresh.size()));
+    known_f.push_back(0.0);
+    fresh.push_back(x);
+    kept.push_back(std::move(x));
   }
-  if (values->size() != xs->size()) {
-    return InvalidArgument("objective returned " + std::to_string(values->size()) + " values for " +
-                           std::to_string(xs->size()) + " points; it must return one per point");
+  *xs = std::move(kept);
+  if (xs->empty()) return Status::Ok();
+
+  std::vector<double> fresh_f;
+  if (!fresh.empty()) {
+    const auto t0 = Now();
+    Status s = problem_.objective(fresh, &fresh_f);
+    function_ns_ += Now() - t0;
+    if (!s.ok()) {
+      return s.WithContext("objective failed at evaluation " + std::to_string(result_.evaluations + 1));
+    }
+    if (fresh_f.size() != fresh.size()) {
+      return InvalidArgument("objective returned " + std::to_string(fresh_f.size()) + " values for " +
+                             std::to_string(fresh.size()) + " points; it must return one per point");
+    }
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      const double f = fresh_f[i];
+      if (!std::isfinite(f)) {
+        return InvalidArgument("objective returned a non-finite value (" + std::to_string(f) +
+                               ") at evaluation " + std::to_string(result_.evaluations + 1) +
+                               "; return a finite penalty for infeasible points instead");
+      }
+      if (result_.evaluations == 0 || f > result_.best_f) {
+        result_.best_f = f;
+        result_.best_x = fresh[i];
+      }
+      if (!keys[i].empty()) known_.emplace(std::move(keys[i]), f);
+      result_.history.push_back({std::move(fresh[i]), f, result_.objective_calls});
+      result_.best_trace.push_back(result_.best_f);
+      ++result_.evaluations;
+    }
+    ++result_.objective_calls;
   }
+  values->reserve(xs->size());
   for (size_t i = 0; i < xs->size(); ++i) {
-    const double f = (*values)[i];
-    if (!std::isfinite(f)) {
-      return InvalidArgument("objective returned a non-finite value (" + std::to_string(f) +
-                             ") at evaluation " + std::to_string(result_.evaluations + 1) +
-                             "; return a finite penalty for infeasible points instead");
-    }
-    if (result_.evaluations == 0 || f > result_.best_f) {
-      result_.best_f = f;
-      result_.best_x = (*xs)[i];
-    }
-    result_.history.push_back({(*xs)[i], f, result_.objective_calls});
-    result_.best_trace.push_back(result_.best_f);
-    ++result_.evaluations;
+    const int k = same_as[i];
+    values->push_back(k >= 0 ? fresh_f[static_cast<size_t>(k)] : known_f[i]);
   }
-  ++result_.objective_calls;
+  result_.repeats += static_cast<int>(xs->size()) - static_cast<int>(fresh_f.size());
   return Status::Ok();
 }
 

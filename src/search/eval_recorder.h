@@ -16,6 +16,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <vector>
 
 #include "core/status.h"
@@ -33,9 +34,11 @@ class EvalRecorder {
   // True when the evaluation budget is spent or the time budget has run out.
   bool done();
   // Snaps every point of *xs in place, drops the points beyond the evaluation budget, evaluates
-  // the rest in one objective call and sets *values to their values (same order). Fails with the
-  // objective's error (with context) or InvalidArgument when it returns the wrong number of
-  // values or a non-finite one.
+  // the rest in one objective call and sets *values to their values (same order). With
+  // Problem::canonical, a point whose canonical form was evaluated before (or earlier in the same
+  // batch) is answered from that evaluation: it is kept in *xs, costs no budget and is not added
+  // to the history (result().repeats counts it). Fails with the objective's error (with context)
+  // or InvalidArgument when it returns the wrong number of values or a non-finite one.
   Status Evaluate(std::vector<std::vector<double>>* xs, std::vector<double>* values);
 
   const SearchResult& result() const { return result_; }
@@ -52,6 +55,8 @@ class EvalRecorder {
   std::chrono::nanoseconds start_;
   std::chrono::nanoseconds function_ns_{0};
   SearchResult result_;
+  std::map<std::vector<double>, double> known_;  // canonical form -> value (Problem::canonical)
+  long long free_answers_left_;
 };
 
 }  // namespace ecomap::search

@@ -332,6 +332,14 @@ Configuration MappingSpace::Decode(const std::vector<double>& x_in) const {
   return c;
 }
 
+std::vector<double> MappingSpace::Canonical(const std::vector<double>& x) const {
+  StatusOr<std::vector<double>> c = Encode(Decode(x));
+  if (c.ok()) return *std::move(c);
+  std::vector<double> snapped = x;  // unreachable: every decoded configuration encodes
+  state_->box.Snap(&snapped);
+  return snapped;
+}
+
 StatusOr<std::vector<double>> MappingSpace::Encode(const Configuration& config) const {
   const State& st = *state_;
   const auto mode_it = std::find(st.modes.begin(), st.modes.end(), config.power_mode);
@@ -689,7 +697,7 @@ StatusOr<MappingResult> SearchMapping(const MappingSpace& space, const estimator
     return InvalidArgument("the time budget ran out before any configuration was evaluated: raise the budget");
   }
   if (run_optimizer) {
-    Problem problem{space.box(), objective};
+    Problem problem{space.box(), objective, [&space](const std::vector<double>& x) { return space.Canonical(x); }};
     StatusOr<SearchResult> r = optimizer.Maximize(problem, rest, seed);
     if (!r.ok()) {
       std::string ctx = optimizer.name() + " over the mapping space";
@@ -712,6 +720,7 @@ StatusOr<MappingResult> SearchMapping(const MappingSpace& space, const estimator
     }
     merged.evaluations += r->evaluations;
     merged.objective_calls += r->objective_calls;
+    merged.repeats += r->repeats;
     merged.stopped_by_time = r->stopped_by_time;
   }
   if (!have_best) return Internal("the mapping search evaluated nothing");

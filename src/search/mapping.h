@@ -97,6 +97,11 @@ class MappingSpace {
   // A point that decodes to `config`; InvalidArgument when config uses a mode, variant, unit or
   // more stages than the space allows (the message names it).
   StatusOr<std::vector<double>> Encode(const platform::Configuration& config) const;
+  // The canonical point of x's configuration, Encode(Decode(x)): points that decode alike (a unit
+  // index of a stage that a "no cut" value leaves out, cut values that scale to the same block)
+  // share it. The mapping searches pass it as Problem::canonical, so that the optimizers do not
+  // spend evaluations on a configuration twice.
+  std::vector<double> Canonical(const std::vector<double>& x) const;
   // Number of points of the box (distinct integer vectors; several may decode alike);
   // saturates at LLONG_MAX.
   long long Size() const;

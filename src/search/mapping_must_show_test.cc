@@ -50,58 +50,76 @@ MappingGoal Goal(double threshold_w, double intensity) {
   return g;
 }
 
-TEST(MappingMustShow, LaMctsReaches98PercentOfTheExhaustiveOptimumIn9Of10Seeds) {
+// Runs LA-MCTS (300 evaluations) on a 2-tenant problem over modes 1-3 with up to 2 stages per
+// tenant, seeds 0..9, and returns in how many seeds it reached 98% of the exhaustive optimum.
+int SeedsWithin98Percent(const MappingTenant& cam, const MappingTenant& nlp, double threshold_w) {
   const estimator::SimulatorPredictor sim;
   MappingSpaceOptions o;
   o.max_stages = 2;
   o.modes = kReduced ? std::vector<int>{2} : std::vector<int>{1, 2, 3};
-  auto space = MappingSpace::Create(
-      sim.info(), {Open("cam", {"resnet18", "resnet50"}, 300, 20), Open("nlp", {"bert_mini", "bert_small"}, 50, 20)}, o);
-  ASSERT_TRUE(space.ok()) << space.status().message();
-  const MappingGoal goal = Goal(11, 300);
+  auto space = MappingSpace::Create(sim.info(), {cam, nlp}, o);
+  EXPECT_TRUE(space.ok()) << space.status().message();
+  if (!space.ok()) return -1;
+  const MappingGoal goal = Goal(threshold_w, 300);
 
   auto ex = MakeMappingOptimizer("exhaustive", *space);
-  ASSERT_TRUE(ex.ok());
+  EXPECT_TRUE(ex.ok());
   auto opt = SearchMapping(*space, sim, goal, **ex, Budget{.max_evals = static_cast<int>(space->Size())}, 0);
-  ASSERT_TRUE(opt.ok()) << opt.status().message();
-  ASSERT_TRUE(opt->score.feasible) << "the problem must have a feasible optimum";
+  EXPECT_TRUE(opt.ok()) << opt.status().message();
+  if (!opt.ok()) return -1;
+  EXPECT_TRUE(opt->score.feasible) << "the problem must have a feasible optimum";
   const double optimum = opt->score.cost;
   int infeasible = 0;
   for (const auto& e : opt->search.history) infeasible += -e.f > goal.weights.penalty_base ? 1 : 0;
-  std::printf("  exhaustive: %lld points, optimum cost %.4f (mode %d, %s + %s), %d infeasible, %.0f ms\n",
-              space->Size(), optimum, opt->config.power_mode, opt->config.tenants[0].model.c_str(),
-              opt->config.tenants[1].model.c_str(), infeasible, opt->total_ms);
+  std::printf("  exhaustive: %lld points, %d distinct configurations, %d infeasible, optimum cost %.4f (mode %d, "
+              "%s + %s), %.0f ms\n",
+              space->Size(), opt->search.evaluations, infeasible, optimum, opt->config.power_mode,
+              opt->config.tenants[0].model.c_str(), opt->config.tenants[1].model.c_str(), opt->total_ms);
 
   const int seeds = kReduced ? 3 : 10;
   int within = 0;
   for (int seed = 0; seed < seeds; ++seed) {
     auto lamcts = MakeMappingOptimizer("lamcts", *space, 300);
-    ASSERT_TRUE(lamcts.ok());
+    EXPECT_TRUE(lamcts.ok());
     auto r = SearchMapping(*space, sim, goal, **lamcts, Budget{.max_evals = 300}, static_cast<uint64_t>(seed));
-    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    if (!r.ok()) return -1;
     EXPECT_EQ(r->search.evaluations, 300);
-    ASSERT_GT(r->score.cost, 0.0);
+    EXPECT_GT(r->score.cost, 0.0);
     EXPECT_GE(r->score.cost, optimum - 1e-12) << "nothing beats the exhaustive optimum";
     const double ratio = optimum / r->score.cost;
     within += ratio >= 0.98 ? 1 : 0;
-    std::printf("  seed %d: lamcts cost %.4f, optimum/found %.4f%s\n", seed, r->score.cost, ratio,
-                ratio >= 0.98 ? "" : "  (below 98%)");
+    std::printf("  seed %d: lamcts cost %.4f, optimum/found %.4f%s (%d repeated proposals answered free)\n", seed,
+                r->score.cost, ratio, ratio >= 0.98 ? "" : "  (below 98%)", r->search.repeats);
   }
   // For context (not asserted): random search at the same budget.
   int random_within = 0;
   for (int seed = 0; seed < seeds; ++seed) {
     auto rs = MakeMappingOptimizer("random", *space, 300);
     auto r = SearchMapping(*space, sim, goal, **rs, Budget{.max_evals = 300}, static_cast<uint64_t>(seed));
-    ASSERT_TRUE(r.ok()) << r.status().message();
-    random_within += optimum / r->score.cost >= 0.98 ? 1 : 0;
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    if (r.ok()) random_within += optimum / r->score.cost >= 0.98 ? 1 : 0;
   }
   std::printf("  within 98%% of the optimum: lamcts %d/%d seeds, random search %d/%d\n", within, seeds, random_within,
               seeds);
+  return within;
+}
+
+TEST(MappingMustShow, LaMctsReaches98PercentOfTheExhaustiveOptimumIn10Of10Seeds) {
+  const int within = SeedsWithin98Percent(Open("cam", {"resnet18", "resnet50"}, 300, 20),
+                                          Open("nlp", {"bert_mini", "bert_small"}, 50, 20), 11);
   if (kReduced) GTEST_SKIP() << "sanitizer build: reduced work, not asserted";
-  // 9 of 10 on the analytic simulator; on the request-level one, whose short-window figures
-  // make a rugged objective, 8 of 10 (seeds 5 and 9 stop at 97.6% and 93.4%; a 4 s window
-  // gave the same 8). Issue 20's target (10 of 10) is not met; this bound keeps what we have.
-  EXPECT_GE(within, 8) << "LA-MCTS must reach 98% of the optimum in at least 8 of 10 seeds";
+  // Before the optimizers answered repeated configurations free (Problem::canonical), 25-48% of
+  // the 300 evaluations went to configurations already evaluated and 8 of 10 seeds got there.
+  EXPECT_EQ(within, 10) << "LA-MCTS must reach 98% of the optimum in every seed";
+}
+
+// The heavier load on which LA-MCTS used to settle at 91% of the optimum in 8 of 10 seeds.
+TEST(MappingMustShow, LaMctsReaches98PercentOnTheHeavierLoadIn10Of10Seeds) {
+  const int within = SeedsWithin98Percent(Open("cam", {"resnet18", "resnet50"}, 250, 20),
+                                          Open("nlp", {"bert_mini", "bert_small"}, 80, 15), 11);
+  if (kReduced) GTEST_SKIP() << "sanitizer build: reduced work, not asserted";
+  EXPECT_EQ(within, 10) << "LA-MCTS must reach 98% of the optimum in every seed";
 }
 
 TEST(MappingMustShow, LaMctsBeatsRandomAndAnnealingOn4TenantsMedianOf10Seeds) {

@@ -66,9 +66,18 @@ struct Box {
 using BatchObjective =
     std::function<Status(const std::vector<std::vector<double>>& xs, std::vector<double>* values)>;
 
+// Optional, for deterministic objectives only: the canonical form of a snapped point. Points with
+// the same canonical form are one solution (say, two encodings of one mapping); the optimizers
+// answer a repeat from its first evaluation without calling the objective and without spending
+// the evaluation budget (SearchResult::repeats), up to 4 free answers per budgeted evaluation so
+// that a search that keeps proposing known points still ends; past that, repeats are evaluated
+// and counted again.
+using CanonicalForm = std::function<std::vector<double>(const std::vector<double>& x)>;
+
 struct Problem {
   Box box;
   BatchObjective objective;
+  CanonicalForm canonical;  // empty: every proposed point is evaluated
 };
 
 // A monotonic time source; injected so that tests can run a time budget on simulated time.
@@ -114,6 +123,8 @@ struct SearchResult {
   std::vector<double> best_trace;       // best f after each evaluation
   int evaluations = 0;
   int objective_calls = 0;              // batches
+  int repeats = 0;                      // points answered from an earlier evaluation of the same
+                                        // canonical form (Problem::canonical), not counted above
   Milliseconds total_time{0};           // whole Maximize call
   Milliseconds function_time{0};        // time spent inside the objective
   bool stopped_by_time = false;         // the time budget ended the search

@@ -211,6 +211,54 @@ TEST(Exhaustive, EnumeratesASmallIntegerGridAndFindsTheOptimum) {
   EXPECT_NE(short_budget.status().message().find("60 points"), std::string::npos);
 }
 
+// Problem::canonical: x[1] only matters when x[0] is 1, like a unit index that a "no cut" value
+// leaves out. Repeats are answered from the first evaluation, free, and never reach the objective.
+TEST(Canonical, RepeatsAreAnsweredFreeAndNeverReachTheObjective) {
+  Problem p;
+  p.box.lb = {0, 0};
+  p.box.ub = {1, 9};
+  p.box.integer = {true, true};
+  std::set<std::vector<double>> seen;
+  int calls_seen = 0;
+  p.objective = [&](const std::vector<std::vector<double>>& xs, std::vector<double>* v) {
+    for (const auto& x : xs) {
+      const std::vector<double> c = x[0] == 1 ? x : std::vector<double>{0, 0};
+      EXPECT_TRUE(seen.insert(c).second) << "configuration (" << c[0] << ", " << c[1] << ") evaluated twice";
+      ++calls_seen;
+      v->push_back(x[0] == 1 ? -std::fabs(x[1] - 7) : -3.0);
+    }
+    return Status::Ok();
+  };
+  p.canonical = [](const std::vector<double>& x) { return x[0] == 1 ? x : std::vector<double>{0, 0}; };
+  ExhaustiveSearch ex(ExhaustiveOptions{.grid_points = 0, .max_points = 1000, .batch_size = 4});
+  auto r = ex.Maximize(p, Budget{.max_evals = 20}, 0);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->evaluations, 11);  // (0, *) once, (1, 0..9)
+  EXPECT_EQ(calls_seen, 11);
+  EXPECT_EQ(r->repeats, 9);       // (0, 1..9)
+  EXPECT_EQ(r->history.size(), 11u);
+  EXPECT_EQ(r->best_x, (std::vector<double>{1, 7}));
+
+  // Random search on the same problem: every value it saw equals the objective's, the budget
+  // counts distinct configurations only, and once the free answers (4 per budgeted evaluation)
+  // are spent repeats are evaluated again, so the search still ends.
+  seen.clear();
+  calls_seen = 0;
+  p.box.ub = {1, 1};  // 3 distinct configurations: (0, *), (1, 0), (1, 1)
+  p.objective = [&](const std::vector<std::vector<double>>& xs, std::vector<double>* v) {
+    calls_seen += static_cast<int>(xs.size());
+    for (const auto& x : xs) v->push_back(x[0] + x[1]);
+    return Status::Ok();
+  };
+  RandomSearch rs;
+  auto small = rs.Maximize(p, Budget{.max_evals = 5}, 3);
+  ASSERT_TRUE(small.ok()) << small.status().message();
+  EXPECT_EQ(small->evaluations, 5);
+  EXPECT_EQ(calls_seen, 5);
+  EXPECT_EQ(small->repeats, 20) << "the 20 free answers were spent before anything was evaluated twice";
+  EXPECT_EQ(small->best_f, 2.0);
+}
+
 TEST(Exhaustive, GridOverContinuousDimensionsAndLimits) {
   Problem p = MakeMinimizationProblem(*FindTestFunction("rastrigin"), 2);
   p.box = Box::Uniform(2, -2, 2);

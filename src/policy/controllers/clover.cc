@@ -63,6 +63,7 @@ StatusOr<Decision> CloverController::DoStep(const ControlInput& in, const Trigge
   double best_cost = std::numeric_limits<double>::infinity();
   search::Problem problem;
   problem.box = space.box();
+  problem.canonical = [&space](const std::vector<double>& x) { return space.Canonical(x); };
   problem.objective = [&](const std::vector<std::vector<double>>& xs, std::vector<double>* values) -> Status {
     std::vector<Configuration> configs;
     for (const auto& x : xs) configs.push_back(space.Decode(x));

@@ -60,6 +60,7 @@ StatusOr<Decision> ThroughputController::DoStep(const ControlInput& in, const Tr
   ECOMAP_ASSIGN_OR_RETURN(auto optimizer, search::MakeMappingOptimizer(opt().algorithm, space, opt().budget_evals));
   search::Problem problem;
   problem.box = space.box();
+  problem.canonical = [&space](const std::vector<double>& x) { return space.Canonical(x); };
   problem.objective = [&](const std::vector<std::vector<double>>& xs, std::vector<double>* values) -> Status {
     std::vector<Configuration> configs;
     for (const auto& x : xs) configs.push_back(space.Decode(x));
