@@ -37,7 +37,7 @@ struct BenchFlags {
   bool json = false;
   bool quiet = false;
   double cp = 0, lb = 0, ub = 0;
-  int leaf = 0, ninits = 0, batch = 0;
+  int leaf = 0, ninits = 0, batch = 0, batch_growth = 0;
   std::string kernel, sampler;
   long long first_seed = 0;
 };
@@ -48,14 +48,15 @@ void RunBenchCommand(const BenchFlags& f, CLI::App* cmd) {
   if (cmd->count("--leaf-size")) c.leaf_size = f.leaf;
   if (cmd->count("--ninits")) c.ninits = f.ninits;
   if (cmd->count("--batch-size")) c.batch_size = f.batch;
+  if (cmd->count("--batch-growth")) c.batch_growth = f.batch_growth;
   if (cmd->count("--kernel")) c.kernel = f.kernel;
   if (cmd->count("--sampler")) c.sampler = f.sampler;
   if (cmd->count("--lb")) c.lb = f.lb;
   if (cmd->count("--ub")) c.ub = f.ub;
   if (f.first_seed < 0) Fail("--first-seed " + std::to_string(f.first_seed) + " must be >= 0");
   c.first_seed = static_cast<uint64_t>(f.first_seed);
-  if (c.algo != "lamcts" && (c.cp || c.leaf_size || c.ninits || c.batch_size || c.kernel || c.sampler)) {
-    Fail("--cp/--leaf-size/--ninits/--batch-size/--kernel/--sampler apply to --algo lamcts only, not '" +
+  if (c.algo != "lamcts" && (c.cp || c.leaf_size || c.ninits || c.batch_size || c.batch_growth || c.kernel || c.sampler)) {
+    Fail("--cp/--leaf-size/--ninits/--batch-size/--batch-growth/--kernel/--sampler apply to --algo lamcts only, not '" +
          c.algo + "'");
   }
   const bool show_progress = !f.quiet;
@@ -351,6 +352,9 @@ void AddSearchCommands(CLI::App& app) {
                     "bo (GP-EI over perturbations) | perturb (cheap, no model)");
   bench->add_option("--batch-size", flags.batch,
                     "LA-MCTS samples per batch (default 5; the tree is rebuilt every batch, every 2 with turbo)");
+  bench->add_option("--batch-growth", flags.batch_growth,
+                    "LA-MCTS: the batch is --batch-size x floor(samples / N) once that is larger (default 150: "
+                    "from 300 samples on; 0: a fixed batch)");
   bench->add_flag("--json", flags.json,
                   "One JSON object: function, dims, budget, algo, best (list), median_best, ms_per_eval, "
                   "seeds, lb, ub, settings");

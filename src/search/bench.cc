@@ -54,6 +54,7 @@ StatusOr<std::unique_ptr<Optimizer>> BuildOptimizer(const BenchConfig& c, std::s
     if (c.ninits) o.ninits = *c.ninits;
     if (c.sampler) { ECOMAP_ASSIGN_OR_RETURN(o.sampler, ParseRegionSampler(*c.sampler)); }
     if (c.batch_size) o.batch_size = *c.batch_size;
+    if (c.batch_growth) o.batch_growth_samples = *c.batch_growth;
     ECOMAP_RETURN_IF_ERROR(o.Validate());
     if (c.budget < o.ninits) {
       return InvalidArgument("budget " + std::to_string(c.budget) + " is below the " + std::to_string(o.ninits) +
@@ -62,7 +63,11 @@ StatusOr<std::unique_ptr<Optimizer>> BuildOptimizer(const BenchConfig& c, std::s
     }
     *settings = "Cp " + fmt::format("{:g}", o.cp) + ", leaf " + std::to_string(o.leaf_size) + ", kernel " +
                 SvmKernelName(o.kernel) + ", ninits " + std::to_string(o.ninits) + ", sampler " +
-                RegionSamplerName(o.sampler) + ", batch " + std::to_string(o.batch_size);
+                RegionSamplerName(o.sampler) + ", batch " + std::to_string(o.batch_size) +
+                (o.batch_growth_samples > 0
+                     ? " (x floor(samples / " + std::to_string(o.batch_growth_samples) + ") past " +
+                           std::to_string(2 * o.batch_growth_samples) + " samples)"
+                     : "");
     if (o.sampler == RegionSampler::kTurbo) {
       *settings += " x " + std::to_string(o.sampling.turbo.batches_per_leaf) + " per leaf, " +
                    fmt::format("{:g}", o.sampling.turbo.perturb_dims) + " coordinates replaced";

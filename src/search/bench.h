@@ -36,6 +36,7 @@ struct BenchConfig {
   std::optional<int> ninits;
   std::optional<std::string> sampler;
   std::optional<int> batch_size;
+  std::optional<int> batch_growth;  // LaMctsOptions::batch_growth_samples
 };
 
 struct BenchRun {

@@ -125,6 +125,12 @@ Status EvalRecorder::Evaluate(std::vector<std::vector<double>>* xs, std::vector<
   return Status::Ok();
 }
 
+bool EvalRecorder::Known(std::vector<double> x) const {
+  if (!problem_.canonical) return false;
+  problem_.box.Snap(&x);
+  return known_.count(problem_.canonical(x)) > 0;
+}
+
 StatusOr<SearchResult> EvalRecorder::Finish() {
   if (result_.evaluations == 0) {
     return InvalidArgument("the search ended before any evaluation; raise the time budget");

@@ -41,6 +41,10 @@ class EvalRecorder {
   // or InvalidArgument when it returns the wrong number of values or a non-finite one.
   Status Evaluate(std::vector<std::vector<double>>* xs, std::vector<double>* values);
 
+  // With Problem::canonical: whether x (snapped here) is a solution evaluated before. Without
+  // it: false.
+  bool Known(std::vector<double> x) const;
+
   const SearchResult& result() const { return result_; }
   // Stamps the total time and moves the result out. Fails when nothing was evaluated.
   StatusOr<SearchResult> Finish();

@@ -29,6 +29,9 @@ Status LaMctsOptions::Validate() const {
   if (leaf_size < 2) return InvalidArgument("leaf size " + std::to_string(leaf_size) + " must be >= 2");
   if (ninits < 2) return InvalidArgument("initial samples " + std::to_string(ninits) + " must be >= 2");
   if (batch_size < 1) return InvalidArgument("batch size " + std::to_string(batch_size) + " must be >= 1");
+  if (batch_growth_samples < 0) {
+    return InvalidArgument("batch growth samples " + std::to_string(batch_growth_samples) + " must be >= 0 (0: fixed)");
+  }
   if (!(svm_c > 0.0)) return InvalidArgument("SVM C " + std::to_string(svm_c) + " must be > 0");
   if (sampling.candidates < 1) return InvalidArgument("candidates " + std::to_string(sampling.candidates) + " must be >= 1");
   if (sampling.max_rounds < 1) return InvalidArgument("sampler rounds must be >= 1");
@@ -141,11 +144,18 @@ StatusOr<SearchResult> LaMcts::Maximize(const Problem& problem, const Budget& bu
     stats_.max_height = std::max(stats_.max_height, tree.height());
     const std::vector<PathStep> path = tree.SelectUct(options_.cp, rng);
     SamplerInput in{tree, path, xu, f, min_move, grid, static_cast<int>(f.size())};
+    if (problem.canonical) {
+      // Perturbations often land on solutions already evaluated: propose others first.
+      in.known = [&](const Eigen::RowVectorXd& u) { return rec.Known(FromUnit(box, u)); };
+    }
     // "turbo" draws a few batches in the leaf (a short TuRBO trajectory) per tree.
     const int batches = options_.sampler == RegionSampler::kTurbo ? options_.sampling.turbo.batches_per_leaf : 1;
     const int restarts_before = trust.restarts();
     for (int b = 0; b < batches && !rec.done() && trust.restarts() == restarts_before; ++b) {
-      const int count = std::min(options_.batch_size, rec.remaining());
+      const int grown = options_.batch_growth_samples > 0
+                            ? options_.batch_size * std::max(1, static_cast<int>(f.size()) / options_.batch_growth_samples)
+                            : options_.batch_size;
+      const int count = std::min(grown, rec.remaining());
       sopt.trust_length = trust.length();
       Proposal prop;
       if (options_.sampler == RegionSampler::kBo) {

@@ -58,6 +58,12 @@ struct LaMctsOptions {
   int batch_size = 5;            // samples per batch drawn in the selected leaf (the reference
                                  // draws 1); "turbo" draws sampling.turbo.batches_per_leaf (2)
                                  // batches per tree, the others one
+  // The batch grows in proportion to the samples held: batch_size * max(1, floor(samples /
+  // batch_growth_samples)), so that the optimiser's work per evaluation (a tree trained on every
+  // sample, a GP per batch) stays about constant as the history grows. With the default 150, runs
+  // of up to 300 evaluations draw batch_size throughout (sample efficiency matters most there);
+  // past 300 samples the batch is 10, past 450 it is 15. 0: a fixed batch.
+  int batch_growth_samples = 150;
   double kmeans_f_weight = 1.0;  // weight of standardised f against unit-cube x in the 2-means
   SamplerOptions sampling;       // candidates per round (256), centres (3), GP size (100),
                                  // sampling.turbo: "turbo"'s candidates, GP, batches per leaf

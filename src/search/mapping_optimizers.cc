@@ -37,6 +37,7 @@ StatusOr<std::unique_ptr<Optimizer>> MakeMappingOptimizer(const std::string& nam
     o.leaf_size = 10;
     o.kernel = SvmKernel::kRbf;
     o.batch_size = 5;
+    o.batch_growth_samples = 0;  // mapping budgets are a few hundred evaluations: a fixed batch
     (void)space;
     return std::unique_ptr<Optimizer>(std::make_unique<LaMcts>(o));
   }

@@ -31,6 +31,7 @@ struct Candidates {
   std::vector<double> inside_step;
   Eigen::MatrixXd outside;         // rejected ones, for the fallback
   std::vector<double> outside_step;
+  std::vector<Eigen::RowVectorXd> known;  // in-region ones already evaluated (SamplerInput::known)
   int generated = 0;
 };
 
@@ -81,9 +82,13 @@ Candidates Generate(const SamplerInput& in, const std::vector<int>& centres, int
     for (int i = 0; i < per_round; ++i) {
       if (inside[static_cast<size_t>(i)]) {
         if (static_cast<int>(in_rows.size()) >= want) continue;
+        if (in.known && in.known(cand.row(i))) {
+          if (static_cast<int>(c.known.size()) < want) c.known.push_back(cand.row(i));
+          continue;
+        }
         in_rows.push_back(cand.row(i));
         c.inside_step.push_back(step[static_cast<size_t>(i)]);
-      } else if (static_cast<int>(out_rows.size()) < want * 4) {
+      } else if (static_cast<int>(out_rows.size()) < want * 4 && !(in.known && in.known(cand.row(i)))) {
         out_rows.push_back(cand.row(i));
         c.outside_step.push_back(step[static_cast<size_t>(i)]);
       }
@@ -96,7 +101,8 @@ Candidates Generate(const SamplerInput& in, const std::vector<int>& centres, int
   return c;
 }
 
-// Appends the smallest-step rejected candidates until `count` rows are proposed.
+// Appends the smallest-step rejected candidates until `count` rows are proposed, then (a
+// neighbourhood evaluated through) in-region candidates already evaluated.
 void FillFromOutside(const Candidates& c, int count, Proposal* p, std::vector<Eigen::RowVectorXd>* rows) {
   std::vector<int> order(c.outside_step.size());
   std::iota(order.begin(), order.end(), 0);
@@ -105,6 +111,10 @@ void FillFromOutside(const Candidates& c, int count, Proposal* p, std::vector<Ei
     if (static_cast<int>(rows->size()) >= count) break;
     rows->push_back(c.outside.row(i));
     ++p->outside_region;
+  }
+  for (const auto& r : c.known) {
+    if (static_cast<int>(rows->size()) >= count) break;
+    rows->push_back(r);
   }
 }
 

@@ -34,6 +34,8 @@
 // Thread-safety: pure functions; the caller owns the generator.
 #pragma once
 
+#include <functional>
+
 #include <Eigen/Dense>
 #include <vector>
 
@@ -129,6 +131,9 @@ struct SamplerInput {
   // "turbo": samples from this index on were added after the tree was built (the leaf's list
   // does not hold them); inside the region, they may be the centre. -1: none.
   int added_from = -1;
+  // Optional ("perturb", "bo"): true when a unit-cube point is a solution already evaluated
+  // (Problem::canonical). Such candidates are proposed only when too few others are found.
+  std::function<bool(const Eigen::RowVectorXd& u)> known = {};
 };
 
 struct Proposal {

@@ -563,6 +563,36 @@ TEST(LaMcts, TimeBudgetStopsTheSearch) {
   EXPECT_NEAR(r->overhead_ms_per_eval(), 0.0, 1e-9);  // the fake clock only moves inside f
 }
 
+// The batch grows with the samples held (batch_growth_samples): batch_size up to 2x the growth
+// step, then batch_size x floor(samples / step); 0 keeps it fixed.
+TEST(LaMcts, BatchGrowsWithTheSamplesHeld) {
+  for (int growth : {0, 50}) {
+    LaMctsOptions o;
+    o.sampler = RegionSampler::kPerturb;
+    o.ninits = 20;
+    o.batch_size = 3;
+    o.batch_growth_samples = growth;
+    o.sampling.candidates = 64;
+    LaMcts opt(o);
+    auto r = opt.Maximize(Ackley(4), Budget{.max_evals = 200}, 7);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    ASSERT_EQ(r->evaluations, 200);
+    // Evaluations per objective call, and the samples held before it.
+    std::vector<int> size(static_cast<size_t>(r->objective_calls), 0);
+    for (const auto& e : r->history) ++size[static_cast<size_t>(e.batch)];
+    int held = size[0];
+    EXPECT_EQ(held, 20);
+    for (size_t b = 1; b + 1 < size.size(); ++b) {  // the last batch may be cut by the budget
+      const int want = growth == 0 ? 3 : 3 * std::max(1, held / growth);
+      EXPECT_EQ(size[b], want) << "growth " << growth << ", batch " << b << " after " << held << " samples";
+      held += size[b];
+    }
+  }
+  LaMctsOptions bad;
+  bad.batch_growth_samples = -1;
+  EXPECT_NE(bad.Validate().message().find("batch growth samples -1"), std::string::npos);
+}
+
 TEST(LaMcts, BadInputIsAClearError) {
   struct Case {
     const char* name;
