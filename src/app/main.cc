@@ -38,6 +38,10 @@ int main(int argc, char** argv) {
   // system after each and the next proposal paid the page faults again: 8% of LA-MCTS's CPU time
   // at 500 evaluations (ecomap search bench, Ackley-20: 0.96 -> 0.88 ms per evaluation). Growing
   // the heap with a 64 MB pad keeps that memory mapped; only touched pages count as resident.
+  // Setting the pad turns off glibc's dynamic mmap threshold, so the threshold is set to that
+  // adjustment's own ceiling (32 MB): tensors below it come from the heap, as they did once the
+  // dynamic threshold had risen.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TOP_PAD, 64 << 20);
 #endif
   CLI::App app{
