@@ -282,31 +282,83 @@ std::string MappingSpace::Describe() const {
   return s.str();
 }
 
-Configuration MappingSpace::Decode(const std::vector<double>& x_in) const {
-  const State& st = *state_;
+namespace {
+
+// A decoded point in index form: what Decode builds a Configuration from and Canonical encodes.
+struct DecodedTenant {
+  int variant = 0;                  // index into the tenant's variants
+  std::vector<int> cut_values;      // per stage but the first: the smallest cut value giving it
+  std::vector<int> cuts;            // block indices where a stage starts (sorted, in (0, n))
+  std::vector<int> units;           // per stage: index into the mode's online units
+};
+
+// The decoding rule of the top comment of mapping.h, in index form. `x` is snapped.
+std::vector<DecodedTenant> DecodeIndices(const MappingSpace::State& st, const std::vector<double>& x, int mi) {
+  const std::vector<int>& online = st.online[static_cast<size_t>(mi)];
+  const int n_online = static_cast<int>(online.size());
+  std::vector<DecodedTenant> out(st.tenants.size());
+  for (size_t t = 0; t < st.tenants.size(); ++t) {
+    const MappingSpace::State::TenantData& td = st.tdata[t];
+    DecodedTenant& dt = out[t];
+    dt.variant = st.Value(x, td.variant_slot);
+    const zoo::ModelInfo& model = *td.variants[static_cast<size_t>(dt.variant)];
+    const int n = static_cast<int>(model.blocks.size());
+    for (int slot : td.cut_slots) {
+      const int cut = ScaleCut(st.Value(x, slot), n, td.max_blocks);
+      if (cut > 0 && cut < n) dt.cuts.push_back(cut);
+    }
+    std::sort(dt.cuts.begin(), dt.cuts.end());
+    dt.cuts.erase(std::unique(dt.cuts.begin(), dt.cuts.end()), dt.cuts.end());
+    for (int cut : dt.cuts) {
+      int value = 0;
+      while (value < td.max_blocks && ScaleCut(value, n, td.max_blocks) != cut) ++value;
+      dt.cut_values.push_back(value);
+    }
+    int begin = 0;
+    for (size_t k = 0; k <= dt.cuts.size(); ++k) {
+      const int end = k < dt.cuts.size() ? dt.cuts[k] : n;
+      const int want = st.Value(x, td.unit_slots[k]) % n_online;
+      // The chosen unit, or the next online one that runs the stage (one that runs the whole
+      // model exists: Create checked it).
+      int chosen = want;
+      for (int j = 0; j < n_online; ++j) {
+        const int idx = (want + j) % n_online;
+        if (CanRun(st.info, st.info.units[static_cast<size_t>(online[static_cast<size_t>(idx)])], model, begin, end)) {
+          chosen = idx;
+          break;
+        }
+      }
+      dt.units.push_back(chosen);
+      begin = end;
+    }
+  }
+  return out;
+}
+
+std::vector<double> SnappedPoint(const MappingSpace::State& st, const std::vector<double>& x_in) {
   std::vector<double> x = x_in;
   x.resize(static_cast<size_t>(st.box.dims()), 0.0);
   for (double& v : x) {
     if (!std::isfinite(v)) v = 0.0;
   }
   st.box.Snap(&x);
+  return x;
+}
+
+}  // namespace
+
+Configuration MappingSpace::Decode(const std::vector<double>& x_in) const {
+  const State& st = *state_;
+  const std::vector<double> x = SnappedPoint(st, x_in);
   Configuration c;
   const int mi = st.Value(x, 0);
   c.power_mode = st.modes[static_cast<size_t>(mi)];
   const std::vector<int>& online = st.online[static_cast<size_t>(mi)];
-  const int n_online = static_cast<int>(online.size());
+  const std::vector<DecodedTenant> decoded = DecodeIndices(st, x, mi);
   for (size_t t = 0; t < st.tenants.size(); ++t) {
     const MappingTenant& mt = st.tenants[t];
-    const State::TenantData& td = st.tdata[t];
-    const zoo::ModelInfo& model = *td.variants[static_cast<size_t>(st.Value(x, td.variant_slot))];
-    const int n = static_cast<int>(model.blocks.size());
-    std::vector<int> cuts;
-    for (int slot : td.cut_slots) {
-      const int cut = ScaleCut(st.Value(x, slot), n, td.max_blocks);
-      if (cut > 0 && cut < n) cuts.push_back(cut);
-    }
-    std::sort(cuts.begin(), cuts.end());
-    cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+    const DecodedTenant& dt = decoded[t];
+    const zoo::ModelInfo& model = *st.tdata[t].variants[static_cast<size_t>(dt.variant)];
     TenantConfig tc;
     tc.name = mt.name;
     tc.model = model.name;
@@ -314,17 +366,9 @@ Configuration MappingSpace::Decode(const std::vector<double>& x_in) const {
     tc.rate_rps = mt.rate_rps;
     tc.concurrency = mt.concurrency;
     int begin = 0;
-    for (size_t k = 0; k <= cuts.size(); ++k) {
-      const int end = k < cuts.size() ? cuts[k] : n;
-      const int want = st.Value(x, td.unit_slots[k]) % n_online;
-      // The chosen unit, or the next online one that runs the stage (one that runs the whole
-      // model exists: Create checked it).
-      std::string unit;
-      for (int j = 0; j < n_online && unit.empty(); ++j) {
-        const ComputeUnit& u = st.info.units[static_cast<size_t>(online[static_cast<size_t>((want + j) % n_online)])];
-        if (CanRun(st.info, u, model, begin, end)) unit = u.id;
-      }
-      tc.stages.push_back(Stage{begin, end, unit});
+    for (size_t k = 0; k < dt.units.size(); ++k) {
+      const int end = k < dt.cuts.size() ? dt.cuts[k] : static_cast<int>(model.blocks.size());
+      tc.stages.push_back(Stage{begin, end, st.info.units[static_cast<size_t>(online[static_cast<size_t>(dt.units[k])])].id});
       begin = end;
     }
     c.tenants.push_back(std::move(tc));
@@ -332,12 +376,23 @@ Configuration MappingSpace::Decode(const std::vector<double>& x_in) const {
   return c;
 }
 
-std::vector<double> MappingSpace::Canonical(const std::vector<double>& x) const {
-  StatusOr<std::vector<double>> c = Encode(Decode(x));
-  if (c.ok()) return *std::move(c);
-  std::vector<double> snapped = x;  // unreachable: every decoded configuration encodes
-  state_->box.Snap(&snapped);
-  return snapped;
+std::vector<double> MappingSpace::Canonical(const std::vector<double>& x_in) const {
+  // Encode(Decode(x)) without building the configuration: the searches call it for every
+  // candidate they check.
+  const State& st = *state_;
+  const std::vector<double> x = SnappedPoint(st, x_in);
+  std::vector<double> out(static_cast<size_t>(st.box.dims()), 0.0);
+  const int mi = st.Value(x, 0);
+  st.Set(&out, 0, mi);
+  const std::vector<DecodedTenant> decoded = DecodeIndices(st, x, mi);
+  for (size_t t = 0; t < st.tenants.size(); ++t) {
+    const State::TenantData& td = st.tdata[t];
+    const DecodedTenant& dt = decoded[t];
+    st.Set(&out, td.variant_slot, dt.variant);
+    for (size_t k = 0; k < dt.cut_values.size(); ++k) st.Set(&out, td.cut_slots[k], dt.cut_values[k]);
+    for (size_t k = 0; k < dt.units.size(); ++k) st.Set(&out, td.unit_slots[k], dt.units[k]);
+  }
+  return out;
 }
 
 StatusOr<std::vector<double>> MappingSpace::Encode(const Configuration& config) const {
