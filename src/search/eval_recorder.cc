@@ -7,14 +7,18 @@
 namespace ecomap::search {
 
 namespace {
-constexpr long long kFreeAnswersPerEval = 4;  // see Problem::canonical
+// See Problem::canonical. Free answers cost the optimizer's own work (a search that proposes
+// known points iterates more per evaluation), hence a bound for adaptive searches.
+constexpr int kFreeAnswersDivisor = 4;  // at most max_evals / 4 free answers
+constexpr int kExhaustedAfter = 64;     // known points in a row that end an adaptive search
 }  // namespace
 
-EvalRecorder::EvalRecorder(const Problem& problem, const Budget& budget)
+EvalRecorder::EvalRecorder(const Problem& problem, const Budget& budget, bool enumeration)
     : problem_(problem),
       budget_(budget),
       clock_(budget.clock ? budget.clock : &steady_),
-      free_answers_left_(budget.max_evals > 0 ? kFreeAnswersPerEval * budget.max_evals : LLONG_MAX) {
+      free_answers_left_(enumeration || budget.max_evals <= 0 ? LLONG_MAX : budget.max_evals / kFreeAnswersDivisor),
+      enumeration_(enumeration) {
   start_ = Now();
 }
 
@@ -27,6 +31,10 @@ int EvalRecorder::remaining() const {
 
 bool EvalRecorder::done() {
   if (remaining() <= 0) return true;
+  if (!enumeration_ && known_in_a_row_ >= kExhaustedAfter && result_.evaluations > 0) {
+    result_.exhausted = true;
+    return true;
+  }
   if (budget_.max_time.value() > 0) {
     const double elapsed_ms = std::chrono::duration<double, std::milli>(Now() - start_).count();
     if (elapsed_ms >= budget_.max_time.value()) {
@@ -121,7 +129,9 @@ Status EvalRecorder::Evaluate(std::vector<std::vector<double>>* xs, std::vector<
     const int k = same_as[i];
     values->push_back(k >= 0 ? fresh_f[static_cast<size_t>(k)] : known_f[i]);
   }
-  result_.repeats += static_cast<int>(xs->size()) - static_cast<int>(fresh_f.size());
+  const int repeated = static_cast<int>(xs->size()) - static_cast<int>(fresh_f.size());
+  result_.repeats += repeated;
+  known_in_a_row_ = fresh_f.empty() ? known_in_a_row_ + repeated : 0;
   return Status::Ok();
 }
 

@@ -26,12 +26,19 @@ namespace ecomap::search {
 
 class EvalRecorder {
  public:
-  // REQUIRES: problem.box and budget validated; both outlive the recorder.
-  EvalRecorder(const Problem& problem, const Budget& budget);
+  // REQUIRES: problem.box and budget validated; both outlive the recorder. `enumeration`: the
+  // optimizer visits every point once whatever it met before (exhaustive search): repeats are
+  // answered free without limit and done() never ends it early. Otherwise (an adaptive search)
+  // at most max_evals / 4 repeats are answered free (later ones are evaluated and counted, as
+  // without Problem::canonical), and done() ends the search once 64 proposals in a row were
+  // known (SearchResult::exhausted).
+  EvalRecorder(const Problem& problem, const Budget& budget, bool enumeration = false);
 
   // Evaluations left under the evaluation budget (a large number when unlimited).
   int remaining() const;
-  // True when the evaluation budget is spent or the time budget has run out.
+  // True when the evaluation budget is spent, the time budget has run out, or (with
+  // Problem::canonical, an adaptive search) the last 64 points were all answered from earlier
+  // evaluations.
   bool done();
   // Snaps every point of *xs in place, drops the points beyond the evaluation budget, evaluates
   // the rest in one objective call and sets *values to their values (same order). With
@@ -61,6 +68,8 @@ class EvalRecorder {
   SearchResult result_;
   std::map<std::vector<double>, double> known_;  // canonical form -> value (Problem::canonical)
   long long free_answers_left_;
+  int known_in_a_row_ = 0;  // consecutive points answered free
+  bool enumeration_;
 };
 
 }  // namespace ecomap::search

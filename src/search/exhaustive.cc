@@ -53,7 +53,7 @@ StatusOr<SearchResult> ExhaustiveSearch::Maximize(const Problem& problem, const 
   std::vector<std::vector<double>> levels;
   for (int j = 0; j < d; ++j) levels.push_back(Levels(problem.box, j, options_.grid_points));
   std::vector<size_t> digit(static_cast<size_t>(d), 0);
-  EvalRecorder rec(problem, budget);
+  EvalRecorder rec(problem, budget, /*enumeration=*/true);
   long long done = 0;
   while (done < total && !rec.done()) {
     std::vector<std::vector<double>> xs;

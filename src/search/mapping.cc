@@ -776,6 +776,7 @@ StatusOr<MappingResult> SearchMapping(const MappingSpace& space, const estimator
     merged.evaluations += r->evaluations;
     merged.objective_calls += r->objective_calls;
     merged.repeats += r->repeats;
+    merged.exhausted = r->exhausted;
     merged.stopped_by_time = r->stopped_by_time;
   }
   if (!have_best) return Internal("the mapping search evaluated nothing");

@@ -69,9 +69,10 @@ using BatchObjective =
 // Optional, for deterministic objectives only: the canonical form of a snapped point. Points with
 // the same canonical form are one solution (say, two encodings of one mapping); the optimizers
 // answer a repeat from its first evaluation without calling the objective and without spending
-// the evaluation budget (SearchResult::repeats), up to 4 free answers per budgeted evaluation so
-// that a search that keeps proposing known points still ends; past that, repeats are evaluated
-// and counted again.
+// the evaluation budget (SearchResult::repeats). An adaptive search gets at most max_evals / 4
+// free answers (each costs it an iteration of its own work; later repeats are evaluated and
+// counted again) and ends once its last 64 proposals were all known (SearchResult::exhausted:
+// a small space has nothing new left); exhaustive enumeration answers every repeat free.
 using CanonicalForm = std::function<std::vector<double>(const std::vector<double>& x)>;
 
 struct Problem {
@@ -125,6 +126,7 @@ struct SearchResult {
   int objective_calls = 0;              // batches
   int repeats = 0;                      // points answered from an earlier evaluation of the same
                                         // canonical form (Problem::canonical), not counted above
+  bool exhausted = false;               // ended before the budget: only known solutions came up
   Milliseconds total_time{0};           // whole Maximize call
   Milliseconds function_time{0};        // time spent inside the objective
   bool stopped_by_time = false;         // the time budget ended the search

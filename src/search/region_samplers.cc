@@ -88,7 +88,12 @@ Candidates Generate(const SamplerInput& in, const std::vector<int>& centres, int
         }
         in_rows.push_back(cand.row(i));
         c.inside_step.push_back(step[static_cast<size_t>(i)]);
-      } else if (static_cast<int>(out_rows.size()) < want * 4 && !(in.known && in.known(cand.row(i)))) {
+      } else if (static_cast<int>(out_rows.size()) < want * 4) {
+        if (in.known && in.known(cand.row(i))) {
+          // Kept for the last resort: a proposal is never empty.
+          if (static_cast<int>(c.known.size()) < want) c.known.push_back(cand.row(i));
+          continue;
+        }
         out_rows.push_back(cand.row(i));
         c.outside_step.push_back(step[static_cast<size_t>(i)]);
       }
@@ -102,7 +107,7 @@ Candidates Generate(const SamplerInput& in, const std::vector<int>& centres, int
 }
 
 // Appends the smallest-step rejected candidates until `count` rows are proposed, then (a
-// neighbourhood evaluated through) in-region candidates already evaluated.
+// neighbourhood evaluated through) candidates already evaluated.
 void FillFromOutside(const Candidates& c, int count, Proposal* p, std::vector<Eigen::RowVectorXd>* rows) {
   std::vector<int> order(c.outside_step.size());
   std::iota(order.begin(), order.end(), 0);

@@ -239,9 +239,9 @@ TEST(Canonical, RepeatsAreAnsweredFreeAndNeverReachTheObjective) {
   EXPECT_EQ(r->history.size(), 11u);
   EXPECT_EQ(r->best_x, (std::vector<double>{1, 7}));
 
-  // Random search on the same problem: every value it saw equals the objective's, the budget
-  // counts distinct configurations only, and once the free answers (4 per budgeted evaluation)
-  // are spent repeats are evaluated again, so the search still ends.
+  // Random search on the same problem: the budget counts distinct configurations only, and
+  // once the free answers (an adaptive search gets max_evals / 4) are spent, repeats are
+  // evaluated and counted again.
   seen.clear();
   calls_seen = 0;
   p.box.ub = {1, 1};  // 3 distinct configurations: (0, *), (1, 0), (1, 1)
@@ -251,11 +251,12 @@ TEST(Canonical, RepeatsAreAnsweredFreeAndNeverReachTheObjective) {
     return Status::Ok();
   };
   RandomSearch rs;
-  auto small = rs.Maximize(p, Budget{.max_evals = 5}, 3);
+  auto small = rs.Maximize(p, Budget{.max_evals = 8}, 3);
   ASSERT_TRUE(small.ok()) << small.status().message();
-  EXPECT_EQ(small->evaluations, 5);
-  EXPECT_EQ(calls_seen, 5);
-  EXPECT_EQ(small->repeats, 20) << "the 20 free answers were spent before anything was evaluated twice";
+  EXPECT_EQ(small->evaluations, 8);
+  EXPECT_EQ(calls_seen, 8);
+  EXPECT_EQ(small->repeats, 2) << "8 / 4 free answers, then repeats count";
+  EXPECT_FALSE(small->exhausted);
   EXPECT_EQ(small->best_f, 2.0);
 }
 

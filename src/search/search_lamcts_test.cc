@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <set>
 #include <vector>
 
 #include "search/bench.h"
@@ -591,6 +592,37 @@ TEST(LaMcts, BatchGrowsWithTheSamplesHeld) {
   LaMctsOptions bad;
   bad.batch_growth_samples = -1;
   EXPECT_NE(bad.Validate().message().find("batch growth samples -1"), std::string::npos);
+}
+
+// With Problem::canonical, a space whose every solution is known ends the search early
+// (SearchResult::exhausted) instead of spending the budget's free answers on repeats.
+TEST(LaMcts, ATinySpaceEndsOnceEverySolutionIsKnown) {
+  for (RegionSampler sampler : {RegionSampler::kPerturb, RegionSampler::kBo}) {
+    Problem p;
+    p.box.lb = {0, 0};
+    p.box.ub = {2, 2};
+    p.box.integer = {true, true};
+    std::set<std::vector<double>> seen;
+    p.objective = [&](const std::vector<std::vector<double>>& xs, std::vector<double>* v) {
+      for (const auto& x : xs) {
+        EXPECT_TRUE(seen.insert(x).second) << "a solution evaluated twice";
+        v->push_back(-std::fabs(x[0] - 1) - std::fabs(x[1] - 2));
+      }
+      return Status::Ok();
+    };
+    p.canonical = [](const std::vector<double>& x) { return x; };
+    LaMctsOptions o;
+    o.sampler = sampler;
+    o.ninits = 16;
+    LaMcts opt(o);
+    auto r = opt.Maximize(p, Budget{.max_evals = 400}, 3);  // 100 free answers
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->evaluations, 9);
+    EXPECT_EQ(seen.size(), 9u);
+    EXPECT_TRUE(r->exhausted);
+    EXPECT_EQ(r->best_x, (std::vector<double>{1, 2}));
+    EXPECT_LT(r->repeats, 100) << "ended soon after the space ran out";
+  }
 }
 
 TEST(LaMcts, BadInputIsAClearError) {
