@@ -1107,7 +1107,8 @@ TEST(DaemonTest, ApiServesStatusMetricsTenantsAndRejectsBadInput) {
     int64_t last = decisions["next_since"].get<int64_t>();
     // Polling from next_since returns only what came after: nothing already seen. The loop keeps
     // running, so an interval boundary between the two GETs may add a newer decision.
-    for (const auto& x : GetJson(c, "/decisions?since=" + std::to_string(last))["decisions"]) {
+    const nlohmann::json newer = GetJson(c, "/decisions?since=" + std::to_string(last));
+    for (const auto& x : newer["decisions"]) {
       EXPECT_GT(x["id"].get<int64_t>(), last);
       EXPECT_EQ(x["trigger"], "interval");
     }
