@@ -287,7 +287,6 @@ namespace {
 // A decoded point in index form: what Decode builds a Configuration from and Canonical encodes.
 struct DecodedTenant {
   int variant = 0;                  // index into the tenant's variants
-  std::vector<int> cut_values;      // per stage but the first: the smallest cut value giving it
   std::vector<int> cuts;            // block indices where a stage starts (sorted, in (0, n))
   std::vector<int> units;           // per stage: index into the mode's online units
 };
@@ -309,11 +308,6 @@ std::vector<DecodedTenant> DecodeIndices(const MappingSpace::State& st, const st
     }
     std::sort(dt.cuts.begin(), dt.cuts.end());
     dt.cuts.erase(std::unique(dt.cuts.begin(), dt.cuts.end()), dt.cuts.end());
-    for (int cut : dt.cuts) {
-      int value = 0;
-      while (value < td.max_blocks && ScaleCut(value, n, td.max_blocks) != cut) ++value;
-      dt.cut_values.push_back(value);
-    }
     int begin = 0;
     for (size_t k = 0; k <= dt.cuts.size(); ++k) {
       const int end = k < dt.cuts.size() ? dt.cuts[k] : n;
@@ -389,7 +383,13 @@ std::vector<double> MappingSpace::Canonical(const std::vector<double>& x_in) con
     const State::TenantData& td = st.tdata[t];
     const DecodedTenant& dt = decoded[t];
     st.Set(&out, td.variant_slot, dt.variant);
-    for (size_t k = 0; k < dt.cut_values.size(); ++k) st.Set(&out, td.cut_slots[k], dt.cut_values[k]);
+    const int n = static_cast<int>(td.variants[static_cast<size_t>(dt.variant)]->blocks.size());
+    for (size_t k = 0; k < dt.cuts.size(); ++k) {
+      // The smallest cut value that scales to this block, as Encode writes it.
+      int value = 0;
+      while (value < td.max_blocks && ScaleCut(value, n, td.max_blocks) != dt.cuts[k]) ++value;
+      st.Set(&out, td.cut_slots[k], value);
+    }
     for (size_t k = 0; k < dt.units.size(); ++k) st.Set(&out, td.unit_slots[k], dt.units[k]);
   }
   return out;
