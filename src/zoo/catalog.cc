@@ -112,6 +112,7 @@ nlohmann::json BlockToJson(const BlockDescriptor& b) {
                         {"input_bytes", b.input_bytes},
                         {"output_bytes", b.output_bytes},
                         {"elementwise_ops", b.elementwise_ops},
+                        {"layers", b.layers},
                         {"dla_supported", b.dla_supported}};
 }
 
@@ -168,8 +169,9 @@ StatusOr<ModelInfo> ModelInfoFromJson(const nlohmann::json& j) {
     ECOMAP_RETURN_IF_ERROR(Get(jb, "output_bytes", bwhere, &b.output_bytes));
     ECOMAP_RETURN_IF_ERROR(Get(jb, "elementwise_ops", bwhere, &b.elementwise_ops));
     ECOMAP_RETURN_IF_ERROR(Get(jb, "dla_supported", bwhere, &b.dla_supported));
+    if (jb.contains("layers")) ECOMAP_RETURN_IF_ERROR(Get(jb, "layers", bwhere, &b.layers));
     if (b.flops < 0 || b.params < 0 || b.input_bytes <= 0 || b.output_bytes <= 0 ||
-        b.elementwise_ops < 0 || !std::isfinite(b.flops)) {
+        b.elementwise_ops < 0 || b.layers < 0 || !std::isfinite(b.flops)) {
       return InvalidArgument(bwhere + " ('" + b.name +
                              "'): figures must be >= 0 and activation bytes > 0");
     }
@@ -190,6 +192,9 @@ std::string CatalogToJson(const std::vector<ModelInfo>& models) {
       {"elementwise_ops",
        "one per element for batch/layer norm, activations, residual adds, SE scaling, "
        "softmax; kernel window per output element for pooling"},
+      {"layers",
+       "MAC-carrying layers of the block (convolutions, linear layers, attention matmuls), "
+       "one GPU kernel each; optional, 0 or absent: unknown"},
       {"bytes", "activation bytes at batch 1 (float32, or int64 token ids entering a text model)"},
       {"dla_supported",
        "every op of the block is in TensorRT's DLA layer list (convolution, pooling, batch "

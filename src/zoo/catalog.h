@@ -16,8 +16,10 @@
 //       "accuracy_source": "...", "published_gmacs": 1.814,
 //       "blocks": [ { "name": "stem", "kind": "conv", "flops": 2.36e8, "params": 9536,
 //                     "input_bytes": 602112, "output_bytes": 802816,
-//                     "elementwise_ops": 3.2e6, "dla_supported": true }, ... ] }, ... ] }
-//   kind is one of BlockKindName()'s strings; flops = 2 x MACs (batch 1); bytes at batch 1.
+//                     "elementwise_ops": 3.2e6, "layers": 1, "dla_supported": true }, ... ] },
+//     ... ] }
+//   kind is one of BlockKindName()'s strings; flops = 2 x MACs (batch 1); bytes at batch 1;
+//   layers (optional, 0 = unknown) = MAC-carrying layers (one GPU kernel each).
 //
 //   StatusOr<std::vector<ModelInfo>> models = ParseCatalog(text);
 //   std::string text = CatalogToJson(*models);

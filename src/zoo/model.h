@@ -57,6 +57,9 @@ struct BlockDescriptor {
   // BN/LayerNorm, activations, residual adds, SE scaling, softmax; window size per output
   // element for pooling. Memory-bound work the MAC count leaves out.
   double elementwise_ops = 0;
+  // Extension: MAC-carrying layers (convolutions, linear layers, attention matmuls) in the
+  // block, one kernel each on a GPU; 0 where unknown (taken as one).
+  int layers = 0;
 
   bool operator==(const BlockDescriptor&) const = default;
 };

@@ -35,12 +35,17 @@ namespace nn = torch::nn;
 struct OpTally {
   double macs = 0;
   double elementwise = 0;
+  int layers = 0;  // MAC-carrying operations counted
   bool dla = true;
 };
 thread_local OpTally* t_tally = nullptr;
 
-void CountMacs(double macs) {
-  if (t_tally != nullptr) t_tally->macs += macs;
+// `layers`: how many MAC-carrying operations (GPU kernels) the MACs come from.
+void CountMacs(double macs, int layers = 1) {
+  if (t_tally != nullptr) {
+    t_tally->macs += macs;
+    t_tally->layers += layers;
+  }
 }
 void CountElementwise(double ops) {
   if (t_tally != nullptr) t_tally->elementwise += ops;
@@ -579,7 +584,7 @@ class BertLayer : public Unit {
     const double s = static_cast<double>(x.size(0)), n = static_cast<double>(x.size(1));
     const double h = static_cast<double>(hidden_), f = static_cast<double>(ff_);
     // Q, K, V and output projections; Q K^T and attention x V; the two feed-forward layers.
-    CountMacs(n * (4 * s * h * h + 2 * s * s * h + 2 * s * h * f));
+    CountMacs(n * (4 * s * h * h + 2 * s * s * h + 2 * s * h * f), /*layers=*/8);
     // softmax over heads x S x S; two residual adds and two layer norms; GELU.
     CountElementwise(n * (static_cast<double>(heads_) * s * s + 4 * s * h + s * f));
     return layer_->forward(x);
@@ -731,6 +736,7 @@ class ZooTorchModel final : public TorchModel {
       d.kind = b.kind;
       d.flops = 2.0 * tally.macs;
       d.elementwise_ops = tally.elementwise;
+      d.layers = tally.layers;
       d.dla_supported = tally.dla;
       d.input_bytes = static_cast<int64_t>(x.nbytes());
       d.output_bytes = static_cast<int64_t>(y.nbytes());
