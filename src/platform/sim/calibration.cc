@@ -32,6 +32,7 @@ class NetBuilder {
     const double macs = static_cast<double>(in_per_group) * k * k * out_c * oh * ow;
     cur_.flops += 2.0 * macs;
     cur_.params += in_per_group * k * k * out_c + int64_t{2} * out_c;  // + BN
+    ++cur_.layers;
     c_ = out_c;
     h_ = oh;
     w_ = ow;
@@ -41,6 +42,7 @@ class NetBuilder {
     const int64_t in_per_group = c_ / groups;
     cur_.flops += 2.0 * static_cast<double>(in_per_group) * k * k * out_c * oh * ow;
     cur_.params += in_per_group * k * k * out_c + out_c;
+    ++cur_.layers;
     c_ = out_c;
     h_ = oh;
     w_ = ow;
@@ -57,6 +59,7 @@ class NetBuilder {
     auto conv = [&](int64_t cin, int cout, int k) {
       cur_.flops += 2.0 * static_cast<double>(cin) * k * k * cout * hw;
       cur_.params += cin * k * k * cout + cout;
+      ++cur_.layers;
     };
     conv(in, c1, 1);
     conv(in, c3r, 1);
@@ -74,6 +77,7 @@ class NetBuilder {
   void Linear(int out) {
     cur_.flops += 2.0 * c_ * out;
     cur_.params += static_cast<int64_t>(c_) * out + out;
+    ++cur_.layers;
     c_ = out;
   }
   // Bottleneck (ResNet-50 v1.5: stride on the 3x3 convolution).
@@ -245,6 +249,7 @@ zoo::ModelInfo AlexNet() {
     d.params = in * out + out;
     d.input_bytes = in * 4;
     d.output_bytes = out * 4;
+    d.layers = 1;
     return d;
   };
   blocks.push_back(fc("fc6", 256 * 6 * 6, 4096));

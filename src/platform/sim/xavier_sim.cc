@@ -69,10 +69,11 @@ XavierSimParams XavierSimParams::Calibrated() {
   p.gpu.weight_bytes_per_param = 1;
   p.gpu.activation_bytes_scale = 0.25;
   p.gpu.bandwidth_share = 0.9;
-  p.gpu.launch_overhead_ms = 0.03;
-  p.gpu.efficiency = {0.30, 0.13, 0.10, 0.08, 0.05, 0.02, 0.05};
-  p.gpu.efficiency_fp16 = {0.35, 0.30, 0.15, 0.12, 0.08, 0.03, 0.08};
-  p.gpu.intensity_half = 150;
+  p.gpu.launch_overhead_ms = 0;
+  p.gpu.layer_overhead_ms = 0.0185;
+  p.gpu.efficiency = {0.47, 0.15, 0.10, 0.08, 0.05, 0.02, 0.05};
+  p.gpu.efficiency_fp16 = {0.55, 0.35, 0.15, 0.12, 0.08, 0.03, 0.08};
+  p.gpu.layer_flops_half = 1.44e7;
   p.gpu.cv = 0.012;
   p.gpu.handoff_ms = 0.025;
   p.gpu.max_dynamic_w = 15.0;
@@ -312,14 +313,15 @@ StatusOr<sim::Network> XavierSim::BuildNetwork(const Configuration& config, doub
                             (half ? 0.5 : 1.0);
         const double e = half ? up.efficiency_fp16[kind] : up.efficiency[kind];
         double eff = e > 0 ? e : 0.05;
-        if (up.intensity_half > 0 && block.flops > 0) {
-          const double intensity = block.flops / std::max(1.0, static_cast<double>(block.input_bytes + block.output_bytes));
-          eff *= intensity / (intensity + up.intensity_half);
+        const int layers = std::max(1, block.layers);  // 0: unknown, one kernel
+        if (up.layer_flops_half > 0 && block.flops > 0) {
+          const double per_layer = block.flops / layers;
+          eff *= per_layer / (per_layer + up.layer_flops_half);
         }
         const double bytes = static_cast<double>(block.params) * up.weight_bytes_per_param * (half ? 2.0 : 1.0) +
                              static_cast<double>(block.input_bytes + block.output_bytes) * act_scale;
         seg.blocks.push_back(sim::BlockSpec{block.flops / (peak * eff), bytes / (emc_bw * up.bandwidth_share), bytes});
-        seg.overhead_s += up.launch_overhead_ms / 1000.0;
+        seg.overhead_s += (up.launch_overhead_ms + up.layer_overhead_ms * layers) / 1000.0;
         prev_unit = unit;
         prev_stage = static_cast<int>(s);
         prev_out_bytes = static_cast<double>(block.output_bytes);

@@ -7,7 +7,8 @@
 // and the published measurements it was calibrated against. In short:
 //
 //   * Per-block cost (roofline): max(flops / (peak ops per clock x f x eff[kind]), bytes / (EMC
-//     bandwidth x unit share)) + a launch overhead per block; precision INT8 (MLPerf) or FP16
+//     bandwidth x unit share)) + a launch overhead (GPU: per layer of the block, with eff
+//     growing with the flops per layer; DLA, CPU: per block); precision INT8 (MLPerf) or FP16
 //     (HaX-CoNN, torch2trt) on GPU/DLA, FP32 on the CPU (all online cores, Amdahl-style).
 //   * DLA stages run the blocks a DLA supports; the others fall back to the GPU, with a
 //     transfer each way, and queue there like any GPU work.
@@ -22,7 +23,7 @@
 //     needed a reboot on the reference board, modelled as a long outage.
 //
 //   XavierSim sim({.seed = 7});
-//   StatusOr<Performance> p = sim.Evaluate(config);   // 30 s window after a 2 s warm-up
+//   StatusOr<Performance> p = sim.Evaluate(config);   // 60 s window after a 2 s warm-up
 //
 // Thread-safety: Predict() and Simulate() are const and thread-safe. Evaluate/ApplyMode/
 // ReadPower/CurrentMode keep state (current mode, last result, seed stream) behind a mutex: safe
@@ -52,7 +53,8 @@ struct XavierSimParams {
     double weight_bytes_per_param = 1;     // INT8 (FP16: x2 on GPU/DLA)
     double activation_bytes_scale = 0.25;  // x the float32 bytes of the descriptors (FP16: x2)
     double bandwidth_share = 1.0;          // fraction of the EMC bandwidth the unit can draw alone
-    double launch_overhead_ms = 0;         // per block (kernel launches, DLA task submission)
+    double launch_overhead_ms = 0;         // per block (a DLA task, a CPU stage step)
+    double layer_overhead_ms = 0;          // per MAC layer of a block (a GPU kernel launch)
     std::array<double, 7> efficiency{};       // INT8: fraction of peak per zoo::BlockKind (0: cannot run)
     std::array<double, 7> efficiency_fp16{};  // FP16: fraction of the FP16 peak (half the INT8 peak)
     double max_dynamic_w = 0;              // busy at max clock (CPU: per online core)
@@ -60,9 +62,9 @@ struct XavierSimParams {
     double max_mhz = 0;                    // highest clock in any mode
     double cv = 0.01;                      // coefficient of variation of a stage's service time
     double handoff_ms = 0.03;              // fixed cost of handing an activation to another unit
-    // Small layers under-use wide units: the efficiency of a block is eff[kind] x I / (I +
-    // intensity_half), I = its flops per float32 activation byte (0: no such effect).
-    double intensity_half = 0;
+    // Small layers under-use wide units: the efficiency of a block is eff[kind] x w / (w +
+    // layer_flops_half), w = its flops per MAC layer (0: no such effect).
+    double layer_flops_half = 0;
   };
   Unit cpu, gpu, dla;
   Precision precision = Precision::kInt8;  // of GPU and DLA work
@@ -83,8 +85,8 @@ struct XavierSimParams {
   double queue_limit_s = 2.0;
   // Evaluate(): warm-up, then the measured window; a window stops early after max_completions.
   double warmup_s = 2;
-  double window_s = 30;
-  int64_t max_completions = 60000;
+  double window_s = 60;
+  int64_t max_completions = 120000;
   int64_t max_events = 3000000;
   // Both: a window is extended until every tenant completed this many requests in it, up to
   // the longest window below (slow pipelines, e.g. a large model on a slow CPU).

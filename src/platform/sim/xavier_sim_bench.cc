@@ -58,13 +58,13 @@ void BM_Predict(benchmark::State& state) {
 }
 BENCHMARK(BM_Predict)->DenseRange(1, 6);
 
-// One Evaluate-length simulation (2 s warm-up + 30 s window); counter: simulated requests
+// One Evaluate-length simulation (2 s warm-up + 60 s window); counter: simulated requests
 // completed per second of benchmark time (one thread: per core).
 void BM_SimulateWindow(benchmark::State& state) {
   Configuration c = Mix(static_cast<int>(state.range(0)));
   sim::RunOptions run;
   run.warmup_s = 2;
-  run.window_s = 30;
+  run.window_s = 60;
   int64_t requests = 0;
   for (auto _ : state) {
     auto r = Sim().Simulate(c, run);
