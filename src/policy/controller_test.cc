@@ -682,8 +682,7 @@ TEST(Planning, TheSloGuardIsTheBoundWhenCalibratedElseTheMargin) {
 TEST_F(ControllerTest, EcomapPlansAgainstTheCalibratedBound) {
   // With a bound factor of 1.3 every planned tenant's predicted p95 x 1.3 stays within its SLO;
   // with the plain 5% margin the same input leads to a plan that would break that rule (4 ms
-  // SLOs: the margin plan serves 3.2-3.4 ms at 30 W), so the bound is what the plan was held to,
-  // and holding it costs power.
+  // SLOs), so the bound is what the plan was held to, and holding it costs power or accuracy.
   constexpr double kFactor = 1.3;
   std::vector<TenantSpec> t = Light();
   for (TenantSpec& s : t) s.slo_p95 = Milliseconds{4};
@@ -702,7 +701,14 @@ TEST_F(ControllerTest, EcomapPlansAgainstTheCalibratedBound) {
     margin_breaks_the_bound |= m->predicted.tenants[i].latency_p95.value() * kFactor > t[i].slo_p95.value();
   }
   EXPECT_TRUE(margin_breaks_the_bound) << "the SLOs are too loose for the bound to matter";
-  EXPECT_GT(b->predicted.power, m->predicted.power);
+  // Holding the bound costs power or accuracy: a plan at more power, or a lighter variant (on
+  // xavier-sim since the per-layer GPU launches: bert_small -> bert_mini at 6.4 W against the
+  // margin plan's best variants at 8.8 W).
+  bool lighter = false;
+  for (size_t i = 0; i < t.size(); ++i) lighter |= b->config.tenants[i].model != m->config.tenants[i].model;
+  EXPECT_NE(m->reason.find("best variants"), std::string::npos) << m->reason;
+  EXPECT_TRUE(lighter || b->predicted.power > m->predicted.power)
+      << "bound plan: " << b->reason << "\nmargin plan: " << m->reason;
 
   // Without a bound at the confidence asked for, the same predictor plans with the margin.
   ctx.options.confidence = 0.995;
