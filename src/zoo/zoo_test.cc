@@ -167,6 +167,19 @@ TEST(ZooCatalogTest, ParseCatalogRejectsBadInput) {
   };
   std::string negative = block;
   negative.replace(negative.find("\"params\":1"), 10, "\"params\":-1");
+  // `layers` is optional (absent: 0, unknown); a negative count and a wrong type are refused.
+  std::string with_layers = block;
+  with_layers.replace(with_layers.find("\"dla_supported\""), 0, "\"layers\":3,");
+  {
+    auto parsed = ParseCatalog(catalog(model("a", "[" + with_layers + "]")));
+    ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+    EXPECT_EQ((*parsed)[0].blocks[0].layers, 3);
+    EXPECT_EQ((*ParseCatalog(catalog(model("a", "[" + block + "]"))))[0].blocks[0].layers, 0);
+  }
+  std::string negative_layers = with_layers;
+  negative_layers.replace(negative_layers.find("\"layers\":3"), 10, "\"layers\":-3");
+  std::string text_layers = with_layers;
+  text_layers.replace(text_layers.find("\"layers\":3"), 10, "\"layers\":\"3\"");
   std::string bad_kind = block;
   bad_kind.replace(bad_kind.find("conv"), 4, "lstm");
   const Case cases[] = {
@@ -176,6 +189,8 @@ TEST(ZooCatalogTest, ParseCatalogRejectsBadInput) {
       {R"({"format":"ecomap-zoo-catalog","version":1})", "'models'"},
       {catalog(model("a", "[]")), "non-empty"},
       {catalog(model("a", "[" + negative + "]")), ">= 0"},
+      {catalog(model("a", "[" + negative_layers + "]")), ">= 0"},
+      {catalog(model("a", "[" + text_layers + "]")), "layers"},
       {catalog(model("a", "[" + bad_kind + "]")), "'lstm'"},
       {catalog(model("a", "[" + block + "]") + "," + model("a", "[" + block + "]")), "twice"},
       {catalog(R"({"name":"x"})"), "missing field 'family'"},
