@@ -24,7 +24,7 @@ Status OnlineCorrection::Observe(const platform::Configuration& config, const pl
   }
   std::lock_guard<std::mutex> lock(mu_);
   for (size_t i = 0; i < config.tenants.size(); ++i) {
-    Ewma* e = tenants_[TenantName(config.tenants[i], i)];
+    Ewma* e = tenants_[Key(TenantName(config.tenants[i], i), config.tenants[i].model)];
     const platform::TenantPerformance& m = measured.tenants[i];
     const platform::TenantPerformance& p = predicted.tenants[i];
     if (!m.saturated) {
@@ -48,7 +48,7 @@ Status OnlineCorrection::Observe(const platform::Configuration& config, const pl
 void OnlineCorrection::Apply(const platform::Configuration& config, platform::Performance* perf) const {
   std::lock_guard<std::mutex> lock(mu_);
   for (size_t i = 0; i < config.tenants.size() && i < perf->tenants.size(); ++i) {
-    auto it = tenants_.find(TenantName(config.tenants[i], i));
+    auto it = tenants_.find(Key(TenantName(config.tenants[i], i), config.tenants[i].model));
     if (it == tenants_.end()) continue;
     platform::TenantPerformance& t = perf->tenants[i];
     t.latency_p50 = Milliseconds(t.latency_p50.value() * std::exp(it->second[0].log_ratio));
@@ -58,10 +58,11 @@ void OnlineCorrection::Apply(const platform::Configuration& config, platform::Pe
   perf->power = Watts(perf->power.value() * std::exp(power_.log_ratio));
 }
 
-double OnlineCorrection::Factor(const std::string& tenant, const std::string& output) const {
+double OnlineCorrection::Factor(const std::string& tenant, const std::string& model,
+                                const std::string& output) const {
   std::lock_guard<std::mutex> lock(mu_);
   if (output == "power") return std::exp(power_.log_ratio);
-  auto it = tenants_.find(tenant);
+  auto it = tenants_.find(Key(tenant, model));
   if (it == tenants_.end()) return 1.0;
   int k = output == "p50" ? 0 : output == "p95" ? 1 : output == "throughput" ? 2 : -1;
   return k < 0 ? 1.0 : std::exp(it->second[k].log_ratio);

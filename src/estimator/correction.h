@@ -1,9 +1,14 @@
 // estimator/correction.h: online correction of a predictor from measurements, no retraining.
 //
 // The running system measures what a configuration really costs; a CorrectedPredictor folds the
-// measured / predicted ratios back into later predictions: per tenant (keyed by tenant name, a
-// service's identity) and per output (latency p50, latency p95, throughput) an exponentially
-// weighted mean of log(measured / predicted), and one for device power. A prediction is
+// measured / predicted ratios back into later predictions: per tenant and model (keyed by the
+// tenant's name, a service's identity, and the variant it runs) and per output (latency p50,
+// latency p95, throughput) an exponentially weighted mean of log(measured / predicted), and one
+// for device power. The key holds the model because a ratio does not carry over between a
+// tenant's variants: a per-request overhead the predictor lacks (a REST hop, decoding) is most of
+// a light variant's latency and a small part of a heavy one's, so a light variant's measured
+// ratio (3-4x on the demo's camera) would rule out its heavier variant unseen; a variant not
+// measured yet is predicted uncorrected. A prediction is
 // multiplied by exp(mean). Ratios are clamped to [1/max_ratio, max_ratio] so one outlier cannot
 // wreck the estimates. The latency of a saturated measurement is not a ratio (it only says
 // "overloaded"): the tenant's latency factors step up instead (to at least 1, then x
@@ -49,8 +54,9 @@ class OnlineCorrection {
   // Multiplies the outputs of `perf` (a prediction for `config`) by the learned ratios.
   void Apply(const platform::Configuration& config, platform::Performance* perf) const;
   // The current factor (exp of the mean log ratio) of one output: "p50", "p95", "throughput"
-  // for a tenant name, or "power" (tenant ignored). 1 when nothing was observed.
-  double Factor(const std::string& tenant, const std::string& output) const;
+  // for a tenant name running `model`, or "power" (tenant and model ignored). 1 when nothing was
+  // observed.
+  double Factor(const std::string& tenant, const std::string& model, const std::string& output) const;
   void Reset();
 
  private:
@@ -60,9 +66,11 @@ class OnlineCorrection {
   };
   void Update(Ewma* e, double measured, double predicted);
 
+  static std::string Key(const std::string& tenant, const std::string& model) { return tenant + '\n' + model; }
+
   CorrectionOptions options_;
   mutable std::mutex mu_;
-  std::map<std::string, Ewma[3]> tenants_;  // guarded by mu_
+  std::map<std::string, Ewma[3]> tenants_;  // by Key(tenant, model); guarded by mu_
   Ewma power_;                              // guarded by mu_
 };
 

@@ -509,30 +509,38 @@ TEST(Correction, ConvergesToTheMeasuredRatio) {
   platform::Performance pred = Perf({10, 20}, 10), meas = Perf({20, 20}, 15);
   OnlineCorrection k({.alpha = 0.5, .max_ratio = 4});
   for (int i = 0; i < 30; ++i) ASSERT_TRUE(k.Observe(c, pred, meas).ok());
-  EXPECT_NEAR(k.Factor("cam", "p95"), 2.0, 1e-6);
-  EXPECT_NEAR(k.Factor("nlp", "p95"), 1.0, 1e-6);
-  EXPECT_NEAR(k.Factor("x", "power"), 1.5, 1e-6);
+  EXPECT_NEAR(k.Factor("cam", "resnet50", "p95"), 2.0, 1e-6);
+  EXPECT_NEAR(k.Factor("nlp", "bert_tiny", "p95"), 1.0, 1e-6);
+  EXPECT_NEAR(k.Factor("x", "", "power"), 1.5, 1e-6);
   platform::Performance q = pred;
   k.Apply(c, &q);
   EXPECT_NEAR(q.tenants[0].latency_p95.value(), 20.0, 1e-6);
   EXPECT_NEAR(q.power.value(), 15.0, 1e-6);
+  // The ratio belongs to the variant measured: the tenant's other variant is predicted as is.
+  Configuration lighter = c;
+  lighter.tenants[0].model = "resnet18";
+  EXPECT_DOUBLE_EQ(k.Factor("cam", "resnet18", "p95"), 1.0);
+  platform::Performance r = pred;
+  k.Apply(lighter, &r);
+  EXPECT_NEAR(r.tenants[0].latency_p95.value(), 10.0, 1e-9);
+  EXPECT_NEAR(r.power.value(), 15.0, 1e-6);  // the device's power factor is not per variant
   // Clamped.
   OnlineCorrection clamp({.alpha = 1.0, .max_ratio = 4});
   ASSERT_TRUE(clamp.Observe(c, pred, Perf({10000, 20}, 10)).ok());
-  EXPECT_NEAR(clamp.Factor("cam", "p95"), 4.0, 1e-9);
+  EXPECT_NEAR(clamp.Factor("cam", "resnet50", "p95"), 4.0, 1e-9);
   // Saturated: the latency factors step up (x1.25 from at least 1) instead of taking the ratio.
   OnlineCorrection sat({.alpha = 1.0});
   ASSERT_TRUE(sat.Observe(c, pred, Perf({10000, 20}, 10, true)).ok());
-  EXPECT_NEAR(sat.Factor("cam", "p95"), 1.25, 1e-9);
+  EXPECT_NEAR(sat.Factor("cam", "resnet50", "p95"), 1.25, 1e-9);
   ASSERT_TRUE(sat.Observe(c, pred, Perf({10000, 20}, 10, true)).ok());
-  EXPECT_NEAR(sat.Factor("cam", "p95"), 1.5625, 1e-9);
+  EXPECT_NEAR(sat.Factor("cam", "resnet50", "p95"), 1.5625, 1e-9);
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(sat.Observe(c, pred, Perf({10000, 20}, 10, true)).ok());
-  EXPECT_NEAR(sat.Factor("cam", "p95"), 4.0, 1e-9);  // clamped at max_ratio
+  EXPECT_NEAR(sat.Factor("cam", "resnet50", "p95"), 4.0, 1e-9);  // clamped at max_ratio
   ASSERT_TRUE(sat.Observe(c, pred, meas).ok());       // unsaturated again: the measured ratio
-  EXPECT_NEAR(sat.Factor("cam", "p95"), 2.0, 1e-6);
+  EXPECT_NEAR(sat.Factor("cam", "resnet50", "p95"), 2.0, 1e-6);
   EXPECT_FALSE(k.Observe(c, Perf({1}, 1), meas).ok());
   k.Reset();
-  EXPECT_DOUBLE_EQ(k.Factor("cam", "p95"), 1.0);
+  EXPECT_DOUBLE_EQ(k.Factor("cam", "resnet50", "p95"), 1.0);
 }
 
 TEST(Correction, FoldsASystematicBiasOutOfTheBaseline) {
