@@ -55,6 +55,8 @@ struct ReplayArgs {
   int budget = 0;         // 0: the controller default
   int oracle_budget = 0;  // 0: the controller default
   double energy_position = 0.5;
+  double accuracy_price = policy::ControllerOptions{}.accuracy_price;
+  double threshold_depth = policy::ControllerOptions{}.threshold.depth;
   int sweep = 0;
   int threads = 0;        // 0: one per hardware thread
   bool quiet = false;
@@ -138,6 +140,8 @@ void RunReplayCommand(const ReplayArgs& a) {
   ctx.options.seed = a.seed;
   if (a.budget > 0) ctx.options.budget_evals = a.budget;
   ctx.options.energy_position = a.energy_position;
+  ctx.options.accuracy_price = a.accuracy_price;
+  ctx.options.threshold.depth = a.threshold_depth;
   if (a.oracle_budget > 0) ctx.options.oracle_budget_evals = a.oracle_budget;
   OrFail(ctx.options.Validate());
 
@@ -255,6 +259,16 @@ void AddReplayCommands(CLI::App& app) {
                   "evaluations perfect-predictor adds per search, spread over the modes (0: the default, 300)");
   cmd->add_option("--energy-position", a.energy_position,
                   "the energy twin's fixed threshold within the budget range: 0 = the highest budget, 1 = the lowest")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--accuracy-price", a.accuracy_price,
+                  "ecomap and its twins: the price of one point of accuracy loss against the plan's energy (units of the "
+                  "reference configuration's power at the reference intensity; 0: not priced; src/policy/controllers/ecomap.h)")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
+  cmd->add_option("--threshold-depth", a.threshold_depth,
+                  "ecomap: how far down the budget range the dirtiest hour takes the power threshold: 1 = to the lowest "
+                  "budget, 0 = never below the highest")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   cmd->add_option("--sweep", a.sweep,

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <set>
 
+#include <fmt/format.h>
+
 #include "policy/controllers/clover.h"
 #include "policy/controllers/ecomap.h"
 #include "policy/controllers/maxn.h"
@@ -18,6 +20,10 @@ namespace ecomap::policy {
 Status ControllerOptions::Validate() const {
   ECOMAP_RETURN_IF_ERROR(threshold.Validate());
   ECOMAP_RETURN_IF_ERROR(weights.Validate());
+  if (!(accuracy_price >= 0) || !std::isfinite(accuracy_price)) {
+    return InvalidArgument(fmt::format("controller: accuracy_price {} must be a finite number >= 0 (0: accuracy not priced)",
+                                       accuracy_price));
+  }
   if (!(energy_position >= 0 && energy_position <= 1)) {
     return InvalidArgument("controller: energy_position must be in [0, 1] (0: the highest budget, 1: the lowest)");
   }

@@ -81,7 +81,15 @@ struct Decision {
 };
 
 struct ControllerOptions {
-  ThresholdMapConfig threshold;
+  // Ecomap's map from carbon to power threshold. Its depth is 0.5 here: the dirtiest hour takes
+  // the threshold half way down the budget range, and the accuracy price (below) decides how
+  // much more accuracy a dirty hour is worth spending (ThresholdMapConfig's own default, 1, is
+  // the whole range).
+  ThresholdMapConfig threshold = [] {
+    ThresholdMapConfig c;
+    c.depth = 0.5;
+    return c;
+  }();
   search::ObjectiveWeights weights;
   std::string algorithm = "lamcts";   // the optimizer
   int budget_evals = 300;             // per search
@@ -92,6 +100,11 @@ struct ControllerOptions {
   // "energy": where its carbon-blind threshold sits in the budget range (0: the highest budget,
   // 1: the lowest); the knob that trades its accuracy for energy.
   double energy_position = 0.5;
+  // "ecomap" and its twins: the price of one point of request-weighted accuracy loss against
+  // the plan's energy, in units of the reference configuration's power at the reference
+  // intensity (policy/controllers/ecomap.h, "Accuracy priced against carbon"). 0: not priced
+  // (a plan keeps the most accurate variants that hold the SLOs under the threshold). >= 0.
+  double accuracy_price = 0.05;
   uint64_t seed = 1;
   // Added by policy: the budget of a mode without one (MAXN), for the threshold map and the
   // mode filter; 0: 1.4 x the largest nominal budget (policy/planning.h).

@@ -53,6 +53,10 @@ class ControllerTest : public ::testing::Test {
     ctx.oracle = sim_;
     ctx.options.budget_evals = budget;
     ctx.options.oracle_budget_evals = 1200;
+    // The threshold-and-substitution lever alone, over the whole budget range: most tests here
+    // check its mechanics. The accuracy price has its own test (EcomapPricesAccuracyAgainstCarbon).
+    ctx.options.threshold.depth = 1;
+    ctx.options.accuracy_price = 0;
     return ctx;
   }
   std::unique_ptr<Controller> Make(const std::string& name, const ControllerContext& ctx) const {
@@ -368,6 +372,49 @@ TEST_F(ControllerTest, EcomapSubstitutesUnderALowThresholdAndUpgradesWhenItRises
     // Planned with the default 5% SLO margin.
     EXPECT_LE(clean->predicted.tenants[i].latency_p95.value(), 0.95 * t[i].slo_p95.value() + 1e-9) << clean->reason;
   }
+}
+
+// The accuracy price (ecomap.h, "Accuracy priced against carbon"): in a dirty hour a plan gives
+// up accuracy where the energy it saves is worth more than the price; in an always-clean hour
+// (carbon weight 0) and with the price at 0 it never does. The served plan still holds the SLOs
+// (with the margin) and the threshold.
+TEST_F(ControllerTest, EcomapPricesAccuracyAgainstCarbon) {
+  const std::vector<TenantSpec> t = HeavyPair();
+  const std::vector<std::string> best = {"resnet101", "bert_medium"};
+  auto make = [&](double price) {
+    ControllerContext ctx = Context(150);
+    ctx.options.threshold = ControllerOptions{}.threshold;  // Ecomap's defaults
+    ctx.options.accuracy_price = price;
+    return Make("ecomap", ctx);
+  };
+  auto priced = make(ControllerOptions{}.accuracy_price);
+  auto unpriced = make(0);
+  StatusOr<Decision> p = WarmThenDirtyHour(*priced, t);
+  StatusOr<Decision> u = WarmThenDirtyHour(*unpriced, t);
+  ASSERT_TRUE(p.ok() && u.ok());
+  EXPECT_EQ(u->reason.find("accuracy priced"), std::string::npos) << u->reason;
+  ASSERT_NE(p->reason.find("accuracy priced at carbon weight"), std::string::npos) << p->reason;
+  EXPECT_NE(p->variants, u->variants) << p->reason << " / " << u->reason;
+  for (size_t i = 0; i < t.size(); ++i) {
+    const std::vector<std::string> ladder = Ladder(t[i]);
+    auto pos = [&](const std::string& m) { return std::find(ladder.begin(), ladder.end(), m) - ladder.begin(); };
+    EXPECT_LE(pos(p->variants[i]), pos(u->variants[i])) << p->reason;
+    EXPECT_LE(p->predicted.tenants[i].latency_p95.value(), 0.95 * t[i].slo_p95.value() + 1e-9) << p->reason;
+  }
+  EXPECT_LT(p->predicted.power.value(), u->predicted.power.value()) << p->reason << " / " << u->reason;
+  EXPECT_LE(p->predicted.power.value(), p->threshold.value() + 1e-9) << p->reason;
+  // Always clean (CI at or under 30 g/kWh): carbon weight 0, nothing is worth any accuracy.
+  StatusOr<Decision> clean = priced->Step(Input(20, t, 50));
+  ASSERT_TRUE(clean.ok()) << clean.status().ToString();
+  ASSERT_TRUE(clean->replanned) << clean->reason;
+  EXPECT_EQ(clean->variants, best) << clean->reason;
+  EXPECT_EQ(clean->reason.find("accuracy priced"), std::string::npos) << clean->reason;
+  // A bad price is refused with the field named.
+  ControllerContext bad = Context();
+  bad.options.accuracy_price = -1;
+  StatusOr<std::unique_ptr<Controller>> b = MakeController("ecomap", bad);
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find("accuracy_price"), std::string::npos) << b.status().ToString();
 }
 
 // Re-plans resume the ladder of the plan in force (issue 20): a harder demand starts from the

@@ -70,6 +70,18 @@ StatusOr<Decision> EcomapController::DoStep(const ControlInput& in, const Trigge
     map_.Observe(in.intensity);
     td = map_.Decide(in.intensity, in.forecast);
   }
+  // The carbon weight of the accuracy price: CI against the middle of the map's band (the
+  // reference intensity); 0 in an always-clean hour; 1 for a carbon-blind twin (its constant
+  // intensity is its own reference) or before the band exists.
+  carbon_weight_ = 1;
+  if (!variant_.carbon_blind) {
+    const double ref_ci = 0.5 * (td.band_low.value() + td.band_high.value());
+    if (in.intensity.value() <= opt().threshold.always_clean_below_g) {
+      carbon_weight_ = 0;
+    } else if (ref_ci > 0) {
+      carbon_weight_ = in.intensity.value() / ref_ci;
+    }
+  }
   std::string why;
   if (trig.first) {
     why = "first decision";
@@ -110,8 +122,12 @@ StatusOr<Decision> EcomapController::DoStep(const ControlInput& in, const Trigge
   if (!p.substitutions.empty()) {
     d.reason += "; substituted";
     for (const auto& s : p.substitutions) d.reason += " " + s;
-  } else if (p.best.score.feasible) {
+  } else if (p.best.score.feasible && p.priced.empty()) {
     d.reason += ", best variants";
+  }
+  if (!p.priced.empty()) {
+    d.reason += fmt::format("; accuracy priced at carbon weight {:.2f}:", carbon_weight_);
+    for (const auto& s : p.priced) d.reason += " " + s;
   }
   // The margin is the long-standing default and goes unsaid; a calibrated bound is named.
   if (guard.calibrated) d.reason += "; planned against the " + guard.Describe();
@@ -214,7 +230,7 @@ StatusOr<std::optional<search::MappingResult>> EcomapController::ResumeLadder(
     Plan* plan, search::MappingResult* fallback) {
   const int budget = std::max(kResumeMinBudget, opt().budget_evals / 2);
   const int probe_budget = std::max(kResumeMinBudget, opt().budget_evals / 6);
-  const int up_budget = std::max(kResumeMinBudget, opt().budget_evals / 4);
+  const int up_budget = std::max(kResumeMinBudget, opt().budget_evals / 6);
   const std::vector<double> shares = RequestShares(tenants);
   std::vector<std::vector<std::string>> ladders;
   for (const TenantSpec& t : tenants) ladders.push_back(Ladder(t));
@@ -341,6 +357,95 @@ StatusOr<std::optional<search::MappingResult>> EcomapController::ResumeLadder(
   }
 }
 
+StatusOr<search::MappingResult> EcomapController::PriceAccuracy(
+    const std::vector<TenantSpec>& tenants, const std::vector<int>& modes, Watts threshold, GramsPerKwh intensity,
+    const search::MappingReference& ref, const estimator::Predictor& predictor, std::vector<int> idx,
+    search::MappingResult res, Plan* plan) {
+  const double price = opt().accuracy_price;
+  if (price <= 0 || !variant_.substitution || !res.score.feasible || idx.size() != tenants.size() ||
+      res.config.tenants.size() != tenants.size()) {
+    return res;
+  }
+  // The priced cost: ScoreConfiguration over the tenants' whole ladders (so accuracy loss is
+  // counted against every tenant's best variant) with the energy term weighted by the carbon
+  // weight, no CDP term and the accuracy price; its feasibility is the search's.
+  std::vector<std::vector<std::string>> ladders;
+  std::vector<search::MappingTenant> whole;
+  for (const TenantSpec& t : tenants) {
+    ladders.push_back(Ladder(t));
+    whole.push_back(ToMappingTenant(t, ladders.back()));
+  }
+  search::MappingSpaceOptions so;
+  so.max_stages = variant_.units.empty() ? opt().max_stages : 1;
+  so.modes = modes;
+  so.units = variant_.units;
+  ECOMAP_ASSIGN_OR_RETURN(search::MappingSpace space, search::MappingSpace::Create(info(), whole, so));
+  search::MappingGoal goal;
+  goal.threshold = threshold;
+  goal.intensity = intensity;
+  goal.weights = opt().weights;
+  goal.weights.energy = carbon_weight_;
+  goal.weights.cdp = 0;
+  goal.weights.accuracy = price;
+  goal.reference = ref;
+  const platform::ModelLookup lookup = platform::DefaultModelLookup();
+  res.score = search::ScoreConfiguration(space, goal, res.config, res.predicted);
+  if (!res.score.feasible) return res;
+  bool moved = false;
+  for (;;) {
+    // Every one-variant move down, each in every allowed mode (a lighter variant often holds the
+    // SLOs in a slower, cheaper mode), predicted in one batch.
+    std::vector<Configuration> cands;
+    std::vector<size_t> who;
+    for (size_t t = 0; t < tenants.size(); ++t) {
+      if (idx[t] <= 0) continue;
+      const Configuration swapped = SwapVariant(info(), res.config, t, ladders[t][static_cast<size_t>(idx[t] - 1)]);
+      for (int m : modes) {
+        Configuration c = swapped;
+        c.power_mode = m;
+        if (!platform::ValidateConfiguration(info(), c, lookup).ok() || !space.Encode(c).ok()) continue;
+        if (std::find(cands.begin(), cands.end(), c) != cands.end()) continue;
+        cands.push_back(std::move(c));
+        who.push_back(t);
+      }
+    }
+    if (cands.empty()) break;
+    const auto t0 = Clock::now();
+    ECOMAP_ASSIGN_OR_RETURN(std::vector<platform::Performance> perf, predictor.PredictBatch(cands));
+    plan->predict_ms += MsSince(t0);
+    plan->evaluations += static_cast<int>(cands.size());
+    size_t best = cands.size();
+    search::MappingScore best_score;
+    for (size_t k = 0; k < cands.size(); ++k) {
+      search::MappingScore sc = search::ScoreConfiguration(space, goal, cands[k], perf[k]);
+      if (sc.feasible && (best == cands.size() || sc.cost < best_score.cost)) {
+        best = k;
+        best_score = std::move(sc);
+      }
+    }
+    if (best == cands.size() || !(best_score.cost < res.score.cost - 1e-9)) break;
+    const size_t t = who[best];
+    plan->priced.push_back(tenants[t].name + ":" + res.config.tenants[t].model + "->" + cands[best].tenants[t].model);
+    idx[t] -= 1;
+    res.config = std::move(cands[best]);
+    res.predicted = std::move(perf[best]);
+    res.score = std::move(best_score);
+    moved = true;
+  }
+  if (!moved) return res;
+  // A short search at the priced variants, warm-started by the move's configuration: a lighter
+  // variant may fit another mapping better than the swapped one.
+  ECOMAP_ASSIGN_OR_RETURN(search::MappingResult refined,
+                          SearchOnce(tenants, idx, modes, threshold, intensity, ref, {res.config}, predictor, plan,
+                                     std::max(kResumeMinBudget, opt().budget_evals / 6)));
+  search::MappingScore sc = search::ScoreConfiguration(space, goal, refined.config, refined.predicted);
+  if (sc.feasible && sc.cost < res.score.cost) {
+    refined.score = std::move(sc);
+    return refined;
+  }
+  return res;
+}
+
 StatusOr<search::MappingResult> EcomapController::Downgrade(const std::vector<TenantSpec>& tenants,
                                                             const search::MappingResult& res,
                                                             const estimator::Predictor& predictor, Plan* plan,
@@ -433,9 +538,10 @@ StatusOr<EcomapController::Plan> EcomapController::MakePlan(const std::vector<Te
                                            resume ? last_idx_ : BestIndices(tenants), up, &plan, &fallback));
       have_fallback = true;
       if (res) {
-        plan.best = std::move(*res);
         plan.threshold = thr;
         plan.raised = r != rung;
+        ECOMAP_ASSIGN_OR_RETURN(plan.best,
+                                PriceAccuracy(tenants, modes, thr, intensity, ref, memo, plan.idx, std::move(*res), &plan));
         return done(std::move(plan));
       }
       continue;
@@ -450,12 +556,12 @@ StatusOr<EcomapController::Plan> EcomapController::MakePlan(const std::vector<Te
       ECOMAP_ASSIGN_OR_RETURN(search::MappingResult res,
                               SearchOnce(tenants, idx, modes, thr, intensity, ref, ws, memo, &plan, 0, &top));
       if (res.score.feasible) {
-        plan.best = std::move(res);
         plan.threshold = thr;
         plan.raised = r != rung;
         plan.substitutions = subs;
         plan.idx = idx;
         plan.top = std::move(top);
+        ECOMAP_ASSIGN_OR_RETURN(plan.best, PriceAccuracy(tenants, modes, thr, intensity, ref, memo, idx, std::move(res), &plan));
         return done(std::move(plan));
       }
       if (!have_fallback || r + 1 == ladder.size()) {

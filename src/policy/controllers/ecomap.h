@@ -117,6 +117,8 @@ class EcomapController : public ControllerBase {
     Watts threshold{0};
     bool raised = false;
     std::vector<std::string> substitutions;
+    // The variants moved down by the accuracy price (PriceAccuracy): "tenant:from->to".
+    std::vector<std::string> priced;
     // The variants served (indices into the ladders) and the served search's best
     // configurations: what the next re-plan resumes from.
     std::vector<int> idx;
@@ -146,6 +148,14 @@ class EcomapController : public ControllerBase {
   // Whether the conditions eased since the last plan: a higher threshold or a lower demand of
   // some tenant (heavier variants may hold again).
   bool Eased(const std::vector<TenantSpec>& tenants, Watts threshold) const;
+  // Accuracy priced against carbon (see the top comment): from the feasible `res` at variants
+  // `idx`, the cheapest priced one-variant move down, until none lowers the priced cost. Returns
+  // the result to serve (`res` when no move pays); the moves go to plan->priced.
+  StatusOr<search::MappingResult> PriceAccuracy(const std::vector<TenantSpec>& tenants, const std::vector<int>& modes,
+                                                Watts threshold, GramsPerKwh intensity,
+                                                const search::MappingReference& ref,
+                                                const estimator::Predictor& predictor, std::vector<int> idx,
+                                                search::MappingResult res, Plan* plan);
   // Moves `idx` one rung down by RankDowngrades of `res` and returns the swapped configuration
   // (config and predicted); `idx` empty when every tenant is on its lightest variant.
   StatusOr<search::MappingResult> Downgrade(const std::vector<TenantSpec>& tenants, const search::MappingResult& res,
@@ -158,6 +168,8 @@ class EcomapController : public ControllerBase {
   Variant variant_;
   ThresholdMap map_;
   Watts last_threshold_{0};
+  // The plan's carbon weight: CI / the threshold map's reference intensity (1 when carbon-blind).
+  double carbon_weight_ = 1;
   std::shared_ptr<estimator::CorrectedPredictor> corrected_;
   std::shared_ptr<const estimator::Predictor> predictor_;
   uint64_t searches_ = 0;
