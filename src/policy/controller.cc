@@ -65,7 +65,8 @@ Status ControllerOptions::Validate() const {
 
 std::vector<std::string> ControllerNames() {
   return {"ecomap",  "maxn",   "throughput", "powercap", "clover", "perfect-predictor",
-          "energy", "ecomap-max-threshold", "ecomap-no-substitution", "ecomap-gpu-only"};
+          "energy", "ecomap-max-threshold", "ecomap-no-substitution", "ecomap-gpu-only",
+          "ecomap-unpriced"};
 }
 
 StatusOr<std::unique_ptr<Controller>> MakeController(const std::string& name, const ControllerContext& context) {
@@ -105,6 +106,12 @@ StatusOr<std::unique_ptr<Controller>> MakeController(const std::string& name, co
   if (name == "ecomap-no-substitution") {
     Variant v;
     v.substitution = false;
+    c = std::make_unique<controllers::EcomapController>(name, context, v);
+  }
+  if (name == "ecomap-unpriced") {
+    Variant v;
+    v.resume = true;
+    v.priced = false;
     c = std::make_unique<controllers::EcomapController>(name, context, v);
   }
   if (name == "ecomap-gpu-only") {

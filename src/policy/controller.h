@@ -20,6 +20,8 @@
 //   * "ecomap-max-threshold", "ecomap-no-substitution", "ecomap-gpu-only": ablations of Ecomap
 //                   (threshold fixed at the highest budget; no mixed-quality substitution, the
 //                   threshold rises instead; every tenant in one stage on the GPU).
+//   * "ecomap-unpriced": Ecomap without the accuracy price (accuracy is given up only where the
+//                   threshold leaves no mapping that holds the SLOs); isolates the price.
 //   * "perfect-predictor": Ecomap's procedure with the simulator itself as predictor and a
 //                   longer search (what a perfect estimator would change; not a bound).
 //

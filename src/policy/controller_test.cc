@@ -403,6 +403,14 @@ TEST_F(ControllerTest, EcomapPricesAccuracyAgainstCarbon) {
   }
   EXPECT_LT(p->predicted.power.value(), u->predicted.power.value()) << p->reason << " / " << u->reason;
   EXPECT_LE(p->predicted.power.value(), p->threshold.value() + 1e-9) << p->reason;
+  // The ablation without the price decides as Ecomap with the price at 0.
+  ControllerContext abl = Context(150);
+  abl.options.threshold = ControllerOptions{}.threshold;
+  auto ablation = Make("ecomap-unpriced", abl);
+  StatusOr<Decision> a = WarmThenDirtyHour(*ablation, t);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->variants, u->variants) << a->reason;
+  EXPECT_EQ(a->config, u->config) << a->reason;
   // Always clean (CI at or under 30 g/kWh): carbon weight 0, nothing is worth any accuracy.
   StatusOr<Decision> clean = priced->Step(Input(20, t, 50));
   ASSERT_TRUE(clean.ok()) << clean.status().ToString();

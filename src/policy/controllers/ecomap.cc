@@ -362,7 +362,7 @@ StatusOr<search::MappingResult> EcomapController::PriceAccuracy(
     const search::MappingReference& ref, const estimator::Predictor& predictor, std::vector<int> idx,
     search::MappingResult res, Plan* plan) {
   const double price = opt().accuracy_price;
-  if (price <= 0 || !variant_.substitution || !res.score.feasible || idx.size() != tenants.size() ||
+  if (price <= 0 || !variant_.priced || !variant_.substitution || !res.score.feasible || idx.size() != tenants.size() ||
       res.config.tenants.size() != tenants.size()) {
     return res;
   }

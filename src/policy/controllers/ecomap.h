@@ -83,6 +83,9 @@ struct EcomapVariant {
   // (see the top comment, "Resumed re-plans"); "ecomap" sets it, its twins and ablations and
   // "perfect-predictor" do not.
   bool resume = false;
+  // Accuracy priced against carbon after each feasible plan (ControllerOptions::accuracy_price;
+  // false: "ecomap-unpriced", the ablation without the price).
+  bool priced = true;
 };
 
 
@@ -91,7 +94,8 @@ class EcomapController : public ControllerBase {
   using Variant = EcomapVariant;
 
   explicit EcomapController(const ControllerContext& ctx);
-  // "energy", "ecomap-max-threshold", "ecomap-no-substitution", "ecomap-gpu-only".
+  // "energy", "ecomap-max-threshold", "ecomap-no-substitution", "ecomap-gpu-only",
+  // "ecomap-unpriced".
   EcomapController(std::string name, const ControllerContext& ctx, Variant variant);
 
  protected:
