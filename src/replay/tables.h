@@ -22,6 +22,11 @@
 //                              solved at ecomap's loss (bound.at.ecomap, not interpolated)
 //   pareto FILE                a run with --sweep: every point of every curve (knob, accuracy
 //                              loss, carbon, CDP, SLO violations, good requests)
+//   must-show FILE [FILE...]   runs with --sweep: one row per run with the evidence issue's
+//                              goals (ecomap's saving at equal accuracy against energy and
+//                              clover, its carbon above the bound, its CDP against throughput
+//                              and clover, SLO violations, accuracy loss), each figure with its
+//                              goal and "met" / "missed", and the count of goals met
 // Paths are relative to the repository root. `ecomap results tables --update FILE...` rewrites
 // the marked blocks; `--check` fails naming the first block that differs, and a test checks the
 // README and the docs that way, so a table can never disagree with its JSON.

@@ -106,6 +106,39 @@ TEST(ResultTablesTest, RendersEqualAccuracyAndParetoCurves) {
       RenderResultTable("equal-accuracy", {"x"}, [&](const std::string&) -> StatusOr<json> { return *stale; }).ok());
 }
 
+// The evidence issue's goals, each figure beside its goal and verdict; the energy goal follows
+// the bound's own saving against the energy curve.
+TEST(ResultTablesTest, RendersTheMustShowGoals) {
+  StatusOr<json> run = Fake()("sweep.json");
+  ASSERT_TRUE(run.ok());
+  (*run)["controllers"]["throughput"] = Controller(90, 0.2);
+  (*run)["controllers"]["throughput"]["cdp"] = 5e-8;
+  (*run)["controllers"]["clover"] = Controller(70, 0.05);
+  (*run)["controllers"]["clover"]["cdp"] = 2e-8;
+  auto load = [&](const std::string&) -> StatusOr<json> { return *run; };
+  StatusOr<std::string> t = RenderResultTable("must-show", {"sweep.json"}, load);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  // energy at 1.0 pt: 60 g, ecomap 50 g saves 16.7%; the bound (45 g) saves 25% >= 18%, so the
+  // goal is 15%. Clover's curve does not reach 1.0 pt. 50 g is 11.1% above the bound.
+  EXPECT_NE(t->find("| US 2023-06-05 | 16.7% (goal >= 15%): met | not covered: **missed** | +11.1% (goal <= +5%): "
+                    "**missed** | -80.0% (goal <= -25%): met | -50.0% (goal <= 0): met | 1.00% (goal <= 1%): met | "
+                    "1.00 pts (goal <= 1.5): met | 5 of 7 |"),
+            std::string::npos)
+      << *t;
+  // A bound that saves less than 18% against energy: the goal is its saving minus 3 points.
+  (*run)["bound"]["at"]["ecomap"]["carbon_g"] = 55.0;
+  t = RenderResultTable("must-show", {"sweep.json"}, load);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_NE(t->find("| 16.7% (bound saves 8.3%, goal >= 5.3%): met |"), std::string::npos) << *t;
+  EXPECT_NE(t->find("| -9.1% (goal <= +5%): met |"), std::string::npos) << *t;
+  // Without a sweep, or without the baselines it compares with, it says what is missing.
+  EXPECT_FALSE(RenderResultTable("must-show", {"us.json"}, Fake()).ok());
+  run->at("controllers").erase("throughput");
+  StatusOr<std::string> no_tp = RenderResultTable("must-show", {"sweep.json"}, load);
+  ASSERT_FALSE(no_tp.ok());
+  EXPECT_NE(no_tp.status().message().find("'throughput'"), std::string::npos) << no_tp.status().ToString();
+}
+
 TEST(ResultTablesTest, RegeneratesMarkedBlocksOnly) {
   const std::string doc =
       "# Title\n\ntext before\n<!-- replay-table controllers us.json -->\n| stale | table |\n"

@@ -296,7 +296,8 @@ StatusOr<ServeConfig> ParseServeConfig(std::string_view text, const std::string&
     const toml::table* t = (*serve)["controller"].as_table();
     Reader a(t, "serve.controller", name, 1);
     ECOMAP_RETURN_IF_ERROR(a.CheckKeys({"name", "algorithm", "budget_evals", "max_stages", "slo_breach_intervals",
-                                        "seed", "clover_lambda", "predictor", "profile"}));
+                                        "seed", "clover_lambda", "accuracy_price", "threshold_depth", "predictor",
+                                        "profile"}));
     ECOMAP_RETURN_IF_ERROR(a.String("name", &c.controller.name));
     policy::ControllerOptions& o = c.controller.options;
     ECOMAP_RETURN_IF_ERROR(a.String("algorithm", &o.algorithm));
@@ -313,6 +314,8 @@ StatusOr<ServeConfig> ParseServeConfig(std::string_view text, const std::string&
     ECOMAP_RETURN_IF_ERROR(a.Integer("seed", 0, INT64_MAX, &v));
     o.seed = static_cast<uint64_t>(v);
     ECOMAP_RETURN_IF_ERROR(a.Number("clover_lambda", 0, 1, &o.clover_lambda));
+    ECOMAP_RETURN_IF_ERROR(a.Number("accuracy_price", 0, 1e6, &o.accuracy_price));
+    ECOMAP_RETURN_IF_ERROR(a.Number("threshold_depth", 0, 1, &o.threshold.depth));
     if (c.platform == "xavier-sim") c.controller.predictor = "simulator";  // no shipped xavier-sim profile
     ECOMAP_RETURN_IF_ERROR(a.String("predictor", &c.controller.predictor));
     if (c.controller.predictor != "analytic" && c.controller.predictor != "simulator") {

@@ -45,6 +45,8 @@
 //   name = "ecomap"                # policy/controller.h names
 //   algorithm = "lamcts"  budget_evals = 300  max_stages = 2  slo_breach_intervals = 2
 //   seed = 1  clover_lambda = 0.5
+//   accuracy_price = 0.05          # ecomap: price of a point of accuracy against energy; 0: off
+//   threshold_depth = 0.5          # ecomap: how far down the budget range the dirtiest hour cuts
 //   predictor = "analytic"         # "analytic" (fitted on profile) | "simulator" (xavier-sim;
 //                                  # the default there)
 //   profile = "data/profiles/host.jsonl"   # samples the analytic predictor is fitted on

@@ -64,6 +64,14 @@ TEST(ServeConfigTest, BundledExamplesParse) {
     EXPECT_EQ(c->power_knob, "cpu-share");
     EXPECT_TRUE(fs::exists(c->carbon.trace_path)) << c->carbon.trace_path;
   }
+  // The example states Ecomap's defaults; the demo turns the accuracy price off (demo.toml says why).
+  StatusOr<ServeConfig> ex = LoadServeConfig(std::string(ECOMAP_SOURCE_DIR) + "/data/serve/ecomap.toml", NoEnv());
+  StatusOr<ServeConfig> demo = LoadServeConfig(std::string(ECOMAP_SOURCE_DIR) + "/data/serve/demo.toml", NoEnv());
+  ASSERT_TRUE(ex.ok() && demo.ok());
+  EXPECT_EQ(ex->controller.options.accuracy_price, policy::ControllerOptions{}.accuracy_price);
+  EXPECT_EQ(ex->controller.options.threshold.depth, policy::ControllerOptions{}.threshold.depth);
+  EXPECT_EQ(demo->controller.options.accuracy_price, 0);
+  EXPECT_EQ(demo->controller.options.threshold.depth, 1);
 }
 
 TEST(ServeConfigTest, ErrorsNameFileLineKeyAndFix) {
@@ -84,6 +92,8 @@ TEST(ServeConfigTest, ErrorsNameFileLineKeyAndFix) {
       {head + "[serve.carbon]\nprovider = \"acme\"\n", "use trace, electricitymaps"},
       {head + "[serve.carbon]\ntrace = \"nope.csv\"\n", "file 'nope.csv' not found"},
       {head + "[serve.controller]\npredictor = \"simulator\"\n", "needs platform = \"xavier-sim\""},
+      {head + "[serve.controller]\naccuracy_price = -1\n", "[serve.controller] accuracy_price must be a number in [0,"},
+      {head + "[serve.controller]\nthreshold_depth = 2\n", "threshold_depth must be a number in [0, 1]"},
       {head + "[[serve.tenants]]\nname = \"a\"\nfamily = \"resnet\"\nrate_rps = 5\n", "slo_ms is required"},
       {head + "[[serve.tenants]]\nname = \"a\"\nfamily = \"resnet\"\nslo_ms = -5\nrate_rps = 5\n", "slo_ms = -5 must be a positive"},
       {head + "[[serve.tenants]]\nname = \"a\"\nfamily = \"resnet\"\nslo_ms = 5\n", "exactly one of rate_rps"},

@@ -30,6 +30,27 @@
 //     at the edge of an SLO is not broken by measurement noise or the estimator's error;
 //     breaches are judged against the real SLO.
 //
+// Accuracy priced against carbon (every variant with substitution except "ecomap-unpriced";
+// ControllerOptions::accuracy_price, default 0.05; 0 turns it off). The threshold decides what
+// a plan may draw; the price decides how much accuracy an hour is worth giving up. After the
+// plan above found the most accurate variants that hold the SLOs under the threshold, it moves
+// down while that lowers the priced cost
+//   J = w x P / P_ref + price x accuracy_loss_pts
+// (P the predicted power, P_ref the plan's reference, accuracy loss request-weighted against
+// every tenant's best variant; search::ScoreConfiguration with these weights and no CDP term),
+// with the carbon weight w = CI / the reference intensity, the middle of the threshold map's
+// band [p10, p90] of the seen and forecast intensities (w = 0 at or under
+// always_clean_below_g; a carbon-blind twin sees its constant intensity as its own reference,
+// so w = 1: it spends accuracy evenly). Each step predicts, in one batch, every one-variant move
+// down (SwapVariant of the configuration in force) in every mode the threshold allows, takes
+// the feasible one with the lowest J if it is lower than the current J, and goes on; after a
+// move, one short search (budget_evals / 6, at least 40) at the new variants, warm-started by
+// it, may find a better mapping for them. This is the Lagrangian rule the hindsight bound
+// applies over a whole window (replay/bound.h): with one price for every hour, accuracy goes
+// where the carbon per point saved is highest, i.e. in the dirty hours. A resumed re-plan
+// starts from the variants the threshold allowed (Plan::idx), not from the priced ones, so a
+// cleaner hour gets its accuracy back.
+//
 // Resumed re-plans ("ecomap" only: EcomapVariant::resume; the twins, the ablations and
 // "perfect-predictor" plan as above, with the same figures as before). A plan asks its predictor
 // through one memo (estimator/memo.h): a configuration met again within the plan (decoding
@@ -40,7 +61,7 @@
 //     same tenants (same names and variant ladders), else at the best variants;
 //   * when the conditions eased since the last plan (a higher threshold, or a lower demand of
 //     some tenant), every one-step upgrade is probed in decreasing order of the request-weighted
-//     accuracy it buys (a search of budget_evals / 4, at least 40), the first feasible one is
+//     accuracy it buys (a search of budget_evals / 6, at least 40), the first feasible one is
 //     taken and the probes go on from there (upgrades come back); under no easier conditions
 //     no upgrade is probed (the heavier variants did not hold before);
 //   * then a search of budget_evals / 2 (at least 40) at those variants; while it finds nothing
