@@ -57,8 +57,9 @@
 // duplicates, the searches of the ladder and of the rungs, warm starts, downgrade rankings) is
 // predicted once. It walks the substitution ladder with short searches and spends a full one
 // only where it serves:
-//   * the ladder starts at the variants in force when the last plan was served feasible for the
-//     same tenants (same names and variant ladders), else at the best variants;
+//   * the ladder starts at the variants the last plan's threshold allowed (before the accuracy
+//     price moved any down) when that plan was served feasible for the same tenants (same names
+//     and variant ladders), else at the best variants;
 //   * when the conditions eased since the last plan (a higher threshold, or a lower demand of
 //     some tenant), every one-step upgrade is probed in decreasing order of the request-weighted
 //     accuracy it buys (a search of budget_evals / 6, at least 40), the first feasible one is
