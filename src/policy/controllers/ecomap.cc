@@ -388,6 +388,16 @@ StatusOr<search::MappingResult> EcomapController::PriceAccuracy(
   goal.weights.cdp = 0;
   goal.weights.accuracy = price;
   goal.reference = ref;
+  // One rate of carbon per point for the whole window, as the bound's Lagrangian: power against
+  // the mean reference power of the plans so far (not this plan's own, which grows with the
+  // demand), and the loss, a rate-weighted mean within the interval, scaled by the interval's
+  // offered load against the mean (the window's loss weights every request alike).
+  if (plans_ > 0 && ref_power_sum_ > 0) goal.reference.power = Watts{ref_power_sum_ / plans_};
+  double offered = 0;
+  for (const TenantSpec& t : tenants) {
+    if (t.arrival == platform::ArrivalKind::kOpenLoop) offered += t.rate_rps;
+  }
+  if (plans_ > 0 && offered > 0 && offered_sum_ > 0) goal.weights.accuracy = price * offered / (offered_sum_ / plans_);
   const platform::ModelLookup lookup = platform::DefaultModelLookup();
   res.score = search::ScoreConfiguration(space, goal, res.config, res.predicted);
   if (!res.score.feasible) return res;
@@ -423,7 +433,37 @@ StatusOr<search::MappingResult> EcomapController::PriceAccuracy(
         best_score = std::move(sc);
       }
     }
-    if (best == cands.size() || !(best_score.cost < res.score.cost - 1e-9)) break;
+    if (best == cands.size() || !(best_score.cost < res.score.cost - 1e-9)) {
+      // No move that keeps the mapping pays (often none is feasible: a plan in a fast mode whose
+      // mapping does not hold the SLOs in a slower one). Each one-variant move down then gets a
+      // short search of its own, warm-started by the swapped configuration, and the one with the
+      // lowest priced cost is taken if it lowers it.
+      size_t moved_t = tenants.size();
+      search::MappingResult moved_res;
+      for (size_t t = 0; t < tenants.size(); ++t) {
+        if (idx[t] <= 0) continue;
+        std::vector<int> down = idx;
+        down[t] -= 1;
+        const Configuration swapped =
+            SwapVariant(info(), res.config, t, ladders[t][static_cast<size_t>(down[t])]);
+        ECOMAP_ASSIGN_OR_RETURN(search::MappingResult r,
+                                SearchOnce(tenants, down, modes, threshold, intensity, ref, {swapped}, predictor, plan,
+                                           std::max(kResumeMinBudget, opt().budget_evals / 6)));
+        r.score = search::ScoreConfiguration(space, goal, r.config, r.predicted);
+        if (r.score.feasible && r.score.cost < res.score.cost - 1e-9 &&
+            (moved_t == tenants.size() || r.score.cost < moved_res.score.cost)) {
+          moved_t = t;
+          moved_res = std::move(r);
+        }
+      }
+      if (moved_t == tenants.size()) break;
+      plan->priced.push_back(tenants[moved_t].name + ":" + res.config.tenants[moved_t].model + "->" +
+                             moved_res.config.tenants[moved_t].model);
+      idx[moved_t] -= 1;
+      res = std::move(moved_res);
+      moved = true;
+      continue;
+    }
     const size_t t = who[best];
     plan->priced.push_back(tenants[t].name + ":" + res.config.tenants[t].model + "->" + cands[best].tenants[t].model);
     idx[t] -= 1;
@@ -471,13 +511,13 @@ StatusOr<EcomapController::Plan> EcomapController::MakePlan(const std::vector<Te
                                                             GramsPerKwh intensity) {
   Plan plan;
   // One memo of predictions for the whole plan: the searches of the substitution ladder and of
-  // the budget rungs, their warm starts and the downgrade rankings ask about overlapping
-  // configurations (estimator/memo.h; the predictor does not change within a decision).
-  // "ecomap" only: the transformer's figures for a configuration may differ in the last bits
-  // with the batch it was predicted in, and the twins and ablations keep their figures.
+  // the budget rungs, the accuracy price's searches, their warm starts and the downgrade
+  // rankings ask about overlapping configurations (estimator/memo.h; the predictor does not
+  // change within a decision). Every variant plans through it (the twins with Ecomap's own
+  // machinery); the transformer's figures for a configuration may differ in the last bits with
+  // the batch it was predicted in, so a memo's figures are those of the first batch.
   estimator::MemoPredictor memo_of_plan(*predictor_);
-  const estimator::Predictor& memo = variant_.resume ? static_cast<const estimator::Predictor&>(memo_of_plan)
-                                                     : *predictor_;
+  const estimator::Predictor& memo = memo_of_plan;
   const std::vector<Watts> ladder = BudgetLadder(info(), opt().no_budget_mode_w);
   // The normalisation: best variants, all on the GPU, highest mode.
   search::MappingReference ref;
@@ -489,6 +529,11 @@ StatusOr<EcomapController::Plan> EcomapController::MakePlan(const std::vector<Te
     plan.predict_ms += MsSince(t0);
     plan.evaluations += 1;
   }
+  ref_power_sum_ += ref.power.value();
+  for (const TenantSpec& t : tenants) {
+    if (t.arrival == platform::ArrivalKind::kOpenLoop) offered_sum_ += t.rate_rps;
+  }
+  plans_ += 1;
   size_t rung = 0;
   for (size_t i = 0; i < ladder.size(); ++i) {
     if (ladder[i] <= threshold + Watts{1e-6}) rung = i;

@@ -196,6 +196,10 @@ class EcomapController : public ControllerBase {
   Watts last_threshold_{0};
   // The plan's carbon weight: CI / the threshold map's reference intensity (1 when carbon-blind).
   double carbon_weight_ = 1;
+  // The price's window-wide normalisation: the sums of the plans' reference powers and of their
+  // total open-loop offered loads, over the plans made so far (the current one included).
+  double ref_power_sum_ = 0, offered_sum_ = 0;
+  int plans_ = 0;
   std::shared_ptr<estimator::CorrectedPredictor> corrected_;
   std::shared_ptr<const estimator::Predictor> predictor_;
   uint64_t searches_ = 0;
