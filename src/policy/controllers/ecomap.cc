@@ -458,7 +458,7 @@ StatusOr<search::MappingResult> EcomapController::PriceAccuracy(
       }
       if (moved_t == tenants.size()) break;
       plan->priced.push_back(tenants[moved_t].name + ":" + res.config.tenants[moved_t].model + "->" +
-                             moved_res.config.tenants[moved_t].model);
+                             moved_res.config.tenants[moved_t].model + " (re-mapped)");
       idx[moved_t] -= 1;
       res = std::move(moved_res);
       moved = true;

@@ -35,27 +35,34 @@
 // a plan may draw; the price decides how much accuracy an hour is worth giving up. After the
 // plan above found the most accurate variants that hold the SLOs under the threshold, it moves
 // down while that lowers the priced cost
-//   J = w x P / P_ref + price x accuracy_loss_pts
-// (P the predicted power, P_ref the plan's reference, accuracy loss request-weighted against
-// every tenant's best variant; search::ScoreConfiguration with these weights and no CDP term),
-// with the carbon weight w = CI / the reference intensity, the middle of the threshold map's
-// band [p10, p90] of the seen and forecast intensities (w = 0 at or under
-// always_clean_below_g; a carbon-blind twin sees its constant intensity as its own reference,
-// so w = 1: it spends accuracy evenly). Each step predicts, in one batch, every one-variant move
-// down (SwapVariant of the configuration in force) in every mode the threshold allows, takes
-// the feasible one with the lowest J if it is lower than the current J, and goes on; after a
-// move, one short search (budget_evals / 6, at least 40) at the new variants, warm-started by
-// it, may find a better mapping for them. This is the Lagrangian rule the hindsight bound
-// applies over a whole window (replay/bound.h): with one price for every hour, accuracy goes
-// where the carbon per point saved is highest, i.e. in the dirty hours. A resumed re-plan
-// starts from the variants the threshold allowed (Plan::idx), not from the priced ones, so a
-// cleaner hour gets its accuracy back.
+//   J = w x P / P_mean + price x (R / R_mean) x accuracy_loss_pts
+// (P the predicted power, accuracy loss request-weighted within the interval against every
+// tenant's best variant; search::ScoreConfiguration with these weights and no CDP term), with
+// the carbon weight w = CI / the reference intensity, the middle of the threshold map's band
+// [p10, p90] of the seen and forecast intensities (w = 0 at or under always_clean_below_g; a
+// carbon-blind twin sees its constant intensity as its own reference, so w = 1: it spends
+// accuracy evenly). P_mean is the mean of the plans' reference powers so far and R_mean the mean
+// of their total open-loop offered loads, R the interval's: so J is, up to one constant for the
+// whole window, carbon + price x the window's request-weighted loss (this plan's own reference
+// grows with the demand and would price a busy hour's watts and points differently). Each step
+// predicts, in one batch, every one-variant move down (SwapVariant of the configuration in force)
+// in every mode the threshold allows and takes the feasible one with the lowest J if it is lower
+// than the current J. When no such move pays (a plan in a fast mode often holds the SLOs in a
+// slower one only with another mapping), every one-variant move down gets a short search of its
+// own (budget_evals / 6, at least 40), warm-started by the swapped configuration, and the one
+// with the lowest J is taken if it lowers J. After the moves one short search at the final
+// variants, warm-started by the configuration, may find a better mapping for them. This is the
+// Lagrangian rule the hindsight bound applies over a whole window (replay/bound.h): with one rate
+// of carbon per point for every hour, accuracy goes where the carbon per point saved is highest,
+// i.e. in the dirty hours. A resumed re-plan starts from the variants the threshold allowed
+// (Plan::idx), not from the priced ones, so a cleaner hour gets its accuracy back.
+//
+// Every plan (every variant) asks its predictor through one memo (estimator/memo.h): a
+// configuration met again within the plan (decoding duplicates, the searches of the ladder, of
+// the rungs and of the price, warm starts, downgrade rankings) is predicted once.
 //
 // Resumed re-plans ("ecomap" only: EcomapVariant::resume; the twins, the ablations and
-// "perfect-predictor" plan as above, with the same figures as before). A plan asks its predictor
-// through one memo (estimator/memo.h): a configuration met again within the plan (decoding
-// duplicates, the searches of the ladder and of the rungs, warm starts, downgrade rankings) is
-// predicted once. It walks the substitution ladder with short searches and spends a full one
+// "perfect-predictor" plan as above). A resumed plan walks the substitution ladder with short searches and spends a full one
 // only where it serves:
 //   * the ladder starts at the variants the last plan's threshold allowed (before the accuracy
 //     price moved any down) when that plan was served feasible for the same tenants (same names
