@@ -50,8 +50,9 @@
 // than the current J. When no such move pays (a plan in a fast mode often holds the SLOs in a
 // slower one only with another mapping), every one-variant move down gets a short search of its
 // own (budget_evals / 6, at least 40), warm-started by the swapped configuration, and the one
-// with the lowest J is taken if it lowers J. After the moves one short search at the final
-// variants, warm-started by the configuration, may find a better mapping for them. This is the
+// with the lowest J is taken if it lowers J (the reason names it "(re-mapped)"). After the
+// moves one short search at the final variants, warm-started by the configuration, may find a
+// better mapping for them. This is the
 // Lagrangian rule the hindsight bound applies over a whole window (replay/bound.h): with one rate
 // of carbon per point for every hour, accuracy goes where the carbon per point saved is highest,
 // i.e. in the dirty hours. A resumed re-plan starts from the variants the threshold allowed
