@@ -784,15 +784,12 @@ TEST_F(ControllerTest, EcomapPriceReMapsWhenNoMoveKeepsTheMapping) {
       Open("camera", "resnet", {"resnet18", "resnet34", "resnet50", "resnet101"}, 20, 82.5),
       Open("inspection", "efficientnet", {}, 12, 110), Open("mobile", "mobilenet", {}, 8, 165),
       Open("text", "bert", {"bert_mini", "bert_small", "bert_medium"}, 20, 55)};
-  auto dirty_hour = [&](double price) -> StatusOr<Decision> {
-    ControllerContext ctx = Context(300);
-    ctx.options.threshold = ControllerOptions{}.threshold;  // Ecomap's defaults
-    ctx.options.accuracy_price = price;
-    auto c = Make("ecomap", ctx);
-    Warm(*c, t, 24);
-    return c->Step(Input(200, t, 25));
-  };
-  StatusOr<Decision> p = dirty_hour(0.02);
+  ControllerContext ctx = Context(300);
+  ctx.options.threshold = ControllerOptions{}.threshold;  // Ecomap's defaults
+  ctx.options.accuracy_price = 0.02;
+  auto c = Make("ecomap", ctx);
+  Warm(*c, t, 24);
+  StatusOr<Decision> p = c->Step(Input(200, t, 25));
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   ASSERT_TRUE(p->replanned) << p->reason;
   EXPECT_NE(p->reason.find("(re-mapped)"), std::string::npos) << p->reason;

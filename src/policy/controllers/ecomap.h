@@ -41,8 +41,8 @@
 // the carbon weight w = CI / the reference intensity, the middle of the threshold map's band
 // [p10, p90] of the seen and forecast intensities (w = 0 at or under always_clean_below_g; a
 // carbon-blind twin sees its constant intensity as its own reference, so w = 1: it spends
-// accuracy evenly). P_mean is the mean of the plans' reference powers so far and R_mean the mean
-// of their total open-loop offered loads, R the interval's: so J is, up to one constant for the
+// accuracy evenly). P_mean is the mean of the controller's plans' reference powers since it
+// started and R_mean the mean of their total open-loop offered loads, R the interval's: so J is, up to one constant for the
 // whole window, carbon + price x the window's request-weighted loss (this plan's own reference
 // grows with the demand and would price a busy hour's watts and points differently). Each step
 // predicts, in one batch, every one-variant move down (SwapVariant of the configuration in force)
@@ -52,19 +52,19 @@
 // own (budget_evals / 6, at least 40), warm-started by the swapped configuration, and the one
 // with the lowest J is taken if it lowers J (the reason names it "(re-mapped)"). After the
 // moves one short search at the final variants, warm-started by the configuration, may find a
-// better mapping for them. This is the
-// Lagrangian rule the hindsight bound applies over a whole window (replay/bound.h): with one rate
-// of carbon per point for every hour, accuracy goes where the carbon per point saved is highest,
-// i.e. in the dirty hours. A resumed re-plan starts from the variants the threshold allowed
-// (Plan::idx), not from the priced ones, so a cleaner hour gets its accuracy back.
+// better mapping for them. This is the Lagrangian rule the hindsight bound applies over a whole
+// window (replay/bound.h): with one rate of carbon per point for every hour, accuracy goes where
+// the carbon per point saved is highest, i.e. in the dirty hours. A resumed re-plan starts from
+// the variants the threshold allowed (Plan::idx), not from the priced ones, so a cleaner hour
+// gets its accuracy back.
 //
 // Every plan (every variant) asks its predictor through one memo (estimator/memo.h): a
 // configuration met again within the plan (decoding duplicates, the searches of the ladder, of
 // the rungs and of the price, warm starts, downgrade rankings) is predicted once.
 //
 // Resumed re-plans ("ecomap" only: EcomapVariant::resume; the twins, the ablations and
-// "perfect-predictor" plan as above). A resumed plan walks the substitution ladder with short searches and spends a full one
-// only where it serves:
+// "perfect-predictor" plan as above). A resumed plan walks the substitution ladder with short
+// searches and spends a full one only where it serves:
 //   * the ladder starts at the variants the last plan's threshold allowed (before the accuracy
 //     price moved any down) when that plan was served feasible for the same tenants (same names
 //     and variant ladders), else at the best variants;
