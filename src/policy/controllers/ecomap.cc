@@ -21,6 +21,15 @@ constexpr GramsPerKwh kBlindIntensity{100};
 // The smallest evaluation budget of a resumed plan's searches (LA-MCTS's smallest initial design
 // plus room for the warm starts and a few iterations).
 constexpr int kResumeMinBudget = 40;
+
+// `sum` plus the tenants' open-loop offered loads, added one by one (req/s).
+double AddOfferedRps(const std::vector<TenantSpec>& tenants, double sum) {
+  for (const TenantSpec& t : tenants) {
+    if (t.arrival == platform::ArrivalKind::kOpenLoop) sum += t.rate_rps;
+  }
+  return sum;
+}
+
 EcomapVariant Resuming() {
   EcomapVariant v;
   v.resume = true;
@@ -393,10 +402,7 @@ StatusOr<search::MappingResult> EcomapController::PriceAccuracy(
   // demand), and the loss, a rate-weighted mean within the interval, scaled by the interval's
   // offered load against the mean (the window's loss weights every request alike).
   if (plans_ > 0 && ref_power_sum_ > 0) goal.reference.power = Watts{ref_power_sum_ / plans_};
-  double offered = 0;
-  for (const TenantSpec& t : tenants) {
-    if (t.arrival == platform::ArrivalKind::kOpenLoop) offered += t.rate_rps;
-  }
+  const double offered = AddOfferedRps(tenants, 0);
   if (plans_ > 0 && offered > 0 && offered_sum_ > 0) goal.weights.accuracy = price * offered / (offered_sum_ / plans_);
   const platform::ModelLookup lookup = platform::DefaultModelLookup();
   res.score = search::ScoreConfiguration(space, goal, res.config, res.predicted);
@@ -530,9 +536,7 @@ StatusOr<EcomapController::Plan> EcomapController::MakePlan(const std::vector<Te
     plan.evaluations += 1;
   }
   ref_power_sum_ += ref.power.value();
-  for (const TenantSpec& t : tenants) {
-    if (t.arrival == platform::ArrivalKind::kOpenLoop) offered_sum_ += t.rate_rps;
-  }
+  offered_sum_ = AddOfferedRps(tenants, offered_sum_);
   plans_ += 1;
   size_t rung = 0;
   for (size_t i = 0; i < ladder.size(); ++i) {
