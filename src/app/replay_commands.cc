@@ -205,14 +205,19 @@ void RunReplayCommand(const ReplayArgs& a) {
       const nlohmann::json sj = replay::SweepJson(result, a.sweep, ro.reference);
       if (sj.contains("equal_accuracy")) {
         const nlohmann::json& ea = sj["equal_accuracy"];
-        std::cout << fmt::format("\nAt {}'s accuracy loss ({:.2f} pts), interpolating each swept curve:\n",
-                                 ro.reference, ea["accuracy_loss_pts"].get<double>());
+        std::cout << fmt::format(
+            "\nAt {}'s accuracy loss ({:.2f} pts): each swept curve's lower envelope, the bounds solved "
+            "there:\n",
+            ro.reference, ea["accuracy_loss_pts"].get<double>());
         for (const auto& [name, v] : ea["vs"].items()) {
           if (!v["covered"].get<bool>()) {
-            std::cout << fmt::format("  {:<10} its curve does not reach that accuracy loss\n", name);
+            std::cout << fmt::format(
+                "  {:<18} no figure at that accuracy loss (the curve does not reach it, or no plan fits)\n",
+                name);
           } else {
-            std::cout << fmt::format("  {:<10} {:8.1f} g  -> {} emits {:.1f}% less\n", name,
-                                     v["carbon_g"].get<double>(), ro.reference, v["saving_pct"].get<double>());
+            std::cout << fmt::format("  {:<18} {:8.1f} g  -> {} emits {:.1f}% less\n", name,
+                                     v["carbon_g"].get<double>(), ro.reference,
+                                     v["saving_pct"].get<double>());
           }
         }
       }

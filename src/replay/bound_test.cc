@@ -1,9 +1,11 @@
 #include "replay/bound.h"
-#include "replay/sweep.h"
+
+#include <gtest/gtest.h>
 
 #include <random>
 
-#include <gtest/gtest.h>
+#include "replay/replay.h"
+#include "replay/sweep.h"
 
 namespace ecomap::replay {
 namespace {
@@ -81,13 +83,22 @@ TEST(BoundTest, CountsIntervalsNobodyServedAndRejectsBadInput) {
   EXPECT_NE(s.message().find("budget"), std::string::npos);
 }
 
-TEST(SweepTest, InterpolatesACurveOnlyInsideItsRange) {
+TEST(SweepTest, ReadsACurveAsItsLowerEnvelopeOnlyInsideItsRange) {
   const std::vector<std::pair<double, double>> curve = {{2.0, 50.0}, {0.0, 100.0}, {1.0, 80.0}};
-  EXPECT_DOUBLE_EQ(*CarbonAtLoss(curve, 0.5), 90.0);
-  EXPECT_DOUBLE_EQ(*CarbonAtLoss(curve, 1.5), 65.0);
+  // (1, 80) lies above the line from (0, 100) to (2, 50): mixing the ends is cheaper.
+  EXPECT_DOUBLE_EQ(*CarbonAtLoss(curve, 0.5), 87.5);
+  EXPECT_DOUBLE_EQ(*CarbonAtLoss(curve, 1.0), 75.0);
+  EXPECT_DOUBLE_EQ(*CarbonAtLoss(curve, 1.5), 62.5);
   EXPECT_DOUBLE_EQ(*CarbonAtLoss(curve, 2.0), 50.0);
+  EXPECT_DOUBLE_EQ(*CarbonAtLoss(curve, 0.0), 100.0);
   EXPECT_FALSE(CarbonAtLoss(curve, 2.5).has_value());
+  EXPECT_FALSE(CarbonAtLoss(curve, -0.1).has_value());
   EXPECT_FALSE(CarbonAtLoss({}, 1).has_value());
+  // A setting that loses more accuracy and emits more than another never lifts the figure: at
+  // 2 points the cheaper setting at 1 point is taken (a neighbour line would give 120).
+  const std::vector<std::pair<double, double>> dominated = {{1.0, 50.0}, {2.0, 120.0}, {3.0, 100.0}};
+  EXPECT_DOUBLE_EQ(*CarbonAtLoss(dominated, 2.0), 50.0);
+  EXPECT_DOUBLE_EQ(*CarbonAtLoss(dominated, 3.0), 50.0);
   policy::ControllerContext ctx;
   EXPECT_FALSE(SweepRuns({"ecomap"}, 1, ctx).ok());
   StatusOr<std::vector<ControllerRun>> runs = SweepRuns({"ecomap", "maxn", "clover"}, 3, ctx);
@@ -96,6 +107,43 @@ TEST(SweepTest, InterpolatesACurveOnlyInsideItsRange) {
   for (const ControllerRun& r : *runs) names.push_back(r.name);
   EXPECT_EQ(names, (std::vector<std::string>{"ecomap@0.00", "ecomap@0.50", "ecomap@1.00", "clover@0.00",
                                              "clover@0.50", "clover@1.00"}));
+}
+
+// Two intervals, a clean one (100 g/kWh) and a dirty one (500); "a" loses nothing, "b" loses
+// 2 points for less energy, more so in the clean interval. A budget of 1 point lets one interval
+// take "b": the bound takes it where it saves carbon (the dirty one), the carbon-blind bound
+// where it saves energy (the clean one).
+TEST(BoundTest, CarbonBlindBoundSpendsTheBudgetWhereEnergyNotCarbonFalls) {
+  auto interval = [](double ci, double wh, double loss) {
+    IntervalRecord r;
+    r.intensity_g_per_kwh = ci;
+    r.energy_wh = wh;
+    r.carbon_g = wh / 1000.0 * ci;
+    r.accuracy_loss_pts = loss;
+    r.requests = 100;
+    return r;
+  };
+  ControllerSummary a, b;
+  a.name = "a";
+  a.intervals = {interval(100, 1.0, 0), interval(500, 1.0, 0)};
+  b.name = "b";
+  b.intervals = {interval(100, 0.5, 2), interval(500, 0.6, 2)};
+  const std::vector<ControllerSummary> cs = {a, b};
+  StatusOr<BoundResult> bound = SolveBound(BoundCandidates(cs, 2), 1.0 + 1e-9);
+  ASSERT_TRUE(bound.ok()) << bound.status().message();
+  EXPECT_NEAR(bound->carbon_g, 0.1 + 0.3, 1e-9);
+  StatusOr<CarbonBlindBound> blind = SolveCarbonBlindBound(cs, 2, 1.0 + 1e-9);
+  ASSERT_TRUE(blind.ok()) << blind.status().message();
+  ASSERT_TRUE(blind->feasible);
+  EXPECT_NEAR(blind->energy_wh, 1.5, 1e-9);
+  EXPECT_NEAR(blind->carbon_g, 0.05 + 0.5, 1e-9);
+  EXPECT_NEAR(blind->accuracy_loss_pts, 1.0, 1e-9);
+  EXPECT_GE(blind->carbon_g, bound->carbon_g);
+  // No budget: only "a" fits; a negative one is refused like the bound's.
+  StatusOr<CarbonBlindBound> none = SolveCarbonBlindBound(cs, 2, 0);
+  ASSERT_TRUE(none.ok());
+  EXPECT_NEAR(none->carbon_g, 0.6, 1e-9);
+  EXPECT_FALSE(SolveCarbonBlindBound(cs, 2, -1).ok());
 }
 
 }  // namespace

@@ -486,6 +486,15 @@ TEST(ReportTest, SweptReplayHasAParetoChartWithACurvePerSweptController) {
   } else {
     EXPECT_FALSE(swept["equal_accuracy"]["vs"]["bound"]["covered"].get<bool>());
   }
+  // The carbon-blind bound is a plan of the same candidates within ecomap's loss: never under the
+  // bound's dual (lower) bound, never over that loss.
+  ASSERT_TRUE(swept["equal_accuracy"]["vs"].contains("bound-carbon-blind")) << swept["equal_accuracy"].dump();
+  const nlohmann::json& blind = swept["equal_accuracy"]["vs"]["bound-carbon-blind"];
+  if (blind.value("covered", false) && at.value("feasible", false)) {
+    EXPECT_GE(blind["carbon_g"].get<double>() + 1e-9, at["lower_bound_g"].get<double>());
+    EXPECT_LE(blind["accuracy_loss_pts"].get<double>(), loss("ecomap") + 1e-6);
+    EXPECT_GT(blind["energy_wh"].get<double>(), 0);
+  }
 
   // Without a sweep: no Pareto chart, no "pareto" in the JSON.
   ro.sweep_points = 0;

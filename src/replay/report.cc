@@ -158,9 +158,11 @@ StatusOr<std::string> ParetoSection(const ReplayResult& r, const ReportOptions& 
   if (sweep.contains("equal_accuracy")) {
     const nlohmann::json& ea = sweep["equal_accuracy"];
     const std::string ref = ea["reference"].get<std::string>();
-    h += fmt::format("<h3>At equal accuracy: {}'s loss ({:.2f} pts), each curve interpolated</h3>\n<table><tr>"
-                     "<th>curve</th><th>its carbon g at that loss</th><th>{} g</th><th>{} saves</th></tr>\n",
-                     HtmlEscape(ref), ea["accuracy_loss_pts"].get<double>(), HtmlEscape(ref), HtmlEscape(ref));
+    h += fmt::format(
+        "<h3>At equal accuracy: {}'s loss ({:.2f} pts), each curve's lower envelope, the bounds solved "
+        "there</h3>\n<table><tr>"
+        "<th>curve</th><th>its carbon g at that loss</th><th>{} g</th><th>{} saves</th></tr>\n",
+        HtmlEscape(ref), ea["accuracy_loss_pts"].get<double>(), HtmlEscape(ref), HtmlEscape(ref));
     for (const auto& [name, v] : ea["vs"].items()) {
       // The bound needs no interpolation: it was solved at exactly the reference's loss (the
       // line between two of its budgets lies above it where its curve bends).

@@ -130,11 +130,36 @@ StatusOr<json> Pareto(const json& run) {
   return run["pareto"];
 }
 
-// Per swept baseline (energy, clover): ecomap's accuracy loss, the curve's carbon interpolated
-// there (CarbonAtLoss's rule: linear between the two neighbouring points, nothing outside the
-// curve), ecomap's carbon and its saving (positive: ecomap emits less). Recomputed from the
-// curves, and checked against the run's own "equal_accuracy" so that the two cannot drift apart.
-// Then the bound at ecomap's loss.
+// The carbon of a run's curve `name` at `loss` (CarbonAtLoss); InvalidArgument naming `file`
+// when the run has no such curve or a point lacks a figure.
+StatusOr<std::optional<double>> CurveAt(const json& pareto, const std::string& file, const std::string& name,
+                                        double loss) {
+  if (!pareto.contains(name)) return InvalidArgument(fmt::format("{} has no '{}' curve", file, name));
+  std::vector<std::pair<double, double>> curve;
+  for (const json& p : pareto[name]) {
+    ECOMAP_ASSIGN_OR_RETURN(double l, Num(p, name, "accuracy_loss_pts"));
+    ECOMAP_ASSIGN_OR_RETURN(double c, Num(p, name, "carbon_g"));
+    curve.push_back({l, c});
+  }
+  return CarbonAtLoss(curve, loss);
+}
+
+// The bound solved at ecomap's loss (bound.at.ecomap), nullopt when the run has none or it is
+// infeasible.
+StatusOr<std::optional<double>> BoundAtEcomap(const json& run) {
+  if (!run.contains("bound") || !run["bound"].contains("at") || !run["bound"]["at"].contains("ecomap") ||
+      !run["bound"]["at"]["ecomap"].value("feasible", false)) {
+    return std::optional<double>();
+  }
+  ECOMAP_ASSIGN_OR_RETURN(double b, Num(run["bound"]["at"]["ecomap"], "bound", "carbon_g"));
+  return std::optional<double>(b);
+}
+
+// Per swept baseline (energy, clover): ecomap's accuracy loss, the curve's carbon there
+// (CarbonAtLoss's rule: the curve's lower envelope, nothing outside the curve), ecomap's carbon
+// and its saving (positive: ecomap emits less). Recomputed from the curves, and checked against
+// the run's own "equal_accuracy" so that the two cannot drift apart. Then the bound and the
+// carbon-blind bound at ecomap's loss.
 StatusOr<std::string> EqualAccuracy(const json& run) {
   ECOMAP_ASSIGN_OR_RETURN(json pareto, Pareto(run));
   if (!run["controllers"].contains("ecomap")) return InvalidArgument("no 'ecomap' controller");
@@ -185,6 +210,23 @@ StatusOr<std::string> EqualAccuracy(const json& run) {
                          carbon, bg > 0 ? fmt::format("{:+.1f}%", 100.0 * (1.0 - carbon / bg)) : std::string("-"));
     }
   }
+  // The carbon-blind bound (runs made before it existed have none): the replay solved it.
+  if (run.contains("equal_accuracy") && run["equal_accuracy"].contains("vs") &&
+      run["equal_accuracy"]["vs"].contains(kCarbonBlindBound)) {
+    const json& b = run["equal_accuracy"]["vs"][kCarbonBlindBound];
+    if (!b.value("covered", false)) {
+      out += fmt::format(
+          "| bound, carbon-blind (least energy, solved at that loss) | - | - | {:.2f} pts | no plan | {:.1f} "
+          "| - |\n",
+          loss, carbon);
+    } else {
+      ECOMAP_ASSIGN_OR_RETURN(double bg, Num(b, kCarbonBlindBound, "carbon_g"));
+      out += fmt::format(
+          "| bound, carbon-blind (least energy, solved at that loss) | - | - | {:.2f} pts | {:.1f} | {:.1f} "
+          "| {} |\n",
+          loss, bg, carbon, bg > 0 ? fmt::format("{:+.1f}%", 100.0 * (1.0 - carbon / bg)) : std::string("-"));
+    }
+  }
   return out;
 }
 
@@ -216,24 +258,9 @@ StatusOr<std::string> MustShow(const std::vector<std::string>& files, const std:
     ECOMAP_ASSIGN_OR_RETURN(double viol, Num(e, "ecomap", "slo_violation_rate"));
     ECOMAP_ASSIGN_OR_RETURN(double tcdp, Num(cs["throughput"], "throughput", "cdp"));
     ECOMAP_ASSIGN_OR_RETURN(double ccdp, Num(cs["clover"], "clover", "cdp"));
-    auto at = [&](const std::string& name) -> StatusOr<std::optional<double>> {
-      if (!pareto.contains(name)) return InvalidArgument(fmt::format("{} has no '{}' curve", files[k], name));
-      std::vector<std::pair<double, double>> curve;
-      for (const json& p : pareto[name]) {
-        ECOMAP_ASSIGN_OR_RETURN(double l, Num(p, name, "accuracy_loss_pts"));
-        ECOMAP_ASSIGN_OR_RETURN(double c, Num(p, name, "carbon_g"));
-        curve.push_back({l, c});
-      }
-      return CarbonAtLoss(curve, loss);
-    };
-    ECOMAP_ASSIGN_OR_RETURN(std::optional<double> energy, at("energy"));
-    ECOMAP_ASSIGN_OR_RETURN(std::optional<double> clover, at("clover"));
-    std::optional<double> bound;
-    if (r.contains("bound") && r["bound"].contains("at") && r["bound"]["at"].contains("ecomap") &&
-        r["bound"]["at"]["ecomap"].value("feasible", false)) {
-      ECOMAP_ASSIGN_OR_RETURN(double b, Num(r["bound"]["at"]["ecomap"], "bound", "carbon_g"));
-      bound = b;
-    }
+    ECOMAP_ASSIGN_OR_RETURN(std::optional<double> energy, CurveAt(pareto, files[k], "energy", loss));
+    ECOMAP_ASSIGN_OR_RETURN(std::optional<double> clover, CurveAt(pareto, files[k], "clover", loss));
+    ECOMAP_ASSIGN_OR_RETURN(std::optional<double> bound, BoundAtEcomap(r));
     int met = 0, goals = 0;
     auto cell = [&](bool ok, const std::string& text) {
       ++goals;
@@ -275,6 +302,58 @@ StatusOr<std::string> MustShow(const std::vector<std::string>& files, const std:
     row += " " + cell(viol <= 0.01, Pct(viol) + " (goal <= 1%)");
     row += " " + cell(loss <= 1.5, fmt::format("{:.2f} pts (goal <= 1.5)", loss));
     out += row + fmt::format(" {} of {} |\n", met, goals);
+  }
+  return out;
+}
+
+// What the carbon signal is worth, one row per swept run: against the energy twin's curve at
+// ecomap's loss, the saving of the bound, of the carbon-blind bound (the least-energy mix of the
+// same candidates, replay.h) and of ecomap. The bound's saving less the carbon-blind bound's is
+// what knowing the carbon signal added to the bound over these candidates. Runs without a
+// carbon-blind bound are refused (rerun them).
+StatusOr<std::string> CarbonSignal(const std::vector<std::string>& files, const std::vector<json>& runs) {
+  std::string out =
+      "| run | ecomap's acc. loss | energy twin's carbon at that loss | bound's saving | carbon-blind "
+      "bound's saving | "
+      "the carbon signal's part (the difference) | ecomap's saving |\n| --- | ---: | ---: | ---: | ---: | "
+      "---: | ---: |\n";
+  for (size_t k = 0; k < runs.size(); ++k) {
+    const json& r = runs[k];
+    ECOMAP_ASSIGN_OR_RETURN(json pareto, Pareto(r));
+    if (!r["controllers"].contains("ecomap"))
+      return InvalidArgument(files[k] + " has no 'ecomap' controller");
+    const json& e = r["controllers"]["ecomap"];
+    ECOMAP_ASSIGN_OR_RETURN(double loss, Num(e, "ecomap", "accuracy_loss_pts"));
+    ECOMAP_ASSIGN_OR_RETURN(double carbon, Num(e, "ecomap", "carbon_g"));
+    ECOMAP_ASSIGN_OR_RETURN(std::optional<double> energy, CurveAt(pareto, files[k], "energy", loss));
+    ECOMAP_ASSIGN_OR_RETURN(std::optional<double> bound, BoundAtEcomap(r));
+    if (!r.contains("equal_accuracy") || !r["equal_accuracy"].contains("vs") ||
+        !r["equal_accuracy"]["vs"].contains(kCarbonBlindBound)) {
+      return InvalidArgument(files[k] + " has no carbon-blind bound (replay it again with --sweep N)");
+    }
+    const json& b = r["equal_accuracy"]["vs"][kCarbonBlindBound];
+    std::optional<double> blind;
+    if (b.value("covered", false)) {
+      ECOMAP_ASSIGN_OR_RETURN(double v, Num(b, kCarbonBlindBound, "carbon_g"));
+      blind = v;
+    }
+    const std::string zone = r.contains("trace") ? r["trace"].value("zone", std::string("?")) : "?";
+    const std::string start =
+        r.contains("window") ? r["window"].value("start", std::string("?")).substr(0, 10) : "?";
+    if (!energy || *energy <= 0) {
+      out += fmt::format("| {} {} | {:.2f} pts | not covered | - | - | - | - |\n", zone, start, loss);
+      continue;
+    }
+    auto saving = [&](std::optional<double> c) -> std::optional<double> {
+      if (!c) return std::nullopt;
+      return 100.0 * (1.0 - *c / *energy);
+    };
+    auto show = [](std::optional<double> v) { return v ? fmt::format("{:.1f}%", *v) : std::string("none"); };
+    const std::optional<double> sb = saving(bound), sbb = saving(blind);
+    const std::optional<double> part = sb && sbb ? std::optional<double>(*sb - *sbb) : std::nullopt;
+    out += fmt::format("| {} {} | {:.2f} pts | {:.1f} g | {} | {} | {} | {} |\n", zone, start, loss, *energy,
+                       show(sb), show(sbb), part ? fmt::format("{:.1f} pts", *part) : std::string("-"),
+                       show(saving(carbon)));
   }
   return out;
 }
@@ -338,13 +417,15 @@ StatusOr<std::string> RenderResultTable(const std::string& kind, const std::vect
   }
   if (kind == "savings") return Savings(files, runs);
   if (kind == "must-show") return MustShow(files, runs);
+  if (kind == "carbon-signal") return CarbonSignal(files, runs);
   if (kind == "equal-accuracy" || kind == "pareto") {
     if (files.size() != 1) return InvalidArgument("replay-table " + kind + " takes one file");
     StatusOr<std::string> t = kind == "pareto" ? ParetoPoints(runs.front()) : EqualAccuracy(runs.front());
     if (!t.ok()) return t.status().WithContext(files.front());
     return t;
   }
-  return InvalidArgument("unknown replay-table kind '" + kind + "' (controllers, savings, equal-accuracy, pareto or must-show)");
+  return InvalidArgument("unknown replay-table kind '" + kind +
+                         "' (controllers, savings, equal-accuracy, pareto, must-show or carbon-signal)");
 }
 
 StatusOr<std::string> UpdateResultTables(const std::string& doc, const ResultLoader& load) {

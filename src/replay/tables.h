@@ -16,10 +16,11 @@
 //                              against the best carbon-agnostic one (maxn / throughput), its SLO
 //                              violations and accuracy loss
 //   equal-accuracy FILE        a run with --sweep: per swept baseline (energy, clover),
-//                              ecomap's accuracy loss, the curve's carbon interpolated there
-//                              (replay/sweep.h), ecomap's carbon and its saving, or "not
+//                              ecomap's accuracy loss, the curve's carbon there (its lower
+//                              envelope, replay/sweep.h), ecomap's carbon and its saving, or "not
 //                              covered" when ecomap's loss is outside the curve; then the bound
-//                              solved at ecomap's loss (bound.at.ecomap, not interpolated)
+//                              solved at ecomap's loss (bound.at.ecomap, not interpolated) and,
+//                              where the run has it, the carbon-blind bound solved there
 //   pareto FILE                a run with --sweep: every point of every curve (knob, accuracy
 //                              loss, carbon, CDP, SLO violations, good requests)
 //   must-show FILE [FILE...]   runs with --sweep: one row per run with the evidence issue's
@@ -27,9 +28,15 @@
 //                              clover, its carbon above the bound, its CDP against throughput
 //                              and clover, SLO violations, accuracy loss), each figure with its
 //                              goal and "met" / "missed", and the count of goals met
+//   carbon-signal FILE [FILE...]  runs with --sweep: one row per run, the savings against the
+//                              energy twin's curve at ecomap's loss of the bound, of the
+//                              carbon-blind bound (replay.h) and of ecomap, and the bound's
+//                              saving less the carbon-blind bound's: what knowing the carbon
+//                              signal added to the bound
 // Paths are relative to the repository root. `ecomap results tables --update FILE...` rewrites
-// the marked blocks; `--check` fails naming the first block that differs, and a test checks the
-// README and the docs that way, so a table can never disagree with its JSON.
+// the marked blocks; without `--update` it only checks, failing on the first block that
+// differs, and a test checks the README and the docs that way, so a table can never disagree
+// with its JSON.
 //
 // Thread-safety: pure functions.
 #pragma once

@@ -47,8 +47,10 @@ ResultLoader Fake() {
                      {"bound", {{{"knob", 0.0}, {"accuracy_loss_pts", 0.0}, {"carbon_g", 90.0}},
                                 {{"knob", 2.0}, {"accuracy_loss_pts", 2.0}, {"carbon_g", 30.0}}}}};
       j["bound"] = {{"at", {{"ecomap", {{"feasible", true}, {"carbon_g", 45.0}}}}}};
-      j["equal_accuracy"] = {{"vs", {{"energy", {{"covered", true}, {"carbon_g", 60.0}}},
-                                     {"clover", {{"covered", false}}}}}};
+      j["equal_accuracy"] = {{"vs",
+                              {{"energy", {{"covered", true}, {"carbon_g", 60.0}}},
+                               {"clover", {{"covered", false}}},
+                               {"bound-carbon-blind", {{"covered", true}, {"carbon_g", 54.0}}}}}};
       return j;
     }
     if (path == "bad.json") return json{{"format", "other"}};
@@ -89,6 +91,10 @@ TEST(ResultTablesTest, RendersEqualAccuracyAndParetoCurves) {
             std::string::npos) << *t;
   // The bound: solved at ecomap's loss (the run's bound.at), not read off its curve (60 g).
   EXPECT_NE(t->find("| bound (solved at that loss) | - | - | 1.00 pts | 45.0 | 50.0 | -11.1% |"), std::string::npos)
+      << *t;
+  EXPECT_NE(t->find("| bound, carbon-blind (least energy, solved at that loss) | - | - | 1.00 pts | 54.0 | "
+                    "50.0 | +7.4% |"),
+            std::string::npos)
       << *t;
   EXPECT_EQ(t->find("| ecomap ("), std::string::npos) << *t;  // not against itself
   StatusOr<std::string> p = RenderResultTable("pareto", {"sweep.json"}, Fake());
@@ -137,6 +143,24 @@ TEST(ResultTablesTest, RendersTheMustShowGoals) {
   StatusOr<std::string> no_tp = RenderResultTable("must-show", {"sweep.json"}, load);
   ASSERT_FALSE(no_tp.ok());
   EXPECT_NE(no_tp.status().message().find("'throughput'"), std::string::npos) << no_tp.status().ToString();
+}
+
+// Against the energy curve at ecomap's loss (60 g): the bound (45 g) saves 25%, the carbon-blind
+// bound (54 g) 10%, so knowing the carbon signal added 15 points to the bound; ecomap saves 16.7%.
+TEST(ResultTablesTest, RendersWhatTheCarbonSignalIsWorth) {
+  StatusOr<std::string> t = RenderResultTable("carbon-signal", {"sweep.json"}, Fake());
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_NE(t->find("| US 2023-06-05 | 1.00 pts | 60.0 g | 25.0% | 10.0% | 15.0 pts | 16.7% |"),
+            std::string::npos)
+      << *t;
+  // A run made before the carbon-blind bound existed is refused, saying how to make one.
+  StatusOr<json> old = Fake()("sweep.json");
+  (*old)["equal_accuracy"]["vs"].erase("bound-carbon-blind");
+  StatusOr<std::string> o =
+      RenderResultTable("carbon-signal", {"x"}, [&](const std::string&) -> StatusOr<json> { return *old; });
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.status().message().find("carbon-blind"), std::string::npos) << o.status().ToString();
+  EXPECT_FALSE(RenderResultTable("carbon-signal", {"us.json"}, Fake()).ok());  // no sweep
 }
 
 TEST(ResultTablesTest, RegeneratesMarkedBlocksOnly) {
