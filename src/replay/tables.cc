@@ -313,10 +313,9 @@ StatusOr<std::string> MustShow(const std::vector<std::string>& files, const std:
 // carbon-blind bound are refused (rerun them).
 StatusOr<std::string> CarbonSignal(const std::vector<std::string>& files, const std::vector<json>& runs) {
   std::string out =
-      "| run | ecomap's acc. loss | energy twin's carbon at that loss | bound's saving | carbon-blind "
-      "bound's saving | "
-      "the carbon signal's part (the difference) | ecomap's saving |\n| --- | ---: | ---: | ---: | ---: | "
-      "---: | ---: |\n";
+      "| run | ecomap's acc. loss | energy twin's carbon at that loss | bound's saving | "
+      "carbon-blind bound's saving | the carbon signal's part (the difference) | ecomap's saving |\n"
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n";
   for (size_t k = 0; k < runs.size(); ++k) {
     const json& r = runs[k];
     ECOMAP_ASSIGN_OR_RETURN(json pareto, Pareto(r));
