@@ -125,4 +125,29 @@ StatusOr<BoundResult> SolveBound(const std::vector<std::vector<BoundCandidate>>&
   return out;
 }
 
+StatusOr<CarbonBlindBound> SolveCarbonBlindBound(const std::vector<std::vector<BoundCandidate>>& intervals,
+                                                 double budget_pts) {
+  std::vector<std::vector<BoundCandidate>> by_energy = intervals;
+  for (auto& iv : by_energy) {
+    for (BoundCandidate& c : iv) c.carbon_g = c.energy_wh;
+  }
+  CarbonBlindBound out;
+  StatusOr<BoundResult> b = SolveBound(by_energy, budget_pts);
+  if (b.status().code() == StatusCode::kFailedPrecondition) return out;
+  if (!b.ok()) return b.status();
+  if (b->choice.size() != intervals.size())
+    return Internal("the carbon-blind bound left an interval unchosen");
+  for (size_t k = 0; k < intervals.size(); ++k) {
+    const int i = b->choice[k];
+    if (i < 0 || static_cast<size_t>(i) >= intervals[k].size()) {
+      return Internal("the carbon-blind bound's choice is out of range");
+    }
+    out.carbon_g += intervals[k][static_cast<size_t>(i)].carbon_g;
+  }
+  out.feasible = true;
+  out.energy_wh = b->carbon_g;
+  out.accuracy_loss_pts = b->accuracy_loss_pts;
+  return out;
+}
+
 }  // namespace ecomap::replay

@@ -39,6 +39,7 @@ struct BoundCandidate {
   double loss_weight = 0;      // sum over tenants of accuracy loss (pts) x requests
   double requests = 0;         // the interval's requests
   int slo_violations = 0;      // tenants over their SLO
+  double energy_wh = 0;        // the interval's energy (the carbon-blind bound's price)
 };
 
 struct BoundResult {
@@ -55,5 +56,19 @@ struct BoundResult {
 // `intervals[k]` are interval k's candidates (at least one each). `budget_pts` >= 0.
 // InvalidArgument for an empty interval, a negative budget or non-finite figures.
 StatusOr<BoundResult> SolveBound(const std::vector<std::vector<BoundCandidate>>& intervals, double budget_pts);
+
+// The carbon-blind bound: SolveBound with each candidate's energy in place of its carbon, i.e. the
+// mix of the candidates with the least energy at `budget_pts`, chosen knowing the window's demand
+// and every candidate's outcome but not the carbon signal. `carbon_g` is that mix's carbon.
+// Between it and the bound at the same budget lies what knowing the carbon signal was worth over
+// these candidates; between it and a carbon-blind controller, what hindsight and mixing the
+// candidates were worth without it. SolveBound's errors, except that a budget no mix fits gives
+// feasible = false.
+struct CarbonBlindBound {
+  bool feasible = false;  // false: no mix of the candidates fits the budget (nothing else set)
+  double carbon_g = 0, energy_wh = 0, accuracy_loss_pts = 0;
+};
+StatusOr<CarbonBlindBound> SolveCarbonBlindBound(const std::vector<std::vector<BoundCandidate>>& intervals,
+                                                 double budget_pts);
 
 }  // namespace ecomap::replay

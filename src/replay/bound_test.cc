@@ -132,7 +132,7 @@ TEST(BoundTest, CarbonBlindBoundSpendsTheBudgetWhereEnergyNotCarbonFalls) {
   StatusOr<BoundResult> bound = SolveBound(BoundCandidates(cs, 2), 1.0 + 1e-9);
   ASSERT_TRUE(bound.ok()) << bound.status().message();
   EXPECT_NEAR(bound->carbon_g, 0.1 + 0.3, 1e-9);
-  StatusOr<CarbonBlindBound> blind = SolveCarbonBlindBound(cs, 2, 1.0 + 1e-9);
+  StatusOr<CarbonBlindBound> blind = SolveCarbonBlindBound(BoundCandidates(cs, 2), 1.0 + 1e-9);
   ASSERT_TRUE(blind.ok()) << blind.status().message();
   ASSERT_TRUE(blind->feasible);
   EXPECT_NEAR(blind->energy_wh, 1.5, 1e-9);
@@ -140,10 +140,10 @@ TEST(BoundTest, CarbonBlindBoundSpendsTheBudgetWhereEnergyNotCarbonFalls) {
   EXPECT_NEAR(blind->accuracy_loss_pts, 1.0, 1e-9);
   EXPECT_GE(blind->carbon_g, bound->carbon_g);
   // No budget: only "a" fits; a negative one is refused like the bound's.
-  StatusOr<CarbonBlindBound> none = SolveCarbonBlindBound(cs, 2, 0);
+  StatusOr<CarbonBlindBound> none = SolveCarbonBlindBound(BoundCandidates(cs, 2), 0);
   ASSERT_TRUE(none.ok());
   EXPECT_NEAR(none->carbon_g, 0.6, 1e-9);
-  EXPECT_FALSE(SolveCarbonBlindBound(cs, 2, -1).ok());
+  EXPECT_FALSE(SolveCarbonBlindBound(BoundCandidates(cs, 2), -1).ok());
 }
 
 }  // namespace

@@ -224,38 +224,11 @@ std::vector<std::vector<BoundCandidate>> BoundCandidates(const std::vector<Contr
   for (const ControllerSummary& s : controllers) {
     for (size_t k = 0; k < s.intervals.size() && k < candidates.size(); ++k) {
       const IntervalRecord& r = s.intervals[k];
-      candidates[k].push_back({s.name, r.carbon_g, r.accuracy_loss_pts * r.requests, r.requests, r.slo_violations});
+      candidates[k].push_back(
+          {s.name, r.carbon_g, r.accuracy_loss_pts * r.requests, r.requests, r.slo_violations, r.energy_wh});
     }
   }
   return candidates;
-}
-
-StatusOr<CarbonBlindBound> SolveCarbonBlindBound(const std::vector<ControllerSummary>& controllers, int steps,
-                                                 double budget_pts) {
-  std::vector<std::vector<BoundCandidate>> energy = BoundCandidates(controllers, steps);
-  // The same candidates in the same order, priced by their energy.
-  std::vector<size_t> next(energy.size(), 0);
-  for (const ControllerSummary& s : controllers) {
-    for (size_t k = 0; k < s.intervals.size() && k < energy.size(); ++k)
-      energy[k][next[k]++].carbon_g = s.intervals[k].energy_wh;
-  }
-  CarbonBlindBound out;
-  StatusOr<BoundResult> b = SolveBound(energy, budget_pts);
-  if (b.status().code() == StatusCode::kFailedPrecondition) return out;
-  if (!b.ok()) return b.status();
-  const std::vector<std::vector<BoundCandidate>> carbon = BoundCandidates(controllers, steps);
-  if (b->choice.size() != carbon.size())
-    return Internal("the carbon-blind bound chose no candidate for some interval");
-  for (size_t k = 0; k < carbon.size(); ++k) {
-    const int i = b->choice[k];
-    if (i < 0 || static_cast<size_t>(i) >= carbon[k].size())
-      return Internal("the carbon-blind bound's choice is out of range");
-    out.carbon_g += carbon[k][static_cast<size_t>(i)].carbon_g;
-  }
-  out.feasible = true;
-  out.energy_wh = b->carbon_g;
-  out.accuracy_loss_pts = b->accuracy_loss_pts;
-  return out;
 }
 
 StatusOr<ReplayResult> RunReplay(const carbon::Trace& trace, const DemandFn& demand,

@@ -177,19 +177,6 @@ struct ReplayResult {
 // The bound's candidates (replay/bound.h): per interval, every controller's measured choice.
 std::vector<std::vector<BoundCandidate>> BoundCandidates(const std::vector<ControllerSummary>& controllers, int steps);
 
-// The carbon-blind bound: the bound's candidates and rules (replay/bound.h) with each interval's
-// energy in place of its carbon, i.e. the mix of the controllers' choices with the least energy
-// at an accuracy-loss budget, chosen knowing the window's demand and every candidate's outcome but
-// not the carbon signal. `carbon_g` is that mix's carbon. Between it and the bound at the same
-// budget lies what knowing the carbon signal was worth over these candidates; between it and a
-// carbon-blind controller, what hindsight and mixing the candidates were worth without it.
-struct CarbonBlindBound {
-  bool feasible = false;  // false: no mix of the candidates fits the budget (nothing else set)
-  double carbon_g = 0, energy_wh = 0, accuracy_loss_pts = 0;
-};
-StatusOr<CarbonBlindBound> SolveCarbonBlindBound(const std::vector<ControllerSummary>& controllers, int steps,
-                                                 double budget_pts);
-
 // Runs every controller over the window [options.start, options.start + days). Errors: invalid
 // options; an empty trace window (InvalidArgument naming the trace's range); the platform's,
 // the demand's or a controller's error with the controller and the interval as context.

@@ -125,11 +125,10 @@ json SweepJson(const ReplayResult& r, int points, const std::string& reference) 
       }
       vs[name] = {{"covered", true}, {"carbon_g", *c}, {"saving_pct", *c > 0 ? 100.0 * (1.0 - ref->carbon_g / *c) : 0.0}};
     }
-    // The carbon-blind bound at the reference's loss (replay.h): how much of the bound's saving a
+    // The carbon-blind bound at the reference's loss (bound.h): how much of the bound's saving a
     // hindsight mix of the same candidates gets without the carbon signal.
     if (r.controllers.size() > 1) {
-      StatusOr<CarbonBlindBound> blind =
-          SolveCarbonBlindBound(r.controllers, r.steps, ref->accuracy_loss_pts + 1e-9);
+      StatusOr<CarbonBlindBound> blind = SolveCarbonBlindBound(candidates, ref->accuracy_loss_pts + 1e-9);
       if (!blind.ok()) {
         vs[kCarbonBlindBound] = {{"covered", false}, {"error", blind.status().message()}};
       } else if (!blind->feasible) {

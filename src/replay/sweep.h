@@ -16,7 +16,7 @@
 // setting that another beats on both counts never lifts the baseline's figure; outside the
 // curve's range there is no figure ("covered": false). The bound's figure is the bound solved at
 // exactly that loss (the replay's `bound.at`), not a point of its curve; "bound-carbon-blind" is
-// the carbon-blind bound solved there (replay.h, SolveCarbonBlindBound): the least-energy mix of
+// the carbon-blind bound solved there (bound.h, SolveCarbonBlindBound): the least-energy mix of
 // the same candidates, which separates what the bound gains by knowing the carbon signal from
 // what it gains by hindsight alone.
 //

@@ -308,7 +308,7 @@ StatusOr<std::string> MustShow(const std::vector<std::string>& files, const std:
 
 // What the carbon signal is worth, one row per swept run: against the energy twin's curve at
 // ecomap's loss, the saving of the bound, of the carbon-blind bound (the least-energy mix of the
-// same candidates, replay.h) and of ecomap. The bound's saving less the carbon-blind bound's is
+// same candidates, bound.h) and of ecomap. The bound's saving less the carbon-blind bound's is
 // what knowing the carbon signal added to the bound over these candidates. Runs without a
 // carbon-blind bound are refused (rerun them).
 StatusOr<std::string> CarbonSignal(const std::vector<std::string>& files, const std::vector<json>& runs) {

@@ -30,7 +30,7 @@
 //                              goal and "met" / "missed", and the count of goals met
 //   carbon-signal FILE [FILE...]  runs with --sweep: one row per run, the savings against the
 //                              energy twin's curve at ecomap's loss of the bound, of the
-//                              carbon-blind bound (replay.h) and of ecomap, and the bound's
+//                              carbon-blind bound (bound.h) and of ecomap, and the bound's
 //                              saving less the carbon-blind bound's: what knowing the carbon
 //                              signal added to the bound
 // Paths are relative to the repository root. `ecomap results tables --update FILE...` rewrites
