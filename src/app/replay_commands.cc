@@ -59,6 +59,7 @@ struct ReplayArgs {
   double threshold_depth = policy::ControllerOptions{}.threshold.depth;
   int sweep = 0;
   int threads = 0;        // 0: one per hardware thread
+  int bound_search = 600;  // evaluations per search of the bound's own candidates
   bool quiet = false;
 };
 
@@ -130,6 +131,9 @@ void RunReplayCommand(const ReplayArgs& a) {
   o.platform_options.noise = a.noise;
   if (a.threads < 0 || a.threads > 256) Fail("--threads must be in [0, 256] (0: one per hardware thread)");
   o.threads = a.threads;
+  o.bound_search.evals = a.bound_search;
+  o.bound_search.seed = a.seed;
+  o.bound_search.max_stages = policy::ControllerOptions{}.max_stages;
   o.start = a.start.empty() ? replay::DefaultStart(trace, a.days) : OrFail(ParseTimestamp(a.start));
 
   static const platform::PlatformInfo info = platform::XavierSim::MakeInfo();
@@ -179,6 +183,11 @@ void RunReplayCommand(const ReplayArgs& a) {
   }
   replay::ReplayResult result = OrFail(replay::RunReplay(
       trace, [&scenario](TimePoint t) { return scenario.DemandAt(t); }, runs, o));
+  if (!a.quiet && result.searched.demands > 0) {
+    std::fprintf(
+        stderr, "replay: the bound's searched candidates: %d demands, %d searches, %d measurements, %.1f s\n",
+        result.searched.demands, result.searched.searches, result.searched.measured, result.searched.wall_s);
+  }
   if (!a.quiet) {
     std::fprintf(stderr, "replay: done in %.1f s\n",
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count());
@@ -282,6 +291,12 @@ void AddReplayCommands(CLI::App& app) {
                   "Pareto chart to --report")
       ->check(CLI::Range(0, 21));
   cmd->add_option("--threads", a.threads, "controllers replayed at once (0: one per hardware thread)")
+      ->capture_default_str();
+  cmd->add_option(
+         "--bound-search", a.bound_search,
+         "evaluations of each of the bound's own hindsight searches (src/replay/bound_search.h); 0: the "
+         "bound mixes only the replayed controllers' choices")
+      ->check(CLI::Range(0, 5000))
       ->capture_default_str();
   cmd->add_flag("--quiet", a.quiet, "no progress on stderr");
   cmd->callback([] { RunReplayCommand(replay_args); });

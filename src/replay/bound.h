@@ -1,9 +1,12 @@
-// replay/bound.h: `bound`, the hindsight optimum over what the replayed controllers did.
+// replay/bound.h: `bound`, the hindsight optimum over what the replayed controllers did and what
+// its own searches found.
 //
 // Knowing the whole window, which configuration would have served each interval best? For each
 // interval the bound holds a candidate set: the configuration every replayed controller chose
 // for it, with that controller's measured figures for the interval (the same simulator, the same
-// interval seed: each controller's simulated device draws the same seed stream). It picks one
+// interval seed: each controller's simulated device draws the same seed stream), and the
+// configurations its own hindsight searches found, measured the same way (replay/bound_search.h:
+// the candidates are data here, whoever found them). It picks one
 // candidate per interval to minimise the total carbon subject to
 //   every SLO held in every interval (candidates that broke one are not eligible; an interval
 //     where none held any takes its lowest-carbon candidate among those with the fewest

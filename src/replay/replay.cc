@@ -122,7 +122,7 @@ Status ReplayOptions::Validate() const {
   if (!(platform_options.noise >= 0) || platform_options.noise > 0.5) {
     return InvalidArgument("measurement noise must be in [0, 0.5] (relative standard deviation)");
   }
-  return Status::Ok();
+  return bound_search.Validate();
 }
 
 TimePoint DefaultStart(const carbon::Trace& trace, int days) {
@@ -227,6 +227,15 @@ std::vector<std::vector<BoundCandidate>> BoundCandidates(const std::vector<Contr
       candidates[k].push_back(
           {s.name, r.carbon_g, r.accuracy_loss_pts * r.requests, r.requests, r.slo_violations, r.energy_wh});
     }
+  }
+  return candidates;
+}
+
+std::vector<std::vector<BoundCandidate>> BoundCandidates(const ReplayResult& result) {
+  std::vector<std::vector<BoundCandidate>> candidates = BoundCandidates(result.controllers, result.steps);
+  for (size_t k = 0; k < candidates.size() && k < result.searched.intervals.size(); ++k) {
+    const std::vector<BoundCandidate>& more = result.searched.intervals[k];
+    candidates[k].insert(candidates[k].end(), more.begin(), more.end());
   }
   return candidates;
 }
@@ -353,9 +362,19 @@ StatusOr<ReplayResult> RunReplay(const carbon::Trace& trace, const DemandFn& dem
     result.controllers.push_back(std::move(**done[c]));
   }
   if (options.bound && n > 1) {
-    // The hindsight bound over the controllers' measured choices (replay/bound.h), at each
-    // controller's own accuracy loss.
-    const std::vector<std::vector<BoundCandidate>> candidates = BoundCandidates(result.controllers, steps);
+    // The hindsight bound over the controllers' measured choices and its own searched ones
+    // (replay/bound.h, replay/bound_search.h), at each controller's own accuracy loss.
+    if (options.bound_search.evals > 0) {
+      std::vector<std::vector<policy::TenantSpec>> demands;
+      for (int k = 0; k < steps; ++k) demands.push_back(demand(options.start + options.interval * k));
+      BoundSearchOptions bso = options.bound_search;
+      if (bso.threads == 0) bso.threads = options.threads;
+      StatusOr<SearchedCandidates> sc = SearchBoundCandidates(demands, ci, options.interval, options.platform,
+                                                              options.platform_options, bso);
+      if (!sc.ok()) return sc.status().WithContext("the bound's searched candidates");
+      result.searched = std::move(sc).value();
+    }
+    const std::vector<std::vector<BoundCandidate>> candidates = BoundCandidates(result);
     for (const ControllerSummary& s : result.controllers) {
       StatusOr<BoundResult> b = SolveBound(candidates, s.accuracy_loss_pts + 1e-9);
       if (b.status().code() == StatusCode::kFailedPrecondition) {

@@ -52,6 +52,7 @@
 #include "platform/types.h"
 #include "policy/controller.h"
 #include "replay/bound.h"
+#include "replay/bound_search.h"
 
 namespace ecomap::replay {
 
@@ -101,6 +102,9 @@ struct ReplayOptions {
   // With two or more controllers: the hindsight bound over their choices (replay/bound.h) at
   // every controller's accuracy loss.
   bool bound = true;
+  // With the bound: its own candidates, searched in hindsight (replay/bound_search.h); evals 0
+  // turns them off (the bound is then over the controllers' choices only).
+  BoundSearchOptions bound_search;
 
   // InvalidArgument naming the bad field and the fix.
   Status Validate() const;
@@ -169,6 +173,8 @@ struct ReplayResult {
   std::vector<ControllerSummary> controllers;  // in the order given
   // The bound at each controller's accuracy loss (controller name, result); empty without it.
   std::vector<std::pair<std::string, BoundResult>> bounds;
+  // The bound's searched candidates (empty intervals when none were searched).
+  SearchedCandidates searched;
 
   // nullptr when absent.
   const ControllerSummary* Find(const std::string& name) const;
@@ -176,6 +182,8 @@ struct ReplayResult {
 
 // The bound's candidates (replay/bound.h): per interval, every controller's measured choice.
 std::vector<std::vector<BoundCandidate>> BoundCandidates(const std::vector<ControllerSummary>& controllers, int steps);
+// Every candidate of a replay's bound: the controllers' choices, then the searched ones.
+std::vector<std::vector<BoundCandidate>> BoundCandidates(const ReplayResult& result);
 
 // Runs every controller over the window [options.start, options.start + days). Errors: invalid
 // options; an empty trace window (InvalidArgument naming the trace's range); the platform's,

@@ -57,6 +57,10 @@ TEST(ReplayMustShow, TwoDaysOfCaliforniaWithTheTransformerPredictor) {
   std::cout << table;  // the figures, in CI's log
   SCOPED_TRACE(table);
 
+  // The bound's own candidates were searched (replay/bound_search.h), one search set per demand.
+  ASSERT_TRUE(r.at("bound").contains("searched")) << r.at("bound").dump();
+  EXPECT_GT(r.at("bound").at("searched").at("searches").get<int>(), 0);
+  EXPECT_EQ(r.at("bound").at("searched").at("evals_per_search").get<int>(), 600);
   // The bound, at every controller's own accuracy loss.
   for (const auto& [name, s] : c.items()) {
     ASSERT_TRUE(r.at("bound").at("at").contains(name)) << name;

@@ -34,7 +34,10 @@
 //     "savings": { "reference": "ecomap", "vs": { NAME: {"carbon_pct", "energy_pct", "cdp_pct"} } },
 //     "bound": {"definition", "at": { NAME: {"budget_pts", "feasible", "carbon_g", "lower_bound_g",
 //         "accuracy_loss_pts", "infeasible_intervals", "controller_carbon_g",
-//         "controller_above_bound_pct"} } },   (two or more controllers; replay/bound.h)
+//         "controller_above_bound_pct"} },
+//               "searched": {"evals_per_search" (0: none searched), "prices", "per_demand",
+//                 "max_stages", "demands", "searches", "evaluations", "measured", "seed"} },
+//               (two or more controllers; replay/bound.h, replay/bound_search.h)
 //     "pareto": {...}, "equal_accuracy": {...} }   (after a sweep; replay/sweep.h)
 //
 // Thread-safety: pure functions, except WriteHtmlReport which writes files.
@@ -62,11 +65,13 @@ inline constexpr const char* kAccuracyDefinition =
     "weighted by offered requests over tenants and intervals";
 
 inline constexpr const char* kBoundDefinition =
-    "bound = per interval, the lowest-carbon of the replayed controllers' measured choices that held every "
-    "SLO, picked over the whole window within a request-weighted accuracy-loss budget (each controller's "
-    "own loss); carbon_g is the best plan found, never above a controller that held every SLO, and "
-    "lower_bound_g the Lagrangian dual, never above the optimum; switching between controllers' choices "
-    "is free for it (replay/bound.h)";
+    "bound = per interval, the lowest-carbon of its candidates that held every SLO, picked over the whole "
+    "window within a request-weighted accuracy-loss budget (each controller's own loss); the candidates "
+    "are the replayed controllers' measured choices and the configurations searched in hindsight per "
+    "demand on the noise-free simulator, measured in the interval as a controller's choice is "
+    "(\"searched\"; replay/bound_search.h); carbon_g is the best plan found, never above a controller "
+    "that held every SLO, and lower_bound_g the Lagrangian dual, never above the optimum over the "
+    "candidates; switching between candidates is free for it (replay/bound.h)";
 
 struct ReportOptions {
   std::string reference = "ecomap";  // whose savings are shown against the others

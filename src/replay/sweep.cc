@@ -87,7 +87,7 @@ json SweepJson(const ReplayResult& r, int points, const std::string& reference) 
   // The bound's curve: re-solved at N budgets over the losses seen.
   double max_loss = 0;
   for (const ControllerSummary& c : r.controllers) max_loss = std::max(max_loss, c.accuracy_loss_pts);
-  const std::vector<std::vector<BoundCandidate>> candidates = BoundCandidates(r.controllers, r.steps);
+  const std::vector<std::vector<BoundCandidate>> candidates = BoundCandidates(r);
   if (r.controllers.size() > 1 && points >= 2) {
     for (int i = 0; i < points; ++i) {
       const double budget = max_loss * i / (points - 1);

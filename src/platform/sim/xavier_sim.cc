@@ -378,15 +378,28 @@ StatusOr<Performance> XavierSim::Predict(const Configuration& config) const {
   return ToPerformance(config, r);
 }
 
-StatusOr<Performance> XavierSim::Evaluate(const Configuration& config) {
+XavierSim::MeasurementDraw XavierSim::NextDraw() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return DrawLocked();
+}
+
+XavierSim::MeasurementDraw XavierSim::DrawLocked() {
+  MeasurementDraw d;
+  d.seed = rng_();
+  if (noise_ > 0) d.noise_factor = std::max(0.5, 1.0 + noise_ * Gaussian(rng_));
+  return d;
+}
+
+StatusOr<Performance> XavierSim::Measure(const Configuration& config, const MeasurementDraw& draw,
+                                         int from_mode) const {
+  return MeasureWith(config, draw, SwitchCost(params_, from_mode, config.power_mode), nullptr);
+}
+
+StatusOr<Performance> XavierSim::MeasureWith(const Configuration& config, const MeasurementDraw& draw,
+                                             double pause, sim::RunResult* run_result) const {
   ECOMAP_RETURN_IF_ERROR(Validate(config));
   sim::RunOptions run = RunFor(/*predict=*/false);
-  double pause = 0;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    run.seed = rng_();
-    pause = pending_pause_s_ + SwitchCost(params_, current_mode_, config.power_mode);
-  }
+  run.seed = draw.seed;
   // A pause shorter than a quarter of the window is simulated in it; a longer one (a reboot) is
   // an outage of pause / represented_s of the time the measurement stands for.
   const bool in_window = pause <= 0.25 * params_.window_s;
@@ -405,11 +418,26 @@ StatusOr<Performance> XavierSim::Evaluate(const Configuration& config) {
       if (f > 0.5) tp.latency_p50 = Milliseconds(std::max(tp.latency_p50.value(), 0.5 * pause * 1000.0));
     }
   }
+  perf.power = Watts(perf.power.value() * draw.noise_factor);
+  if (run_result != nullptr) *run_result = std::move(r);
+  return perf;
+}
+
+StatusOr<Performance> XavierSim::Evaluate(const Configuration& config) {
+  ECOMAP_RETURN_IF_ERROR(Validate(config));
+  MeasurementDraw draw;
+  double pause = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    draw = DrawLocked();
+    pause = pending_pause_s_ + SwitchCost(params_, current_mode_, config.power_mode);
+  }
+  sim::RunResult r;
+  ECOMAP_ASSIGN_OR_RETURN(Performance perf, MeasureWith(config, draw, pause, &r));
   std::lock_guard<std::mutex> lock(mu_);
-  if (noise_ > 0) perf.power = Watts(perf.power.value() * std::max(0.5, 1.0 + noise_ * Gaussian(rng_)));
   current_mode_ = config.power_mode;
   pending_pause_s_ = 0;
-  last_ = r;
+  last_ = std::move(r);
   return perf;
 }
 

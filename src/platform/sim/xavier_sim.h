@@ -143,6 +143,22 @@ class XavierSim final : public Platform, public Evaluator {
   StatusOr<Performance> Evaluate(const Configuration& config) override;
   Evaluator* AsEvaluator() override { return this; }
 
+  // The random draws of one measurement: the simulation's seed and the power sensor's noise
+  // factor (1 without noise).
+  struct MeasurementDraw {
+    uint64_t seed = 0;
+    double noise_factor = 1;
+  };
+  // Takes the next measurement's draws from the stream, exactly as Evaluate() takes them (the
+  // stream advances alike): the n-th call of a fresh XavierSim returns the draws of its n-th
+  // Evaluate(). Thread-safe.
+  MeasurementDraw NextDraw();
+  // What Evaluate() measures for `config` with `draw`, coming from mode `from_mode` (its switch
+  // cost paid as Evaluate pays it), without touching the platform's state (mode, stream, last
+  // load). Evaluate() is NextDraw() + this + the state update. Validates first. Thread-safe.
+  StatusOr<Performance> Measure(const Configuration& config, const MeasurementDraw& draw,
+                                int from_mode) const;
+
   // A short simulation (0.1 s warm-up, a 1 s window cut at 300 completions or 5,000 events)
   // with a seed fixed by options.seed: the same configuration always gives the same figures.
   // Validates first. Thread-safe.
@@ -165,6 +181,10 @@ class XavierSim final : public Platform, public Evaluator {
  private:
   StatusOr<sim::Network> BuildNetwork(const Configuration& config, double pause_s, double warmup_s) const;
   Performance ToPerformance(const Configuration& config, const sim::RunResult& r) const;
+  MeasurementDraw DrawLocked();  // requires mu_
+  // Measure() with a pause already known; `run_result` (optional) receives the simulation.
+  StatusOr<Performance> MeasureWith(const Configuration& config, const MeasurementDraw& draw, double pause,
+                                    sim::RunResult* run_result) const;
   // The windows of Predict() (predict = true) or Evaluate() from the params; no seed.
   sim::RunOptions RunFor(bool predict) const;
 
