@@ -13,7 +13,6 @@
 
 #include "estimator/simulator_predictor.h"
 #include "loop/accounting.h"
-#include "platform/registry.h"
 #include "platform/sim/xavier_sim.h"
 #include "policy/planning.h"
 #include "search/mapping.h"
@@ -126,6 +125,7 @@ StatusOr<SearchedCandidates> SearchBoundCandidates(const std::vector<std::vector
   SearchedCandidates out;
   out.options = options;
   out.intervals.resize(demand.size());
+  out.configs.resize(demand.size());
   if (options.evals == 0 || demand.empty()) return out;
   if (platform != "xavier-sim") {
     return FailedPrecondition("the bound's searched candidates need the xavier-sim platform (got '" +
@@ -134,17 +134,12 @@ StatusOr<SearchedCandidates> SearchBoundCandidates(const std::vector<std::vector
                               "--bound-search 0");
   }
   // The measurement draws of every interval: a fresh platform's stream, one draw per interval
-  // (every controller's platform is such a fresh one and measures once per interval).
+  // (every controller's platform is such a fresh one, platform::MakeEvaluator("xavier-sim"), and
+  // measures once per interval). Measure() leaves the platform's state alone, so the same object
+  // measures every candidate.
+  platform::XavierSim measurer(platform_options);
   std::vector<platform::XavierSim::MeasurementDraw> draws;
-  {
-    ECOMAP_ASSIGN_OR_RETURN(std::unique_ptr<platform::Evaluator> ev,
-                            platform::MakeEvaluator(platform, platform_options));
-    auto* sim = dynamic_cast<platform::XavierSim*>(ev.get());
-    if (sim == nullptr)
-      return FailedPrecondition("the bound's searched candidates need a xavier-sim evaluator");
-    for (size_t k = 0; k < demand.size(); ++k) draws.push_back(sim->NextDraw());
-  }
-  const platform::XavierSim measurer(platform_options);
+  for (size_t k = 0; k < demand.size(); ++k) draws.push_back(measurer.NextDraw());
   const estimator::SimulatorPredictor truth(platform_options);
 
   // The distinct demands, in order of first appearance, and their intervals.
@@ -162,6 +157,7 @@ StatusOr<SearchedCandidates> SearchBoundCandidates(const std::vector<std::vector
   struct GroupResult {
     Status status = Status::Ok();
     std::vector<std::pair<size_t, BoundCandidate>> measured;  // (interval, candidate)
+    std::vector<platform::Configuration> configs;             // of each measured one
     int searches = 0, evaluations = 0;
   };
   std::vector<GroupResult> results(groups.size());
@@ -216,6 +212,7 @@ StatusOr<SearchedCandidates> SearchBoundCandidates(const std::vector<std::vector
         results[g].measured.push_back({k,
                                        {"search", rec.carbon_g, rec.accuracy_loss_pts * rec.requests,
                                         rec.requests, rec.slo_violations, rec.energy_wh}});
+        results[g].configs.push_back(c.config);
       }
     }
     return Status::Ok();
@@ -238,8 +235,10 @@ StatusOr<SearchedCandidates> SearchBoundCandidates(const std::vector<std::vector
     }
     out.searches += results[g].searches;
     out.evaluations += results[g].evaluations;
-    for (auto& [k, c] : results[g].measured) {
-      out.intervals[k].push_back(std::move(c));
+    for (size_t i = 0; i < results[g].measured.size(); ++i) {
+      const size_t k = results[g].measured[i].first;
+      out.intervals[k].push_back(std::move(results[g].measured[i].second));
+      out.configs[k].push_back(std::move(results[g].configs[i]));
       out.measured += 1;
     }
   }

@@ -59,6 +59,8 @@ struct SearchedCandidates {
   BoundSearchOptions options;  // as asked (evals 0: none searched)
   // Per interval, the searched candidates (source "search"), measured in that interval.
   std::vector<std::vector<BoundCandidate>> intervals;
+  // configs[k][i]: the configuration of intervals[k][i] (demand of interval k imposed).
+  std::vector<std::vector<platform::Configuration>> configs;
   int demands = 0;      // distinct demands searched
   int searches = 0;     // searches run
   int evaluations = 0;  // predictions of the simulator asked by the searches

@@ -620,8 +620,18 @@ TEST(BoundSearchTest, SearchedCandidatesBeatHandBuiltOnesAndAreMeasuredPerInterv
         }
       }
     }
+    // Every searched candidate is its configuration measured with this interval's draw.
+    ASSERT_EQ(sc->configs[k].size(), sc->intervals[k].size());
     double searched_best = INFINITY;
-    for (const BoundCandidate& c : sc->intervals[k]) {
+    for (size_t i = 0; i < sc->intervals[k].size(); ++i) {
+      const BoundCandidate& c = sc->intervals[k][i];
+      StatusOr<Performance> m = measurer.Measure(sc->configs[k][i], draw, sc->configs[k][i].power_mode);
+      ASSERT_TRUE(m.ok());
+      StatusOr<IntervalRecord> rec =
+          AccountInterval(demand[k], sc->configs[k][i], *m, ci[k], std::chrono::minutes(60));
+      ASSERT_TRUE(rec.ok());
+      EXPECT_EQ(c.carbon_g, rec->carbon_g) << "interval " << k << ", candidate " << i;
+      EXPECT_EQ(c.slo_violations, rec->slo_violations) << "interval " << k << ", candidate " << i;
       if (c.slo_violations == 0) searched_best = std::min(searched_best, c.carbon_g);
     }
     ASSERT_TRUE(std::isfinite(hand_best))

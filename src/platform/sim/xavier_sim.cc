@@ -392,12 +392,12 @@ XavierSim::MeasurementDraw XavierSim::DrawLocked() {
 
 StatusOr<Performance> XavierSim::Measure(const Configuration& config, const MeasurementDraw& draw,
                                          int from_mode) const {
+  ECOMAP_RETURN_IF_ERROR(Validate(config));
   return MeasureWith(config, draw, SwitchCost(params_, from_mode, config.power_mode), nullptr);
 }
 
 StatusOr<Performance> XavierSim::MeasureWith(const Configuration& config, const MeasurementDraw& draw,
                                              double pause, sim::RunResult* run_result) const {
-  ECOMAP_RETURN_IF_ERROR(Validate(config));
   sim::RunOptions run = RunFor(/*predict=*/false);
   run.seed = draw.seed;
   // A pause shorter than a quarter of the window is simulated in it; a longer one (a reboot) is

@@ -182,7 +182,8 @@ class XavierSim final : public Platform, public Evaluator {
   StatusOr<sim::Network> BuildNetwork(const Configuration& config, double pause_s, double warmup_s) const;
   Performance ToPerformance(const Configuration& config, const sim::RunResult& r) const;
   MeasurementDraw DrawLocked();  // requires mu_
-  // Measure() with a pause already known; `run_result` (optional) receives the simulation.
+  // Measure() with a pause already known, `config` validated by the caller; `run_result`
+  // (optional) receives the simulation.
   StatusOr<Performance> MeasureWith(const Configuration& config, const MeasurementDraw& draw, double pause,
                                     sim::RunResult* run_result) const;
   // The windows of Predict() (predict = true) or Evaluate() from the params; no seed.
